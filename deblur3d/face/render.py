@@ -1,0 +1,69 @@
+"""From 239 coefficients to a rendered face: the render box of the paper's Figure 2.
+
+coefficients -> shape and albedo (model) -> pose (camera) -> SH shading -> tf-graphics
+rasterizer -> 224×224 image in [0, 1] (black background) + coverage mask.
+"""
+import collections
+
+import tensorflow as tf
+
+from deblur3d.face import coeffs as coeffs_lib
+from deblur3d.face import shading
+from deblur3d.face.camera import Camera, rigid_transform, rotation_matrix
+
+
+def _rasterizer():
+    try:
+        from tensorflow_graphics.rendering import triangle_rasterizer
+        from tensorflow_graphics.rendering.rasterization_backend import RasterizationBackends
+    except (ImportError, tf.errors.NotFoundError) as error:
+        raise RuntimeError(
+            "the tf-graphics rasterizer op does not load in this TensorFlow; build it with "
+            "`make rasterizer` (python -m deblur3d.face.build_rasterizer)") from error
+    return triangle_rasterizer.rasterize, RasterizationBackends.CPU
+
+
+Rendering = collections.namedtuple("Rendering", ["image", "mask", "landmarks", "vertex_colors"])
+
+
+class FaceRenderer:
+    """Renders a batch of coefficient vectors with one face model and one camera.
+
+    Differentiable with respect to the coefficients (not through visibility changes,
+    as the rasterizer gives no gradient there); usable inside `tf.function`.
+    """
+
+    def __init__(self, face_model, camera=None, cull_back_faces=False):
+        self.face_model = face_model
+        self.camera = camera or Camera()
+        self.cull_back_faces = cull_back_faces
+        self._rasterize, self._backend = _rasterizer()
+
+    def geometry(self, coeffs):
+        """Posed vertices (B, V, 3), vertex colours (B, V, 3) and landmarks (B, 68, 2)."""
+        c = coeffs_lib.split(coeffs)
+        model = self.face_model
+        shape = model.shape(c.identity, c.expression)
+        rotation = rotation_matrix(c.rotation)
+        vertices = rigid_transform(shape, rotation, c.translation)
+        normals = rigid_transform(model.normals(shape), rotation)
+        colors = shading.shade(model.albedo(c.texture), normals, c.light)
+        landmarks = self.camera.project(tf.gather(vertices, model.tensors["landmarks"], axis=1))
+        return vertices, colors, landmarks
+
+    def __call__(self, coeffs):
+        coeffs = tf.convert_to_tensor(coeffs, tf.float32)
+        vertices, colors, landmarks = self.geometry(coeffs)
+        batch = coeffs.shape[0]
+        if batch is None:
+            raise ValueError("FaceRenderer needs a static batch size (the CPU rasterizer loops over it)")
+        size = self.camera.image_size
+        view_projection = tf.tile(self.camera.view_projection()[None], [batch, 1, 1])
+        out = self._rasterize(
+            vertices, self.face_model.tensors["triangles"], {"color": colors},
+            view_projection, (size, size), enable_cull_face=self.cull_back_faces,
+            backend=self._backend)
+        # The rasterizer's row 0 is the bottom of the image (OpenGL); images have it on top.
+        image = tf.reverse(out["color"], axis=[1])
+        mask = tf.reverse(out["mask"], axis=[1])
+        return Rendering(image=image * mask, mask=mask, landmarks=landmarks, vertex_colors=colors)

@@ -1,0 +1,28 @@
+"""Where the data lives: $DEBLUR3D_DATA, else ../shared/data beside the checkout."""
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_data_root():
+    """The data folder to use when no flag names one, or None if there is none."""
+    env = os.environ.get("DEBLUR3D_DATA")
+    if env:
+        return Path(env)
+    for candidate in (REPO_ROOT.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def data_path(*parts, root=None):
+    """Path of an input under the data root; a clear error when it is absent."""
+    root = Path(root) if root else default_data_root()
+    if root is None:
+        raise FileNotFoundError(
+            "No data folder: set $DEBLUR3D_DATA or pass --data_dir (README, 'Data').")
+    path = root.joinpath(*parts)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist (README, 'Data', says where it comes from).")
+    return path
