@@ -1,0 +1,88 @@
+"""The deblurring branch (orange box of the paper's Figure 2).
+
+An encoder-decoder at a single scale with additive skips: 5 blurry frames in, the sharp
+centre frame out. The render is concatenated after the first convolution and the
+identity vector, as a 9×9 map centred in zeros, at the bottleneck. Sizes follow the
+authors' release (notes §5); `use_render` / `use_identity` give paper Table 2's rows.
+"""
+import keras
+import tensorflow as tf
+from keras import layers
+
+
+class ResBlock(layers.Layer):
+    """x + ReLU(Conv5(ReLU(Conv5(x)))): the paper's Figure 2.
+
+    `release_variant=True` drops the second ReLU, as the authors' code does.
+    """
+
+    def __init__(self, channels, release_variant=False, **kwargs):
+        super().__init__(**kwargs)
+        self.conv1 = layers.Conv2D(channels, 5, padding="same", activation="relu")
+        self.conv2 = layers.Conv2D(channels, 5, padding="same", activation=None if release_variant else "relu")
+
+    def call(self, x):
+        return x + self.conv2(self.conv1(x))
+
+
+def identity_map(identity, height, width):
+    """(B, 80) -> (B, height, width, 1): alpha + one zero as a 9×9 map, zero-padded at the centre."""
+    tf.debugging.assert_greater_equal(tf.minimum(height, width), 9, "the bottleneck must hold a 9×9 map: "
+                                      "inputs of at least 36×36 pixels")
+    batch = tf.shape(identity)[0]
+    grid = tf.reshape(tf.pad(identity, [[0, 0], [0, 81 - identity.shape[-1]]]), [batch, 9, 9, 1])
+    top, left = (height - 9) // 2, (width - 9) // 2
+    return tf.pad(grid, [[0, 0], [top, height - 9 - top], [left, width - 9 - left], [0, 0]])
+
+
+class DeblurNet(keras.Model):
+    """blurry (B, H, W, 15) [+ render (B, H, W, 3)] [+ identity (B, 80)] -> sharp (B, H, W, 3).
+
+    H and W must be multiples of 4 (two stride-2 stages).
+    """
+
+    def __init__(self, use_render=True, use_identity=True, widths=(32, 64, 128), blocks=3,
+                 double_input=False, release_resblock=False, **kwargs):
+        super().__init__(**kwargs)
+        self.use_render, self.use_identity, self.double_input = use_render, use_identity, double_input
+        w1, w2, w3 = widths
+        e1 = w1 + 3 * use_render          # render joins the first stage's features
+        e3 = w3 + 1 * use_identity        # identity map joins the bottleneck
+
+        def stage(channels, name):
+            return [ResBlock(channels, release_resblock, name=f"{name}_{i}") for i in range(blocks)]
+
+        self.conv_in = layers.Conv2D(w1, 5, padding="same", activation="relu", name="conv_in")
+        self.enc1 = stage(e1, "enc1")
+        self.down2 = layers.Conv2D(w2, 5, strides=2, padding="same", activation="relu", name="down2")
+        self.enc2 = stage(w2, "enc2")
+        self.down3 = layers.Conv2D(w3, 5, strides=2, padding="same", activation="relu", name="down3")
+        self.enc3 = stage(w3, "enc3")
+        self.dec3 = stage(e3, "dec3")
+        self.up2 = layers.Conv2DTranspose(w2, 4, strides=2, padding="same", activation="relu", name="up2")
+        self.dec2 = stage(w2, "dec2")
+        self.up1 = layers.Conv2DTranspose(e1, 4, strides=2, padding="same", activation="relu", name="up1")
+        self.dec1 = stage(e1, "dec1")
+        self.conv_out = layers.Conv2D(3, 5, padding="same", name="conv_out")  # linear output
+
+    @staticmethod
+    def _run(blocks, x):
+        for block in blocks:
+            x = block(x)
+        return x
+
+    def call(self, blurry, render=None, identity=None):
+        if self.double_input:  # the release feeds the 15-channel stack twice (30 channels)
+            blurry = tf.concat([blurry, blurry], axis=-1)
+        x = self.conv_in(blurry)
+        if self.use_render:
+            x = tf.concat([x, render], axis=-1)
+        skip1 = self._run(self.enc1, x)
+        skip2 = self._run(self.enc2, self.down2(skip1))
+        x = self._run(self.enc3, self.down3(skip2))
+        if self.use_identity:
+            x = tf.concat([x, identity_map(identity, tf.shape(x)[1], tf.shape(x)[2])], axis=-1)
+        x = self._run(self.dec3, x)
+        x = self._run(self.dec2, self.up2(x) + skip2)
+        x = self._run(self.dec1, self.up1(x) + skip1)
+        return self.conv_out(x)

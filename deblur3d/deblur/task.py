@@ -1,0 +1,55 @@
+"""Training the deblurring branch with the content loss L_c (paper Eq. 4)."""
+import tensorflow as tf
+
+from deblur3d.face import coeffs as coeffs_lib
+
+
+def content_loss(output, sharp, kind="norm"):
+    """Eq. 4. 'norm': the Euclidean norm of each frame's difference, averaged over frames
+    (the paper); 'mse': mean squared error per pixel (the authors' release)."""
+    diff = output - sharp
+    if kind == "norm":
+        return tf.reduce_mean(tf.norm(tf.reshape(diff, [tf.shape(diff)[0], -1]), axis=-1))
+    if kind == "mse":
+        return tf.reduce_mean(tf.square(diff))
+    raise ValueError(f"unknown content loss {kind!r}: 'norm' or 'mse'")
+
+
+def precomputed_priors(batch):
+    """Render and identity as the authors precompute them: stored with each sample."""
+    render = batch.get("render")
+    coeffs = batch.get("coeffs")
+    identity = None if coeffs is None else coeffs[..., coeffs_lib.SLICES["identity"]]
+    return render, identity
+
+
+class DeblurTask:
+    """net(blurry, render, identity) -> sharp centre frame, trained with L_c.
+
+    `priors(batch) -> (render, identity)`: `precomputed_priors`, or the reconstruction
+    branch run inside the step (online priors).
+    """
+
+    def __init__(self, net, priors=precomputed_priors, content="norm"):
+        self.net, self.priors, self.content = net, priors, content
+
+    @property
+    def trainable_variables(self):
+        return self.net.trainable_variables
+
+    def __call__(self, batch, training=False):
+        render, identity = self.priors(batch)
+        return self.net(batch["blurry"], render if self.net.use_render else None,
+                        identity if self.net.use_identity else None, training=training)
+
+    def losses(self, batch, training=True):
+        loss = content_loss(self(batch, training=training), batch["sharp"], self.content)
+        return {"content": loss, "total": loss}
+
+    def images(self, batch):
+        """blurry centre | render | output | sharp, side by side, for TensorBoard."""
+        blurry = batch["blurry"]
+        centre = blurry[..., (blurry.shape[-1] // 6) * 3:(blurry.shape[-1] // 6) * 3 + 3]
+        render, _ = self.priors(batch)
+        render = tf.zeros_like(centre) if render is None else render
+        return tf.clip_by_value(tf.concat([centre, render, self(batch), batch["sharp"]], axis=2), 0, 1)

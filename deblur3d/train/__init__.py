@@ -1,0 +1,1 @@
+"""Training: the one tf.function step, learning-rate schedules, checkpoints, summaries."""

@@ -1,0 +1,79 @@
+"""The training loop every trainer shares: resume, step, guard, summaries, checkpoints.
+
+A run folder holds `ckpt/` (the last few checkpoints, optimizer state included) and
+`tb/` (TensorBoard). Restarting with the same folder continues from the newest
+checkpoint, so a killed run loses at most one checkpoint interval.
+"""
+import dataclasses
+import math
+from pathlib import Path
+
+import tensorflow as tf
+from tqdm import tqdm
+
+from deblur3d.train.step import make_train_step
+
+
+class NonFiniteLoss(RuntimeError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopConfig:
+    run_dir: str
+    total_steps: int
+    checkpoint_every: int = 1000
+    summary_every: int = 50
+    image_every: int = 500
+    keep_checkpoints: int = 3
+
+
+def build(task, optimizer, batch):
+    """Create every variable (models, then optimizer slots) so a checkpoint can fill them."""
+    task.losses(batch, training=False)
+    optimizer.build(task.trainable_variables)
+
+
+def checkpoint_manager(run_dir, optimizer, models, keep=3):
+    checkpoint = tf.train.Checkpoint(optimizer=optimizer, **models)
+    return tf.train.CheckpointManager(checkpoint, str(Path(run_dir) / "ckpt"), max_to_keep=keep)
+
+
+def train(task, optimizer, dataset, models, config, strategy=None, log=print):
+    """Runs `task` until `config.total_steps`; returns the last losses (floats).
+
+    `models`: name -> trackable saved in the checkpoint. The task may define
+    `images(batch) -> (B, H, W', 3)` for TensorBoard's image grid.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    first = next(iter(dataset))  # also the fixed samples of the TensorBoard image grid
+    with strategy.scope():
+        build(task, optimizer, first)
+    batches = iter(strategy.experimental_distribute_dataset(dataset))
+    manager = checkpoint_manager(config.run_dir, optimizer, models, config.keep_checkpoints)
+    if manager.latest_checkpoint:
+        manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        log(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations)}")
+    train_step = make_train_step(task, optimizer, strategy)
+    writer = tf.summary.create_file_writer(str(Path(config.run_dir) / "tb"))
+    step = int(optimizer.iterations)
+    losses = {}
+    with writer.as_default(), tqdm(total=config.total_steps, initial=step, unit="it", dynamic_ncols=True) as bar:
+        while step < config.total_steps:
+            losses = {k: float(v) for k, v in train_step(next(batches)).items()}
+            step = int(optimizer.iterations)
+            if not all(math.isfinite(v) for v in losses.values()):
+                raise NonFiniteLoss(
+                    f"non-finite loss {losses} at step {step}; stopped without saving, "
+                    f"the last good checkpoint is {manager.latest_checkpoint}")
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses['total']:.4g}")
+            if step % config.summary_every == 0:
+                for name, value in losses.items():
+                    tf.summary.scalar(f"loss/{name}", value, step=step)
+                tf.summary.scalar("learning_rate", float(optimizer.learning_rate), step=step)
+            if hasattr(task, "images") and step % config.image_every == 0:
+                tf.summary.image("blurry | render | output | sharp", task.images(first), step=step, max_outputs=4)
+            if step % config.checkpoint_every == 0 or step == config.total_steps:
+                manager.save(checkpoint_number=step)
+    return losses

@@ -1,0 +1,19 @@
+"""Learning-rate schedules of the paper (default) and of the authors' release."""
+import keras
+
+
+def learning_rate(kind="paper", initial=1e-4, decay_every=50_000, decay_rate=0.3, total_steps=400_000):
+    """'paper': lr × 0.3 every 50K iterations (Sec. 4.1).
+
+    'release': polynomial decay to 0 with power 0.3 over the run, as the authors' code.
+    """
+    if kind == "paper":
+        return keras.optimizers.schedules.ExponentialDecay(initial, decay_every, decay_rate, staircase=True)
+    if kind == "release":
+        return keras.optimizers.schedules.PolynomialDecay(initial, total_steps, end_learning_rate=0.0, power=0.3)
+    raise ValueError(f"unknown schedule {kind!r}: 'paper' or 'release'")
+
+
+def adam(schedule):
+    """Adam with the paper's β1 0.9, β2 0.999."""
+    return keras.optimizers.Adam(learning_rate=schedule, beta_1=0.9, beta_2=0.999)

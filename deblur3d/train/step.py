@@ -1,0 +1,56 @@
+"""The one training step every trainer uses (deblurring, reconstruction fine-tune, joint).
+
+A task is anything with `trainable_variables` and `losses(batch, training) -> dict` whose
+"total" entry is minimised. Joint training of L_r and L_c is `JointTask(recon, deblur)`.
+"""
+import tensorflow as tf
+
+
+class JointTask:
+    """Sums the totals of several tasks and trains all their variables together."""
+
+    def __init__(self, *tasks, weights=None):
+        self.tasks = tasks
+        self.weights = weights or [1.0] * len(tasks)
+
+    @property
+    def trainable_variables(self):
+        seen, out = set(), []
+        for task in self.tasks:
+            for v in task.trainable_variables:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    def losses(self, batch, training=True):
+        out, total = {}, 0.0
+        for task, weight in zip(self.tasks, self.weights):
+            losses = task.losses(batch, training=training)
+            total += weight * losses.pop("total")
+            out.update(losses)
+        out["total"] = total
+        return out
+
+
+def make_train_step(task, optimizer, strategy=None):
+    """Returns a tf.function: batch -> dict of losses (the mean over replicas)."""
+    strategy = strategy or tf.distribute.get_strategy()
+    variables = task.trainable_variables
+
+    def replica_step(batch):
+        with tf.GradientTape() as tape:
+            losses = task.losses(batch, training=True)
+            # Each replica sees its share of the global batch: scale so gradients add up to the mean.
+            scaled = losses["total"] / strategy.num_replicas_in_sync
+        grads = tape.gradient(scaled, variables)
+        # A non-finite loss is caught by the trainer after the step; it stops without saving.
+        optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
+        return losses
+
+    @tf.function
+    def train_step(batch):
+        per_replica = strategy.run(replica_step, args=(batch,))
+        return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in per_replica.items()}
+
+    return train_step

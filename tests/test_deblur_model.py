@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from deblur3d.deblur.model import DeblurNet, identity_map
+
+
+@pytest.mark.parametrize("use_render,use_identity", [(False, False), (True, False), (False, True), (True, True)])
+def test_every_configuration_maps_a_stack_to_a_frame(use_render, use_identity):
+    net = DeblurNet(use_render=use_render, use_identity=use_identity, widths=(8, 16, 32), blocks=1)
+    out = net(tf.zeros([2, 40, 56, 15]), tf.zeros([2, 40, 56, 3]), tf.zeros([2, 80]))
+    assert out.shape == (2, 40, 56, 3)
+    # The fusion points widen exactly the stages the paper says.
+    assert net.enc1[0].conv1.kernel.shape[-2] == 8 + 3 * use_render
+    assert net.dec3[0].conv1.kernel.shape[-2] == 32 + use_identity
+
+
+def test_paper_widths_and_release_input():
+    net = DeblurNet(double_input=True)
+    net(tf.zeros([1, 64, 64, 15]), tf.zeros([1, 64, 64, 3]), tf.zeros([1, 80]))
+    assert net.conv_in.kernel.shape == (5, 5, 30, 32)
+    assert net.enc1[0].conv1.kernel.shape == (5, 5, 35, 35)
+    assert net.dec3[0].conv1.kernel.shape == (5, 5, 129, 129)
+    assert net.up1.kernel.shape[-2:] == (35, 64)  # transposed conv: (k, k, out, in)
+
+
+def test_identity_map_is_centred_row_major_with_a_zero_last_element():
+    alpha = np.arange(1, 81, dtype=np.float32)[None]
+    grid = identity_map(tf.constant(alpha), 64, 64).numpy()[0, ..., 0]
+    assert grid.shape == (64, 64)
+    # (64 - 9) // 2 = 27 rows / columns of zeros before the 9×9 block.
+    block = grid[27:36, 27:36]
+    np.testing.assert_array_equal(block.reshape(-1), np.append(alpha[0], 0))
+    assert grid.sum() == block.sum()
+
+
+def test_resblock_variants_differ_only_by_the_last_relu():
+    from deblur3d.deblur.model import ResBlock
+    x = tf.constant(np.random.default_rng(0).normal(size=(1, 8, 8, 4)), tf.float32)
+    paper, release = ResBlock(4), ResBlock(4, release_variant=True)
+    paper(x), release(x)
+    release.set_weights(paper.get_weights())
+    inner = paper.conv2.convolution_op(paper.conv1(x), paper.conv2.kernel) + paper.conv2.bias
+    np.testing.assert_allclose(paper(x), x + tf.nn.relu(inner), atol=1e-5)
+    np.testing.assert_allclose(release(x), x + inner, atol=1e-5)
