@@ -30,7 +30,7 @@ test-all: install
 
 bench: install
 	$(PY) experiments/bench_render.py
-	@if [ -f experiments/bench_data.py ]; then $(PY) experiments/bench_data.py; fi
+	$(PY) experiments/bench_data.py
 
 data: install
 	$(PY) experiments/prepare_data.py

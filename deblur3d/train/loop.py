@@ -6,12 +6,14 @@ checkpoint, so a killed run loses at most one checkpoint interval.
 """
 import dataclasses
 import math
+import tempfile
 from pathlib import Path
 
 import tensorflow as tf
 from tqdm import tqdm
 
 from deblur3d.train.step import make_train_step
+from deblur3d.train.strategies import is_chief
 
 
 class NonFiniteLoss(RuntimeError):
@@ -49,19 +51,23 @@ def train(task, optimizer, dataset, models, config, strategy=None, log=print):
     first = next(iter(dataset))  # also the fixed samples of the TensorBoard image grid
     with strategy.scope():
         build(task, optimizer, first)
-    batches = iter(strategy.experimental_distribute_dataset(dataset))
-    manager = checkpoint_manager(config.run_dir, optimizer, models, config.keep_checkpoints)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    batches = iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
+    # Every worker takes part in saving (it is collective); only the chief's copy is kept.
+    run_dir = config.run_dir if is_chief(strategy) else tempfile.mkdtemp(prefix="deblur3d-worker-")
+    manager = checkpoint_manager(run_dir, optimizer, models, config.keep_checkpoints)
     if manager.latest_checkpoint:
         manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        log(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations)}")
+        log(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations.numpy())}")
     train_step = make_train_step(task, optimizer, strategy)
-    writer = tf.summary.create_file_writer(str(Path(config.run_dir) / "tb"))
-    step = int(optimizer.iterations)
+    writer = tf.summary.create_file_writer(str(Path(run_dir) / "tb"))
+    step = int(optimizer.iterations.numpy())
     losses = {}
     with writer.as_default(), tqdm(total=config.total_steps, initial=step, unit="it", dynamic_ncols=True) as bar:
         while step < config.total_steps:
             losses = {k: float(v) for k, v in train_step(next(batches)).items()}
-            step = int(optimizer.iterations)
+            step = int(optimizer.iterations.numpy())
             if not all(math.isfinite(v) for v in losses.values()):
                 raise NonFiniteLoss(
                     f"non-finite loss {losses} at step {step}; stopped without saving, "

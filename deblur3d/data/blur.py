@@ -1,0 +1,61 @@
+"""Blur synthesis (paper Sec. 4, reproduction notes §6).
+
+Blurry frame t = mean of sharp frames t-h..t+h, h = (window - 1) / 2, averaged as stored
+(sRGB values, like the paper). Indices past a clip border are clamped, so edge frames repeat.
+The network input for target t is the blurry frames t-2..t+2, clamped the same way.
+
+`linear_light=True` averages in linear light instead (sRGB decoded, averaged, re-encoded),
+which is what a camera sensor integrating over the exposure would record; it darkens less
+at the edges of moving highlights. It is an option, not the paper's protocol.
+"""
+import numpy as np
+import tensorflow as tf
+
+
+def window_indices(t, length, window=5):
+    """Frames averaged into blurry frame t of a clip of `length` frames (clamped)."""
+    if window < 1 or window % 2 == 0:
+        raise ValueError(f"blur window must be odd and >= 1, got {window}")
+    h = window // 2
+    return np.clip(np.arange(t - h, t + h + 1), 0, length - 1)
+
+
+def stack_indices(t, length, num_frames=5, window=5):
+    """(num_frames, window) sharp-frame indices: row k is averaged into input frame k of the
+    stack for target t (blurry frames t-2..t+2 for 5 frames, each clamped)."""
+    centres = window_indices(t, length, num_frames)
+    return np.stack([window_indices(c, length, window) for c in centres])
+
+
+def srgb_to_linear(x):
+    return tf.where(x <= 0.04045, x / 12.92, tf.pow((tf.maximum(x, 0.04045) + 0.055) / 1.055, 2.4))
+
+
+def linear_to_srgb(x):
+    return tf.where(x <= 0.0031308, x * 12.92,
+                    1.055 * tf.pow(tf.maximum(x, 0.0031308), 1.0 / 2.4) - 0.055)
+
+
+def weights(indices, num_columns):
+    """(rows, num_columns) float32 matrix whose row r averages the frames `indices[r]`, so a
+    whole stack is one matrix product instead of a gather of every averaged frame."""
+    indices = np.asarray(indices)
+    out = np.zeros((len(indices), num_columns), np.float32)
+    np.add.at(out, (np.repeat(np.arange(len(indices)), indices.shape[1]), indices.ravel()), 1.0 / indices.shape[1])
+    return out
+
+
+def mix(frames, weights, linear_light=False):
+    """(K, H, W, C) float [0, 1] frames, (N, K) weights -> (N, H, W, C) weighted means, in
+    stored values or in linear light."""
+    frames = tf.convert_to_tensor(frames, tf.float32)
+    if not linear_light:
+        return tf.tensordot(weights, frames, 1)
+    return tf.clip_by_value(linear_to_srgb(tf.tensordot(weights, srgb_to_linear(frames), 1)), 0.0, 1.0)
+
+
+def blur_clip(frames, window=5, linear_light=False):
+    """(T, H, W, C) sharp frames in [0, 1] -> (T, H, W, C) synthetic blurry frames."""
+    length = int(frames.shape[0])
+    idx = np.stack([window_indices(t, length, window) for t in range(length)])
+    return mix(frames, weights(idx, length), linear_light)

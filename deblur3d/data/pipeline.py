@@ -1,0 +1,176 @@
+"""tf.data over the cache: random training patches with synthesised blur, and whole frames.
+
+A sample is a dict of float32 tensors:
+    blurry    (P, P, 3 * num_frames)  blurry frames t-2..t+2 stacked on channels, frame-major
+                                      (RGB of t-2, then of t-1, ...), in [0, 1]
+    sharp     (P, P, 3)               sharp frame t, in [0, 1]
+    points5   (5, 2), points68 (68, 2)  x, y in patch pixels (may fall outside the patch)
+and, when some run of the split has them:
+    render, render_mask, has_render   precomputed render (RGB, alpha), 0/1 flag; the render is
+                                      (P, P, .) in "frame" space, (224, 224, .) in "aligned224"
+    coeffs (239,), has_coeffs         precomputed coefficients, 0/1 flag
+Runs without them give zeros and flag 0. Evaluation samples add `run` (string) and `frame`.
+
+Training: the same random P x P window cuts every image of a sample, and a random horizontal
+flip mirrors all of them; the flip maps x to P - 1 - x and swaps left/right point identities
+(faces.FLIP_5, faces.FLIP_68) so point k keeps its meaning. An aligned224 render is flipped
+too: the alignment template is nearly symmetric, so this is close to aligning the flipped
+frame, not exact. Randomness is stateless, keyed on (seed, sample counter): a seed gives the
+same batches whatever the parallelism.
+"""
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from deblur3d.data import blur, cache, faces
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    cache_dir: str | None = None        # None: cache.BuildConfig.out (cache/data)
+    split: str = "train"
+    batch_size: int = 16
+    patch_size: int = 256
+    num_frames: int = 5
+    blur_window: int | None = None      # None: as recorded by the cache build (5 by default)
+    linear_light: bool | None = None    # None: idem
+    flip: bool = True
+    seed: int = 0
+    eval_batch_size: int = 1            # whole frames of different runs may differ in size
+
+
+class _Reader:
+    """The numpy side: memory-mapped runs and the read of one sample's window."""
+
+    def __init__(self, runs, num_frames, window):
+        if not runs:
+            raise ValueError("no runs in this split of the cache")
+        self.runs, self.num_frames, self.window = runs, num_frames, window
+        self.arrays = [{k: r.array(k) for k in ("sharp", "blurry", "points5", "points68", "render", "coeffs")
+                        if r.has(k)} for r in runs]
+        spaces = {r.meta["render_space"] for r in runs} - {None}
+        if len(spaces) > 1:
+            raise ValueError(f"runs of one split mix render spaces {spaces}")
+        self.render_space = spaces.pop() if spaces else None
+        self.with_coeffs = any(r.meta["coeffs"] for r in runs)
+
+    @property
+    def dtypes(self):
+        return ([tf.uint8, tf.float32, tf.int32, tf.float32, tf.float32]
+                + [tf.uint8, tf.float32] * bool(self.render_space) + [tf.float32, tf.float32] * self.with_coeffs)
+
+    def read(self, run, t, y, x, h, w):
+        run, t = int(run), int(t)
+        a = self.arrays[run]
+        win = (slice(y, y + h), slice(x, x + w))
+        length = self.runs[run].meta["frames"]
+        if "blurry" in a:   # stored blurry frames are the input as given (notes §6)
+            idx = blur.window_indices(t, length, self.num_frames)
+            frames = np.concatenate([a["blurry"][idx, win[0], win[1]], a["sharp"][t][win][None]])
+            mixing = blur.weights(np.arange(self.num_frames)[:, None], len(frames))
+            centre = self.num_frames
+        else:
+            pick = blur.stack_indices(t, length, self.num_frames, self.window)
+            lo, hi = pick.min(), pick.max()
+            frames = a["sharp"][lo:hi + 1, win[0], win[1]]
+            mixing, centre = blur.weights(pick - lo, hi - lo + 1), t - lo
+        out = [np.ascontiguousarray(frames), mixing, np.int32(centre),
+               a["points5"][t].astype(np.float32), a["points68"][t].astype(np.float32)]
+        if self.render_space:
+            if "render" in a:
+                render = a["render"][t] if self.render_space == "aligned224" else a["render"][t][win]
+                out += [np.ascontiguousarray(render), np.float32(1)]
+            else:
+                shape = (224, 224, 4) if self.render_space == "aligned224" else (h, w, 4)
+                out += [np.zeros(shape, np.uint8), np.float32(0)]
+        if self.with_coeffs:
+            out += [a["coeffs"][t].astype(np.float32), np.float32(1)] if "coeffs" in a else [
+                np.zeros(239, np.float32), np.float32(0)]
+        return out
+
+
+def _make_sample(reader, run, t, y, x, h, w, linear_light, patch=None):
+    """Reads a window and assembles the sample dict (TF ops, so parallel maps overlap)."""
+    frames, mixing, centre, p5, p68, *rest = tf.numpy_function(
+        reader.read, [run, t, y, x, h, w], reader.dtypes, stateful=False)
+    frames = tf.ensure_shape(tf.cast(frames, tf.float32) / 255.0, [None, patch, patch, 3])
+    n = reader.num_frames
+    stack = blur.mix(frames, tf.ensure_shape(mixing, [n, None]), linear_light)   # (n, h, w, 3)
+    offset = tf.cast(tf.stack([x, y]), tf.float32)
+    sample = dict(blurry=tf.ensure_shape(tf.reshape(tf.transpose(stack, [1, 2, 0, 3]), [h, w, 3 * n]),
+                                         [patch, patch, 3 * n]),
+                  sharp=tf.gather(frames, centre),
+                  points5=tf.ensure_shape(p5, [5, 2]) - offset,
+                  points68=tf.ensure_shape(p68, [68, 2]) - offset)
+    if reader.render_space:
+        size = [224, 224] if reader.render_space == "aligned224" else [patch, patch]
+        render = tf.ensure_shape(tf.cast(rest.pop(0), tf.float32) / 255.0, size + [4])
+        sample.update(render=render[..., :3], render_mask=render[..., 3:],
+                      has_render=tf.ensure_shape(rest.pop(0), []))
+    if reader.with_coeffs:
+        sample.update(coeffs=tf.ensure_shape(rest.pop(0), [239]), has_coeffs=tf.ensure_shape(rest.pop(0), []))
+    return sample
+
+
+def _flip(sample, width):
+    """Mirror every image of a sample, the x of its points, and the point identities."""
+    out = dict(sample)
+    for key in ("blurry", "sharp", "render", "render_mask"):
+        if key in out:
+            out[key] = tf.reverse(out[key], axis=[1])
+    for key, perm in (("points5", faces.FLIP_5), ("points68", faces.FLIP_68)):
+        p = tf.gather(out[key], perm)
+        out[key] = tf.stack([width - 1.0 - p[:, 0], p[:, 1]], axis=1)
+    return out
+
+
+def _setup(config):
+    c = cache.Cache(config.cache_dir)
+    runs = c.runs(config.split)
+    window = config.blur_window or c.config["blur_window"]
+    linear = c.config["linear_light"] if config.linear_light is None else config.linear_light
+    reader = _Reader(runs, config.num_frames, window)
+    index = np.array([(i, t) for i, r in enumerate(runs) for t in range(r.meta["frames"])], np.int32)
+    sizes = np.array([(r.meta["height"], r.meta["width"]) for r in runs], np.int32)
+    return reader, linear, index, sizes
+
+
+def training_dataset(config=PipelineConfig()):
+    """Endless, shuffled, seeded batches of random patches (dicts as in the module docstring)."""
+    reader, linear, index, sizes = _setup(config)
+    p = config.patch_size
+    if (sizes < p).any():
+        small = [r.name for r, s in zip(reader.runs, sizes) if (s < p).any()]
+        raise ValueError(f"runs smaller than the {p}x{p} patch: {small}")
+    sizes = tf.constant(sizes)
+
+    def sample(counter, item):
+        u = tf.random.stateless_uniform([3], seed=tf.stack([tf.cast(config.seed, tf.int64), counter]))
+        hw = tf.gather(sizes, item[0])
+        y = tf.cast(u[0] * tf.cast(hw[0] - p + 1, tf.float32), tf.int32)
+        x = tf.cast(u[1] * tf.cast(hw[1] - p + 1, tf.float32), tf.int32)
+        out = _make_sample(reader, item[0], item[1], y, x, p, p, linear, patch=p)
+        if not config.flip:
+            return out
+        return tf.cond(u[2] < 0.5, lambda: _flip(out, float(p)), lambda: out)
+
+    ds = tf.data.Dataset.from_tensor_slices(index)
+    ds = ds.shuffle(len(index), seed=config.seed, reshuffle_each_iteration=True).repeat().enumerate()
+    ds = ds.map(sample, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.batch(config.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def evaluation_dataset(config=PipelineConfig(split="val")):
+    """One pass over every frame of the split, in order, whole frames (no crop, no flip)."""
+    reader, linear, index, sizes = _setup(config)
+    names = tf.constant([r.name for r in reader.runs])
+    sizes = tf.constant(sizes)
+
+    def sample(item):
+        hw = tf.gather(sizes, item[0])
+        out = _make_sample(reader, item[0], item[1], 0, 0, hw[0], hw[1], linear)
+        return dict(out, run=tf.gather(names, item[0]), frame=item[1])
+
+    ds = tf.data.Dataset.from_tensor_slices(index).map(sample, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(config.eval_batch_size).prefetch(tf.data.AUTOTUNE)

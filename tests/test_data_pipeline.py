@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+
+from deblur3d.data import blur, cache, faces, pipeline
+
+SIZE, T = 272, 9
+
+
+def coded_frames(n, size=SIZE, bias=0):
+    """Frame t stores x in red, y in green (mod 256) and 20 t + bias in blue, so a patch
+    tells where it was cut, whether it was flipped and which frames were averaged."""
+    y, x = np.mgrid[:size, :size]
+    frames = [np.stack([x % 256, y % 256, np.full_like(x, 20 * t + bias)], -1) for t in range(n)]
+    return np.stack(frames).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def synthetic_cache(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data") / "cache"
+    rng = np.random.default_rng(0)
+    p68 = rng.uniform(20, 250, (T, 68, 2)).astype(np.float32)
+    runs = []
+    with cache.atomic_dir(root) as tmp:
+        for name, split in (("a-00", "train"), ("v-00", "val")):
+            meta = dict(name=name, clip_id=name[0], identity=name[0], split=split)
+            runs.append(cache.write_run(tmp, meta, sharp=coded_frames(T), points68=p68,
+                                        points5=faces.five_points(p68)))
+        meta = dict(name="s-00", clip_id="s", identity="s", split="train", render_space="aligned224")
+        runs.append(cache.write_run(tmp, meta, sharp=coded_frames(T), blurry=coded_frames(T, bias=5),
+                                    points68=p68, points5=faces.five_points(p68),
+                                    render=np.full((T, 224, 224, 4), 255, np.uint8),
+                                    coeffs=np.ones((T, 239), np.float32)))
+        cache.write_index(tmp, cache.BuildConfig(), runs, cache.summarize([]))
+    return dict(root=str(root), p68=p68)
+
+
+def config(synthetic_cache, **kw):
+    return pipeline.PipelineConfig(cache_dir=synthetic_cache["root"], **kw)
+
+
+def test_training_batches_are_consistent_crops(synthetic_cache):
+    batch = next(iter(pipeline.training_dataset(config(synthetic_cache, batch_size=8, seed=1))))
+    shapes = {k: tuple(v.shape) for k, v in batch.items()}
+    assert shapes == dict(blurry=(8, 256, 256, 15), sharp=(8, 256, 256, 3), points5=(8, 5, 2), points68=(8, 68, 2),
+                          render=(8, 224, 224, 3), render_mask=(8, 224, 224, 1), has_render=(8,),
+                          coeffs=(8, 239), has_coeffs=(8,))
+    assert all(v.dtype.name == "float32" for v in batch.values())
+    for key in ("blurry", "sharp", "render"):
+        assert 0 <= float(np.min(batch[key])) and float(np.max(batch[key])) <= 1
+    np.testing.assert_array_equal(batch["has_coeffs"], batch["has_render"])   # both only in run s-00
+    np.testing.assert_array_equal(np.asarray(batch["coeffs"]).mean(1), batch["has_coeffs"])
+    flips = set()
+    for i in range(8):
+        sharp = np.round(batch["sharp"][i].numpy() * 255)
+        flipped = (sharp[0, 1, 0] - sharp[0, 0, 0]) % 256 != 1
+        x0, y0 = sharp[0, -1 if flipped else 0, 0], sharp[0, 0, 1]
+        t = int(sharp[0, 0, 2]) // 20
+        stored = batch["has_render"][i] == 1
+        flips.add(flipped)
+        # Points: shifted by the crop; under a flip x mirrors and left/right identities swap.
+        want = synthetic_cache["p68"][t] - [x0, y0]
+        if flipped:
+            want = np.stack([255 - want[:, 0], want[:, 1]], 1)[faces.FLIP_68]
+        np.testing.assert_allclose(batch["points68"][i], want, atol=1e-3)
+        # Blurry input k: stored frame t-2+k of the stored run, else the clamped 5-frame mean.
+        blue = batch["blurry"][i].numpy()[0, 0, 2::3] * 255
+        if stored:
+            want = 20 * blur.window_indices(t, T, 5) + 5
+        else:
+            want = 20 * blur.stack_indices(t, T).mean(1)
+        np.testing.assert_allclose(blue, want, atol=1e-3)
+    assert flips == {True, False}
+
+
+def test_batches_depend_on_the_seed_only(synthetic_cache):
+    def first(seed):
+        batches = pipeline.training_dataset(config(synthetic_cache, batch_size=4, seed=seed))
+        return next(iter(batches))["points5"].numpy()
+    np.testing.assert_array_equal(first(3), first(3))
+    assert not np.array_equal(first(3), first(4))
+
+
+def test_window_and_linear_light_overrides(synthetic_cache):
+    def blue(**kw):
+        cfg = config(synthetic_cache, split="val", batch_size=2, flip=False, **kw)
+        b = next(iter(pipeline.training_dataset(cfg)))
+        assert "render" not in b
+        t = int(round(float(b["sharp"][0, 0, 0, 2]) * 255)) // 20
+        return t, b["blurry"][0].numpy()[0, 0, 2::3] * 255
+    t, got = blue(blur_window=9)
+    np.testing.assert_allclose(got, 20 * blur.stack_indices(t, T, 5, 9).mean(1), atol=1e-3)
+    t, got = blue(linear_light=True)
+    assert not np.allclose(got, 20 * blur.stack_indices(t, T).mean(1), atol=0.5)
+
+
+def test_evaluation_covers_whole_frames_in_order(synthetic_cache):
+    batches = list(pipeline.evaluation_dataset(config(synthetic_cache, split="val")))
+    assert len(batches) == T
+    assert [int(b["frame"][0]) for b in batches] == list(range(T))
+    assert batches[0]["run"][0].numpy() == b"v-00"
+    assert batches[0]["blurry"].shape == (1, SIZE, SIZE, 15) and batches[0]["sharp"].shape == (1, SIZE, SIZE, 3)
+    np.testing.assert_allclose(batches[4]["points68"][0], synthetic_cache["p68"][4], atol=1e-4)
+
+
+def test_missing_cache_says_how_to_build_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make data"):
+        pipeline.training_dataset(pipeline.PipelineConfig(cache_dir=str(tmp_path)))
