@@ -59,3 +59,9 @@ def blur_clip(frames, window=5, linear_light=False):
     length = int(frames.shape[0])
     idx = np.stack([window_indices(t, length, window) for t in range(length)])
     return mix(frames, weights(idx, length), linear_light)
+
+
+def centre_frame(stack):
+    """The middle RGB frame (frame t) of a (..., 3n) stack of frames t-2..t+2."""
+    middle = 3 * (stack.shape[-1] // 6)
+    return stack[..., middle:middle + 3]

@@ -19,6 +19,7 @@ frame, not exact. Randomness is stateless, keyed on (seed, sample counter): a se
 same batches whatever the parallelism.
 """
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -38,22 +39,33 @@ class PipelineConfig:
     flip: bool = True
     seed: int = 0
     eval_batch_size: int = 1            # whole frames of different runs may differ in size
+    priors_dir: str | None = None       # priors exported by experiments/export_priors.py: frame-space
+                                        # render.npy and coeffs.npy per run, replacing the cache's
 
 
 class _Reader:
     """The numpy side: memory-mapped runs and the read of one sample's window."""
 
-    def __init__(self, runs, num_frames, window):
+    def __init__(self, runs, num_frames, window, priors_dir=None):
         if not runs:
             raise ValueError("no runs in this split of the cache")
         self.runs, self.num_frames, self.window = runs, num_frames, window
         self.arrays = [{k: r.array(k) for k in ("sharp", "blurry", "points5", "points68", "render", "coeffs")
                         if r.has(k)} for r in runs]
         spaces = {r.meta["render_space"] for r in runs} - {None}
+        self.with_coeffs = any(r.meta["coeffs"] for r in runs)
+        if priors_dir is not None:
+            for run, arrays in zip(runs, self.arrays):
+                folder = Path(priors_dir) / "runs" / run.name
+                if not (folder / "render.npy").is_file():
+                    raise FileNotFoundError(f"{folder}: no exported priors for run {run.name} "
+                                            "(run experiments/export_priors.py)")
+                arrays.update(render=np.load(folder / "render.npy", mmap_mode="r"),
+                              coeffs=np.load(folder / "coeffs.npy", mmap_mode="r"))
+            spaces, self.with_coeffs = {"frame"}, True
         if len(spaces) > 1:
             raise ValueError(f"runs of one split mix render spaces {spaces}")
         self.render_space = spaces.pop() if spaces else None
-        self.with_coeffs = any(r.meta["coeffs"] for r in runs)
 
     @property
     def dtypes(self):
@@ -130,7 +142,7 @@ def _setup(config):
     runs = c.runs(config.split)
     window = config.blur_window or c.config["blur_window"]
     linear = c.config["linear_light"] if config.linear_light is None else config.linear_light
-    reader = _Reader(runs, config.num_frames, window)
+    reader = _Reader(runs, config.num_frames, window, config.priors_dir)
     index = np.array([(i, t) for i, r in enumerate(runs) for t in range(r.meta["frames"])], np.int32)
     sizes = np.array([(r.meta["height"], r.meta["width"]) for r in runs], np.int32)
     return reader, linear, index, sizes
@@ -174,3 +186,40 @@ def evaluation_dataset(config=PipelineConfig(split="val")):
 
     ds = tf.data.Dataset.from_tensor_slices(index).map(sample, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.batch(config.eval_batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _align_sample(blurry_centre, sharp, points5, points68):
+    """Whole frame -> the 224 aligned crops of the reconstruction branch (numpy side)."""
+    from deblur3d.face.align import fit_alignment  # the face package is not needed for plain data use
+    a = fit_alignment(points5)
+    return (a.crop(blurry_centre).astype(np.float32), a.crop(sharp).astype(np.float32),
+            a.to_crop(points68).astype(np.float32), np.array([a.scale, *a.center], np.float32))
+
+
+def aligned_dataset(config=PipelineConfig(), shuffle=True, repeat=True):
+    """Batches of 224×224 aligned crops of whole frames (deblur3d.face.align), for ReconNet.
+
+    Each sample: `blurry` (the centre blurry frame) and `sharp`, (224, 224, 3) in [0, 1];
+    `points68` (68, 2) in crop pixels; `alignment` (3,) = scale, centre x, centre y of the
+    frame -> crop transform. No flips: the template is only nearly symmetric.
+    """
+    reader, linear, index, sizes = _setup(config)
+    sizes = tf.constant(sizes)
+    centre = 3 * (config.num_frames // 2)
+
+    def sample(item):
+        hw = tf.gather(sizes, item[0])
+        s = _make_sample(reader, item[0], item[1], 0, 0, hw[0], hw[1], linear)
+        blurry, sharp, points68, alignment = tf.numpy_function(
+            _align_sample, [s["blurry"][..., centre:centre + 3], s["sharp"], s["points5"], s["points68"]],
+            [tf.float32] * 4, stateful=False)
+        return dict(blurry=tf.ensure_shape(blurry, [224, 224, 3]), sharp=tf.ensure_shape(sharp, [224, 224, 3]),
+                    points68=tf.ensure_shape(points68, [68, 2]), alignment=tf.ensure_shape(alignment, [3]))
+
+    ds = tf.data.Dataset.from_tensor_slices(index)
+    if shuffle:
+        ds = ds.shuffle(len(index), seed=config.seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.map(sample, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.batch(config.batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)

@@ -9,6 +9,8 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from deblur3d.data.blur import centre_frame
+
 
 class ResBlock(layers.Layer):
     """x + ReLU(Conv5(ReLU(Conv5(x)))): the paper's Figure 2.
@@ -39,12 +41,17 @@ class DeblurNet(keras.Model):
     """blurry (B, H, W, 15) [+ render (B, H, W, 3)] [+ identity (B, 80)] -> sharp (B, H, W, 3).
 
     H and W must be multiples of 4 (two stride-2 stages).
+
+    `residual=True` adds the blurry centre frame to the output, so an untrained network
+    starts at "no deblurring": not in the paper, whose network outputs the frame itself
+    (the default); it lets short CPU budgets learn a useful model (checkpoints/README.md).
     """
 
     def __init__(self, use_render=True, use_identity=True, widths=(32, 64, 128), blocks=3,
-                 double_input=False, release_resblock=False, **kwargs):
+                 double_input=False, release_resblock=False, residual=False, **kwargs):
         super().__init__(**kwargs)
         self.use_render, self.use_identity, self.double_input = use_render, use_identity, double_input
+        self.residual = residual
         w1, w2, w3 = widths
         e1 = w1 + 3 * use_render          # render joins the first stage's features
         e3 = w3 + 1 * use_identity        # identity map joins the bottleneck
@@ -72,6 +79,7 @@ class DeblurNet(keras.Model):
         return x
 
     def call(self, blurry, render=None, identity=None):
+        centre = centre_frame(blurry)
         if self.double_input:  # the release feeds the 15-channel stack twice (30 channels)
             blurry = tf.concat([blurry, blurry], axis=-1)
         x = self.conv_in(blurry)
@@ -85,4 +93,5 @@ class DeblurNet(keras.Model):
         x = self._run(self.dec3, x)
         x = self._run(self.dec2, self.up2(x) + skip2)
         x = self._run(self.dec1, self.up1(x) + skip1)
-        return self.conv_out(x)
+        out = self.conv_out(x)
+        return centre + out if self.residual else out

@@ -1,6 +1,7 @@
 """Training the deblurring branch with the content loss L_c (paper Eq. 4)."""
 import tensorflow as tf
 
+from deblur3d.data.blur import centre_frame
 from deblur3d.face import coeffs as coeffs_lib
 
 
@@ -48,8 +49,7 @@ class DeblurTask:
 
     def images(self, batch):
         """blurry centre | render | output | sharp, side by side, for TensorBoard."""
-        blurry = batch["blurry"]
-        centre = blurry[..., (blurry.shape[-1] // 6) * 3:(blurry.shape[-1] // 6) * 3 + 3]
+        centre = centre_frame(batch["blurry"])
         render, _ = self.priors(batch)
         render = tf.zeros_like(centre) if render is None else render
         return tf.clip_by_value(tf.concat([centre, render, self(batch), batch["sharp"]], axis=2), 0, 1)

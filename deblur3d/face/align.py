@@ -72,6 +72,18 @@ class Alignment:
         return frame * (1 - alpha) + image.reshape(frame.shape) * alpha
 
 
+def _camera_solver(template=TEMPLATE_5):
+    """(8, 2n) matrix: the least-squares affine camera is this times the stacked points."""
+    template = np.asarray(template, np.float64)
+    design = np.zeros((2 * len(template), 8))
+    design[0::2, 0:3], design[0::2, 3] = template, 1
+    design[1::2, 4:7], design[1::2, 7] = template, 1
+    return np.linalg.pinv(design)
+
+
+SOLVER = _camera_solver()
+
+
 def fit_alignment(points5, template=TEMPLATE_5, size=CROP_SIZE):
     """Five (x, y) image points (order of TEMPLATE_5) -> Alignment.
 
@@ -79,14 +91,21 @@ def fit_alignment(points5, template=TEMPLATE_5, size=CROP_SIZE):
     y flipped to point up like the template; s = mean norm of R1 and R2.
     """
     points5 = np.asarray(points5, np.float64).reshape(-1, 2)
-    template = np.asarray(template, np.float64)
-    n = len(points5)
-    design = np.zeros((2 * n, 8))
-    design[0::2, 0:3], design[0::2, 3] = template, 1
-    design[1::2, 4:7], design[1::2, 7] = template, 1
-    target = np.stack([points5[:, 0], -points5[:, 1]], axis=1).reshape(-1)
-    k = np.linalg.lstsq(design, target, rcond=None)[0]
+    solver = SOLVER if template is TEMPLATE_5 else _camera_solver(template)
+    k = solver @ np.stack([points5[:, 0], -points5[:, 1]], axis=1).reshape(-1)
     s = (np.linalg.norm(k[0:3]) + np.linalg.norm(k[4:7])) / 2
     if not np.isfinite(s) or s <= 0:
         raise ValueError(f"degenerate five points, cannot align: {points5.tolist()}")
     return Alignment(scale=TEMPLATE_SIZE / s, center=(float(k[3]), float(-k[7])), size=size)
+
+
+def alignment_params(points5):
+    """TensorFlow twin of fit_alignment for batches: (B, 5, 2) -> (B, 3) scale, centre x, y.
+
+    The template is fixed, so the fit is one matrix product; usable inside tf.function.
+    """
+    import tensorflow as tf
+    flipped = tf.reshape(tf.stack([points5[..., 0], -points5[..., 1]], axis=-1), [-1, 10])
+    k = tf.matmul(tf.cast(flipped, tf.float64), tf.constant(SOLVER.T))
+    s = (tf.norm(k[:, 0:3], axis=-1) + tf.norm(k[:, 4:7], axis=-1)) / 2
+    return tf.cast(tf.stack([TEMPLATE_SIZE / s, k[:, 3], -k[:, 7]], axis=-1), tf.float32)

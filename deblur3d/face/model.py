@@ -81,6 +81,8 @@ class FaceModel:
                     for name in ("mean_shape", "id_basis", "exp_basis", "mean_albedo", "albedo_basis",
                                  "triangles", "point_buf", "landmarks")
                 }
+                cached["photo_mask"] = tf.constant(self.photo_mask, tf.float32)[:, None]
+                cached["skin_mask"] = tf.constant(self.skin_mask, tf.float32)
             object.__setattr__(self, "_tensors", cached)
         return cached
 

@@ -23,7 +23,9 @@ def _rasterizer():
     return triangle_rasterizer.rasterize, RasterizationBackends.CPU
 
 
-Rendering = collections.namedtuple("Rendering", ["image", "mask", "landmarks", "vertex_colors"])
+# image (B, H, W, 3), mask: coverage (B, H, W, 1), region: coverage of the model's
+# photometric region (M of paper Eq. 3), landmarks (B, 68, 2) in pixels, albedo (B, V, 3).
+Rendering = collections.namedtuple("Rendering", ["image", "mask", "region", "landmarks", "albedo"])
 
 
 class FaceRenderer:
@@ -40,30 +42,31 @@ class FaceRenderer:
         self._rasterize, self._backend = _rasterizer()
 
     def geometry(self, coeffs):
-        """Posed vertices (B, V, 3), vertex colours (B, V, 3) and landmarks (B, 68, 2)."""
+        """Posed vertices, shaded vertex colours, albedo (B, V, 3 each), landmarks (B, 68, 2)."""
         c = coeffs_lib.split(coeffs)
         model = self.face_model
         shape = model.shape(c.identity, c.expression)
         rotation = rotation_matrix(c.rotation)
         vertices = rigid_transform(shape, rotation, c.translation)
         normals = rigid_transform(model.normals(shape), rotation)
-        colors = shading.shade(model.albedo(c.texture), normals, c.light)
+        albedo = model.albedo(c.texture)
+        colors = shading.shade(albedo, normals, c.light)
         landmarks = self.camera.project(tf.gather(vertices, model.tensors["landmarks"], axis=1))
-        return vertices, colors, landmarks
+        return vertices, colors, albedo, landmarks
 
     def __call__(self, coeffs):
         coeffs = tf.convert_to_tensor(coeffs, tf.float32)
-        vertices, colors, landmarks = self.geometry(coeffs)
+        vertices, colors, albedo, landmarks = self.geometry(coeffs)
         batch = coeffs.shape[0]
         if batch is None:
             raise ValueError("FaceRenderer needs a static batch size (the CPU rasterizer loops over it)")
         size = self.camera.image_size
         view_projection = tf.tile(self.camera.view_projection()[None], [batch, 1, 1])
+        region = tf.tile(self.face_model.tensors["photo_mask"][None], [batch, 1, 1])
         out = self._rasterize(
-            vertices, self.face_model.tensors["triangles"], {"color": colors},
+            vertices, self.face_model.tensors["triangles"], {"color": colors, "region": region},
             view_projection, (size, size), enable_cull_face=self.cull_back_faces,
             backend=self._backend)
         # The rasterizer's row 0 is the bottom of the image (OpenGL); images have it on top.
-        image = tf.reverse(out["color"], axis=[1])
-        mask = tf.reverse(out["mask"], axis=[1])
-        return Rendering(image=image * mask, mask=mask, landmarks=landmarks, vertex_colors=colors)
+        image, mask, region = (tf.reverse(out[k], axis=[1]) for k in ("color", "mask", "region"))
+        return Rendering(image=image * mask, mask=mask, region=region * mask, landmarks=landmarks, albedo=albedo)

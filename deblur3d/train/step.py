@@ -37,6 +37,8 @@ def make_train_step(task, optimizer, strategy=None):
     """Returns a tf.function: batch -> dict of losses (the mean over replicas)."""
     strategy = strategy or tf.distribute.get_strategy()
     variables = task.trainable_variables
+    if not variables:
+        raise ValueError("the task has no trainable variables yet: build it first (train.loop.build)")
 
     def replica_step(batch):
         with tf.GradientTape() as tape:

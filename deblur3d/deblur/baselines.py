@@ -1,0 +1,189 @@
+"""Baselines of paper Table 1 with DeblurNet's call signature, and `make_model`.
+
+- DBN: Su et al. 2017, deep video deblurring (notes §7).
+- SRN: Tao et al. 2018, scale-recurrent network, on the 5-frame stack.
+
+Neither uses the 3D priors (`use_render = use_identity = False`), so DeblurTask passes None.
+"""
+import keras
+import tensorflow as tf
+from keras import layers
+
+from deblur3d.data.blur import centre_frame
+from deblur3d.deblur.model import DeblurNet, ResBlock
+from deblur3d.deblur.task import DeblurTask
+
+
+def pad_to_multiple(x, multiple):
+    """Pads the bottom and right edges by mirroring; returns the padded tensor and (H, W)."""
+    height, width = tf.shape(x)[1], tf.shape(x)[2]
+    padding = [[0, 0], [0, -height % multiple], [0, -width % multiple], [0, 0]]
+    return tf.pad(x, padding, mode="SYMMETRIC"), (height, width)
+
+
+def run(blocks, x, training=False):
+    for block in blocks:
+        x = block(x, training=training)
+    return x
+
+
+class ConvBN(layers.Layer):
+    """Conv (or transposed conv) -> BatchNorm [-> ReLU]; BN's beta stands in for the conv bias."""
+
+    def __init__(self, filters, kernel=3, strides=1, transpose=False, relu=True, **kwargs):
+        super().__init__(**kwargs)
+        conv = layers.Conv2DTranspose if transpose else layers.Conv2D
+        self.conv = conv(filters, kernel, strides=strides, padding="same", use_bias=False)
+        self.bn = layers.BatchNormalization()
+        self.relu = relu
+
+    def call(self, x, training=False):
+        x = self.bn(self.conv(x), training=training)
+        return tf.nn.relu(x) if self.relu else x
+
+
+class DBN(keras.Model):
+    """Su et al. 2017 (notes §7): 5-frame stack (B, H, W, 15) -> sharp centre frame (B, H, W, 3).
+
+    Any H, W: the input is mirror-padded to a multiple of 8 and the output cropped back.
+    """
+
+    use_render = use_identity = False
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+        def convs(widths, name):
+            return [ConvBN(w, name=f"{name}_{i + 1}") for i, w in enumerate(widths)]
+
+        def up(filters, name):  # BN, then the skip is added, then ReLU (in call)
+            return ConvBN(filters, 4, 2, transpose=True, relu=False, name=name)
+
+        self.f0 = ConvBN(64, 5, name="F0")
+        self.d1, self.f1 = ConvBN(64, 3, 2, name="D1"), convs([128, 128], "F1")
+        self.d2, self.f2 = ConvBN(256, 3, 2, name="D2"), convs([256] * 3, "F2")
+        self.d3, self.f3 = ConvBN(512, 3, 2, name="D3"), convs([512] * 3, "F3")
+        self.u1, self.f4 = up(256, "U1"), convs([256] * 3, "F4")
+        self.u2, self.f5 = up(128, "U2"), convs([128, 64], "F5")
+        self.u3 = up(64, "U3")
+        self.f6 = [ConvBN(15, name="F6_1"), ConvBN(3, relu=False, name="F6_2")]
+
+    def call(self, blurry, render=None, identity=None, training=False):
+        x, (height, width) = pad_to_multiple(blurry, 8)
+        f0 = self.f0(x, training=training)
+        f1 = run([self.d1, *self.f1], f0, training)
+        f2 = run([self.d2, *self.f2], f1, training)
+        x = run([self.d3, *self.f3], f2, training)
+        x = run(self.f4, tf.nn.relu(self.u1(x, training=training) + f2), training)
+        x = run(self.f5, tf.nn.relu(self.u2(x, training=training) + f1), training)
+        x = run(self.f6, tf.nn.relu(self.u3(x, training=training) + f0), training)
+        return tf.sigmoid(centre_frame(blurry) + x[:, :height, :width])
+
+
+class ConvLSTMCell(layers.Layer):
+    """One convolutional LSTM step; SRN carries its state (h, c) from scale to scale."""
+
+    def __init__(self, channels, kernel=3, **kwargs):
+        super().__init__(**kwargs)
+        self.channels = channels
+        self.gates = layers.Conv2D(4 * channels, kernel, padding="same", name="gates")
+
+    def call(self, x, state):
+        h, c = state
+        i, f, o, g = tf.split(self.gates(tf.concat([x, h], -1)), 4, axis=-1)
+        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+        h = tf.sigmoid(o) * tf.tanh(c)
+        return h, (h, c)
+
+
+class SRN(keras.Model):
+    """Tao et al. 2018 scale-recurrent network on the 5-frame stack (B, H, W, 15).
+
+    `scales` levels (factor 0.5, bilinear), coarse to fine, one encoder-decoder shared by all
+    levels (DeblurNet's layout: widths 32/64/128, ResBlocks, additive skips; Tao's ResBlock has
+    no second ReLU). Each level sees the stack at its size and the previous level's output
+    upsampled (the centre frame at the coarsest). `use_lstm=True` (default, tested) puts a
+    ConvLSTM at the bottleneck whose state is resized and carried to the next level, as Tao et
+    al. do; False gives their recurrence-free variant.
+    """
+
+    use_render = use_identity = False
+
+    def __init__(self, scales=3, widths=(32, 64, 128), blocks=3, use_lstm=True, **kwargs):
+        super().__init__(**kwargs)
+        self.scales, self.use_lstm = scales, use_lstm
+        w1, w2, w3 = widths
+
+        def stage(channels, name):
+            return [ResBlock(channels, release_variant=True, name=f"{name}_{i}") for i in range(blocks)]
+
+        self.conv_in = layers.Conv2D(w1, 5, padding="same", activation="relu", name="conv_in")
+        self.enc1 = stage(w1, "enc1")
+        self.down2 = layers.Conv2D(w2, 5, strides=2, padding="same", activation="relu", name="down2")
+        self.enc2 = stage(w2, "enc2")
+        self.down3 = layers.Conv2D(w3, 5, strides=2, padding="same", activation="relu", name="down3")
+        self.enc3 = stage(w3, "enc3")
+        self.lstm = ConvLSTMCell(w3, name="lstm") if use_lstm else None
+        self.dec3 = stage(w3, "dec3")
+        self.up2 = layers.Conv2DTranspose(w2, 4, strides=2, padding="same", activation="relu", name="up2")
+        self.dec2 = stage(w2, "dec2")
+        self.up1 = layers.Conv2DTranspose(w1, 4, strides=2, padding="same", activation="relu", name="up1")
+        self.dec1 = stage(w1, "dec1")
+        self.conv_out = layers.Conv2D(3, 5, padding="same", name="conv_out")  # linear output
+
+    def scale_sizes(self, height, width):
+        """(h, w) of every level, coarse to fine: round(size · 0.5^k), as Tao et al."""
+        def size(n, k):
+            return tf.cast(tf.round(tf.cast(n, tf.float32) * 0.5 ** k), tf.int32)
+        return [(size(height, k), size(width, k)) for k in reversed(range(self.scales))]
+
+    def _level(self, x, state):
+        x, (height, width) = pad_to_multiple(x, 4)
+        skip1 = run(self.enc1, self.conv_in(x))
+        skip2 = run(self.enc2, self.down2(skip1))
+        x = run(self.enc3, self.down3(skip2))
+        if self.use_lstm:
+            if state is None:
+                state = (tf.zeros_like(x), tf.zeros_like(x))
+            else:
+                state = tuple(tf.image.resize(s, tf.shape(x)[1:3]) for s in state)
+            x, state = self.lstm(x, state)
+        x = run(self.dec3, x)
+        x = run(self.dec2, self.up2(x) + skip2)
+        x = run(self.dec1, self.up1(x) + skip1)
+        return self.conv_out(x)[:, :height, :width], state
+
+    def call(self, blurry, render=None, identity=None, training=False, return_all_scales=False):
+        outputs, state = [], None
+        previous = centre_frame(blurry)
+        for size in self.scale_sizes(tf.shape(blurry)[1], tf.shape(blurry)[2]):
+            # Tao et al. do not backpropagate through the upsampled previous output.
+            previous = tf.stop_gradient(tf.image.resize(previous, size))
+            previous, state = self._level(tf.concat([tf.image.resize(blurry, size), previous], -1), state)
+            outputs.append(previous)
+        return outputs if return_all_scales else outputs[-1]
+
+
+def multiscale_l2(outputs, sharp):
+    """Tao et al.'s loss: the sum over levels of the mean squared error to the resized sharp frame."""
+    return tf.add_n([tf.reduce_mean(tf.square(out - tf.image.resize(sharp, tf.shape(out)[1:3])))
+                     for out in outputs])
+
+
+class MultiScaleTask(DeblurTask):
+    """DeblurTask for SRN trained with `multiscale_l2` over all its levels."""
+
+    def losses(self, batch, training=True):
+        outputs = self.net(batch["blurry"], training=training, return_all_scales=True)
+        loss = multiscale_l2(outputs, batch["sharp"])
+        return {"content": loss, "total": loss}
+
+
+MODELS = {"ours": DeblurNet, "dbn": DBN, "srn": SRN}
+
+
+def make_model(name, **kwargs):
+    """'ours' (DeblurNet), 'dbn' or 'srn', built with `kwargs`."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}: one of {sorted(MODELS)}")
+    return MODELS[name](**kwargs)

@@ -1,0 +1,138 @@
+"""Training the deblurring branch (and, jointly, the reconstruction branch) on the shared loop."""
+import dataclasses
+from pathlib import Path
+
+import tensorflow as tf
+
+from deblur3d.data.pipeline import PipelineConfig, training_dataset
+from deblur3d.deblur.baselines import MultiScaleTask, make_model
+from deblur3d.deblur.task import DeblurTask, precomputed_priors
+from deblur3d.face import align
+from deblur3d.train import loop, strategies, weights
+from deblur3d.train.config import TrainSchedule
+
+PRIORS = ("precomputed", "online", "none")
+
+
+@dataclasses.dataclass(frozen=True)
+class DeblurTrainConfig:
+    run_dir: str = "runs/deblur"
+    cache_dir: str | None = None
+    priors: str = "precomputed"          # the authors precompute them; "online" runs ReconNet in the step
+    priors_dir: str | None = "cache/priors"
+    recon_weights: str | None = "checkpoints/recon_ict.weights.npz"  # online priors / joint training
+    face_model: str = "ict"
+    model_path: str | None = None
+    data_dir: str | None = None
+    model: str = "ours"                  # ours | dbn | srn
+    use_render: bool = True
+    use_identity: bool = True
+    double_input: bool = False           # the release's 30-channel first conv
+    release_resblock: bool = False       # the release's ResBlock without the second ReLU
+    residual: bool = False               # output = centre frame + network (not in the paper)
+    content: str = "norm"                # Eq. 4 as written; "mse" as the release
+    joint: bool = False                  # train L_r and L_c together (online priors)
+    patch_size: int = 256
+    train: TrainSchedule = TrainSchedule()
+    strategy: str = "default"
+    mixed_precision: bool = False
+    export: str | None = None
+
+    @property
+    def needs_priors(self):
+        return self.model == "ours" and (self.use_render or self.use_identity)
+
+
+def build_model(config):
+    kwargs = {}
+    if config.model == "ours":
+        kwargs = dict(use_render=config.use_render, use_identity=config.use_identity,
+                      double_input=config.double_input, release_resblock=config.release_resblock,
+                      residual=config.residual)
+    return make_model(config.model, **kwargs)
+
+
+def _online(config, trainable):
+    from deblur3d.face import load_face_model
+    from deblur3d.face.render import FaceRenderer
+    from deblur3d.recon.priors import OnlinePriors
+    from deblur3d.recon.training import build_net
+    recon = build_net(config.recon_weights)
+    renderer = FaceRenderer(load_face_model(config.face_model, config.model_path, config.data_dir))
+    return OnlinePriors(recon, renderer, trainable=trainable)
+
+
+class AlignedRenderingLoss:
+    """L_r (Eq. 3) on the aligned crops of a deblurring batch, for joint training."""
+
+    def __init__(self, online, skin_model=None):
+        from deblur3d.recon.task import FINETUNE_TERMS, ReconTask
+        from deblur3d.recon.training import attention_model
+        self.task = ReconTask(online.recon_net, online.renderer, attention_model(skin_model),
+                              terms=FINETUNE_TERMS, input_key="blurry", target_key="sharp")
+
+    @property
+    def trainable_variables(self):
+        return self.task.trainable_variables
+
+    def losses(self, batch, training=True):
+        from deblur3d.data.blur import centre_frame
+        from deblur3d.recon.priors import crop
+        params = align.alignment_params(batch["points5"])
+        s, cx, cy = tf.unstack(params[:, None, :], axis=-1)
+        points = tf.stack([(batch["points68"][..., 0] - cx) * s, (batch["points68"][..., 1] - cy) * s], -1)
+        aligned = {"blurry": crop(centre_frame(batch["blurry"]), params), "sharp": crop(batch["sharp"], params),
+                   "points68": points + align.CROP_SIZE / 2}
+        out = self.task.losses(aligned, training=training)
+        return {"rendering": out["photometric"], "total": out["total"]}
+
+
+def make_task(config):
+    if config.priors not in PRIORS:
+        raise ValueError(f"unknown priors {config.priors!r}: {', '.join(PRIORS)}")
+    net = build_model(config)
+    if not config.needs_priors:
+        priors = lambda batch: (None, None)  # noqa: E731  (baselines take no priors)
+    elif config.priors == "online":
+        priors = _online(config, trainable=config.joint)
+    elif config.priors == "precomputed":
+        priors = precomputed_priors
+    else:
+        raise ValueError(f"model {config.model} with render/identity needs priors (precomputed or online)")
+    task = (MultiScaleTask if config.model == "srn" else DeblurTask)(net, priors, config.content)
+    if config.joint:
+        if config.priors != "online":
+            raise ValueError("joint training computes the priors in the step: use priors='online'")
+        from deblur3d.train.step import JointTask
+        task = JointTask(AlignedRenderingLoss(priors), task)
+        task.images = task.tasks[1].images
+    return net, task
+
+
+def train(config, log=print):
+    run = config.train
+    tf.keras.utils.set_random_seed(run.seed)
+    strategy = strategies.make_strategy(config.strategy, config.mixed_precision)
+    precomputed = config.needs_priors and config.priors == "precomputed"
+    if precomputed and not (config.priors_dir and Path(config.priors_dir).is_dir()):
+        raise FileNotFoundError(f"no precomputed priors at {config.priors_dir}: run experiments/export_priors.py "
+                                "or use --priors=online")
+    dataset = training_dataset(PipelineConfig(
+        cache_dir=config.cache_dir, split="train", batch_size=run.batch_size, patch_size=config.patch_size,
+        seed=run.seed, priors_dir=config.priors_dir if precomputed else None))
+    with strategy.scope():
+        net, task = make_task(config)
+        optimizer = run.optimizer()
+    models = {"net": net}
+    if config.joint:
+        models["recon"] = task.tasks[0].task.net
+    losses = loop.train(task, optimizer, dataset, models, run.loop_config(config.run_dir), strategy=strategy, log=log)
+    export = config.export or str(Path(config.run_dir) / "deblur.weights.npz")
+    if strategies.is_chief(strategy):
+        weights.save(net, export, architecture=config.model, use_render=config.use_render,
+                     use_identity=config.use_identity, double_input=config.double_input,
+                     release_resblock=config.release_resblock, residual=config.residual, steps=run.steps,
+                     batch_size=run.batch_size, patch_size=config.patch_size,
+                     priors=config.priors, config=repr(config), final_losses=losses)
+        log(f"exported {export}")
+    return losses

@@ -1,0 +1,67 @@
+"""Precomputed priors for every frame of the data cache, as the authors stored them.
+
+For each run: the coefficients of the blurry centre frame and its render pasted back into
+the run's crop geometry (RGBA uint8, alpha = coverage), under <out>/runs/<run>/. The
+folder is written aside and renamed when complete.
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from tqdm import tqdm
+
+from deblur3d.data import blur
+from deblur3d.data.cache import Cache, atomic_dir
+
+
+def blurry_centres(run, window, linear_light, chunk=32):
+    """Yields (first frame, (n, H, W, 3) float32 blurry frames) over a run, in order."""
+    sharp = run.array("sharp")
+    length = len(sharp)
+    for start in range(0, length, chunk):
+        stop = min(length, start + chunk)
+        if run.has("blurry"):  # stored blurry frames are the input as given (notes §6)
+            yield start, run.array("blurry")[start:stop].astype(np.float32) / 255.0
+            continue
+        idx = np.stack([blur.window_indices(t, length, window) for t in range(start, stop)])
+        lo, hi = idx.min(), idx.max()
+        frames = sharp[lo:hi + 1].astype(np.float32) / 255.0
+        yield start, blur.mix(frames, blur.weights(idx - lo, hi - lo + 1), linear_light).numpy()
+
+
+def export_priors(online, out, cache_dir=None, batch_size=16, note=None):
+    """Runs `online` (OnlinePriors) over every cached frame; returns the frame count."""
+    cache = Cache(cache_dir)
+    window, linear = cache.config["blur_window"], cache.config["linear_light"]
+
+    @tf.function(reduce_retracing=True)
+    def priors(frames, points5):
+        # One frame stands in for the stack: only the centre frame is read.
+        stack = tf.concat([frames] * 5, axis=-1)
+        render, coverage, coeffs = online.frame_priors(stack, points5)
+        return tf.concat([render, coverage], -1), coeffs
+
+    total = sum(r.meta["frames"] for r in cache.runs())
+    with atomic_dir(Path(out)) as tmp, tqdm(total=total, unit="frame", desc="priors") as bar:
+        for run in cache.runs():
+            points5 = run.array("points5")
+            renders, coeffs = [], []
+            for start, frames in blurry_centres(run, window, linear):
+                for i in range(0, len(frames), batch_size):
+                    part = frames[i:i + batch_size]
+                    pad = batch_size - len(part)  # one static batch size: the rasterizer loops over it
+                    batch = np.concatenate([part, np.repeat(part[-1:], pad, 0)])
+                    p5 = points5[start + i:start + i + len(part)]
+                    p5 = np.concatenate([p5, np.repeat(p5[-1:], pad, 0)]).astype(np.float32)
+                    rgba, c = priors(tf.constant(batch), tf.constant(p5))
+                    renders.append(np.round(np.clip(rgba.numpy()[:len(part)], 0, 1) * 255).astype(np.uint8))
+                    coeffs.append(c.numpy()[:len(part)])
+                    bar.update(len(part))
+            folder = Path(tmp) / "runs" / run.name
+            folder.mkdir(parents=True)
+            np.save(folder / "render.npy", np.concatenate(renders))
+            np.save(folder / "coeffs.npy", np.concatenate(coeffs).astype(np.float32))
+        (Path(tmp) / "index.json").write_text(json.dumps(dict(
+            cache=str(cache.root), runs=[r.name for r in cache.runs()], note=note), indent=1))
+    return total

@@ -1,0 +1,52 @@
+"""Losses of the reconstruction branch (paper Eq. 3; Deng et al. for the weak supervision).
+
+Images are in [0, 1] here; the photometric loss is measured on the 0-255 scale so the
+loss weights of Deng et al. (notes §4) keep their balance.
+"""
+import numpy as np
+import tensorflow as tf
+
+from deblur3d.face import coeffs as coeffs_lib
+
+# Nose ridge (28-30) and inner lips (60-67), 0-based, count 20 times (Deng et al.).
+LANDMARK_WEIGHTS = np.ones(68, np.float32)
+LANDMARK_WEIGHTS[28:31] = 20.0
+LANDMARK_WEIGHTS[60:68] = 20.0
+
+
+def photometric_loss(target, render, weights):
+    """Eq. 3: per pixel ‖I − R‖₂ over RGB, weighted by A·M, normalised per frame, averaged.
+
+    target, render (B, H, W, 3) in [0, 1]; weights (B, H, W, 1) = attention × face region.
+    The weights carry no gradient, as in the paper.
+    """
+    weights = tf.stop_gradient(weights)[..., 0]
+    # The epsilon keeps the gradient of the norm finite where the difference vanishes.
+    distance = 255.0 * tf.sqrt(tf.reduce_sum(tf.square(target - render), axis=-1) + 1e-10)
+    per_frame = tf.reduce_sum(weights * distance, [1, 2]) / tf.maximum(tf.reduce_sum(weights, [1, 2]), 1.0)
+    return tf.reduce_mean(per_frame)
+
+
+def landmark_loss(predicted, target):
+    """Weighted squared pixel distance of the 68 points, averaged over points and frames."""
+    squared = tf.reduce_sum(tf.square(predicted - target), axis=-1)
+    return tf.reduce_mean(squared * LANDMARK_WEIGHTS)
+
+
+def coefficient_regularizer(coeffs):
+    """Σα² + 0.8·Σβ² + 0.017·Σδ², averaged over the batch (Deng et al.)."""
+    c = coeffs_lib.split(coeffs)
+    per_frame = (tf.reduce_sum(tf.square(c.identity), -1) + 0.8 * tf.reduce_sum(tf.square(c.expression), -1)
+                 + 0.017 * tf.reduce_sum(tf.square(c.texture), -1))
+    return tf.reduce_mean(per_frame)
+
+
+def albedo_flatness(albedo, skin_mask):
+    """Variance of the albedo over the skin vertices (0-255 scale / 255², i.e. [0, 1] units).
+
+    albedo (B, V, 3); skin_mask (V,) 0/1.
+    """
+    mask = skin_mask[None, :, None]
+    count = tf.reduce_sum(skin_mask)
+    mean = tf.reduce_sum(albedo * mask, axis=1, keepdims=True) / count
+    return tf.reduce_mean(tf.reduce_sum(tf.square((albedo - mean) * mask), axis=[1, 2]) / count)

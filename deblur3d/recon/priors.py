@@ -1,0 +1,61 @@
+"""The 3D priors of a frame, computed inside the graph: the arrows of Figure 2 from the
+reconstruction branch into the deblurring branch.
+
+blurry centre frame + its five points -> 224 aligned crop -> ReconNet -> coefficients ->
+render -> pasted back into the frame's geometry with the exact inverse of the crop.
+`export_priors.py` stores these per frame, as the authors precomputed them; the online
+mode of the deblurring trainer calls the same code inside the training step.
+"""
+import tensorflow as tf
+
+from deblur3d.data.blur import centre_frame
+from deblur3d.face import coeffs as coeffs_lib
+from deblur3d.face.align import CROP_SIZE, alignment_params
+
+
+def _warp(images, transforms, height, width):
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=transforms, output_shape=tf.stack([height, width]),
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+
+
+def crop(images, params, size=CROP_SIZE):
+    """Frames (B, H, W, C) -> aligned crops (B, size, size, C); params (B, 3) = scale, cx, cy."""
+    s, cx, cy = tf.unstack(params, axis=-1)
+    zero, half = tf.zeros_like(s), size / 2
+    # Maps each output (crop) pixel to the frame pixel it reads.
+    transforms = tf.stack([1 / s, zero, cx - half / s, zero, 1 / s, cy - half / s, zero, zero], axis=-1)
+    return _warp(images, transforms, size, size)
+
+
+def uncrop(crops, params, height, width):
+    """Aligned crops (B, size, size, C) -> frame geometry (B, height, width, C), zero outside."""
+    s, cx, cy = tf.unstack(params, axis=-1)
+    zero, half = tf.zeros_like(s), crops.shape[1] / 2
+    transforms = tf.stack([s, zero, half - s * cx, zero, s, half - s * cy, zero, zero], axis=-1)
+    return _warp(crops, transforms, height, width)
+
+
+class OnlinePriors:
+    """batch -> (render in the batch's frame geometry, identity alpha), as DeblurTask expects.
+
+    Without `trainable`, no gradient flows back into the reconstruction branch.
+    """
+
+    def __init__(self, recon_net, renderer, trainable=False):
+        self.recon_net, self.renderer, self.trainable = recon_net, renderer, trainable
+
+    def frame_priors(self, blurry, points5):
+        """-> render (B, H, W, 3), coverage (B, H, W, 1), coefficients (B, 239)."""
+        params = alignment_params(points5)
+        coeffs = self.recon_net(crop(centre_frame(blurry), params), training=False)
+        rendering = self.renderer(coeffs)
+        height, width = tf.shape(blurry)[1], tf.shape(blurry)[2]
+        both = uncrop(tf.concat([rendering.image, rendering.mask], -1), params, height, width)
+        return both[..., :3], both[..., 3:], coeffs
+
+    def __call__(self, batch):
+        render, _, coeffs = self.frame_priors(batch["blurry"], batch["points5"])
+        if not self.trainable:
+            render, coeffs = tf.stop_gradient(render), tf.stop_gradient(coeffs)
+        return render, coeffs[..., coeffs_lib.SLICES["identity"]]

@@ -1,0 +1,71 @@
+"""Training the reconstruction branch: weakly supervised pretraining and the L_r fine-tune.
+
+Pretraining (Deng et al.): input and target are the same sharp crop; photometric,
+landmark, coefficient and albedo-flatness terms. Fine-tuning (paper Eq. 3): the input is
+the blurry crop, the photometric target the sharp one; `terms` picks which terms count.
+"""
+import dataclasses
+
+import tensorflow as tf
+
+from deblur3d.recon import losses
+
+
+@dataclasses.dataclass(frozen=True)
+class ReconWeights:
+    """Loss weights of Deng et al. (notes §4)."""
+    photometric: float = 1.92
+    landmark: float = 1.6e-3
+    regularizer: float = 3e-4
+    albedo: float = 5.0
+
+
+PRETRAIN_TERMS = ("photometric", "landmark", "regularizer", "albedo")
+FINETUNE_TERMS = ("photometric",)  # the paper fine-tunes with L_r alone
+
+
+class ReconTask:
+    """net(input crop) -> coefficients -> render, compared with the target crop.
+
+    batch: `input` and `target` keys name (B, 224, 224, 3) crops; `points68` (B, 68, 2).
+    `attention(images) -> (B, H, W, 1)`: the skin probability (A of Eq. 3), or None for 1.
+    """
+
+    def __init__(self, net, renderer, attention=None, weights=ReconWeights(), terms=PRETRAIN_TERMS,
+                 input_key="sharp", target_key="sharp"):
+        unknown = set(terms) - set(PRETRAIN_TERMS)
+        if unknown:
+            raise ValueError(f"unknown loss terms {sorted(unknown)}; choose from {PRETRAIN_TERMS}")
+        self.net, self.renderer, self.attention = net, renderer, attention
+        self.weights, self.terms = weights, tuple(terms)
+        self.input_key, self.target_key = input_key, target_key
+
+    @property
+    def trainable_variables(self):
+        return self.net.trainable_variables
+
+    def __call__(self, batch, training=False):
+        coeffs = self.net(batch[self.input_key], training=training)
+        return coeffs, self.renderer(coeffs)
+
+    def losses(self, batch, training=True):
+        coeffs, rendering = self(batch, training=training)
+        target = batch[self.target_key]
+        weights = rendering.region
+        if self.attention is not None:
+            weights = weights * self.attention(target)
+        values = {
+            "photometric": losses.photometric_loss(target, rendering.image, weights),
+            "landmark": losses.landmark_loss(rendering.landmarks, batch["points68"]),
+            "regularizer": losses.coefficient_regularizer(coeffs),
+            "albedo": losses.albedo_flatness(rendering.albedo, self.renderer.face_model.tensors["skin_mask"]),
+        }
+        values["total"] = tf.add_n([getattr(self.weights, name) * values[name] for name in self.terms])
+        return values
+
+    def images(self, batch):
+        """input | render over the target | target, for TensorBoard."""
+        _, rendering = self(batch)
+        target = batch[self.target_key]
+        overlay = rendering.image + target * (1 - rendering.mask)
+        return tf.clip_by_value(tf.concat([batch[self.input_key], overlay, target], axis=2), 0, 1)

@@ -1,0 +1,25 @@
+"""Optimisation settings shared by every trainer (paper Sec. 4.1 defaults)."""
+import dataclasses
+
+from deblur3d.train import loop, schedules
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSchedule:
+    steps: int = 400_000
+    batch_size: int = 16
+    learning_rate: float = 1e-4
+    schedule: str = "paper"          # x0.3 every decay_every; "release": polynomial, power 0.3
+    decay_every: int = 50_000
+    checkpoint_every: int = 500
+    summary_every: int = 25
+    image_every: int = 250
+    seed: int = 0
+
+    def optimizer(self):
+        return schedules.adam(schedules.learning_rate(self.schedule, self.learning_rate, self.decay_every,
+                                                      total_steps=self.steps))
+
+    def loop_config(self, run_dir):
+        return loop.LoopConfig(run_dir=run_dir, total_steps=self.steps, checkpoint_every=self.checkpoint_every,
+                               summary_every=self.summary_every, image_every=self.image_every)

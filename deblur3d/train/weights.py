@@ -1,0 +1,49 @@
+"""Committed weights: one compact .npz per model (float16 where the loss allows).
+
+Training checkpoints (tf.train.Checkpoint, optimizer included) stay in ignored run
+folders; a finished model is exported here, which is what `checkpoints/` holds.
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+class WeightsFileError(ValueError):
+    """The file is not a deblur3d weights file for this model (one-line message)."""
+
+
+def save(model, path, dtype=np.float16, **meta):
+    """Writes every weight of a built Keras model, in order, plus JSON metadata."""
+    arrays = {f"w{i:04d}": np.asarray(w.numpy(), dtype if w.dtype == "float32" else None)
+              for i, w in enumerate(model.weights)}
+    header = dict(meta, model=type(model).__name__, names=[w.path for w in model.weights],
+                  shapes=[list(w.shape) for w in model.weights])
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(str(path) + ".tmp.npz")
+    np.savez_compressed(tmp, header=np.array(json.dumps(header)), **arrays)
+    tmp.replace(path)
+
+
+def read_header(path):
+    try:
+        with np.load(path) as z:
+            return json.loads(str(z["header"]))
+    except FileNotFoundError:
+        raise
+    except Exception as err:
+        raise WeightsFileError(f"{path}: not a deblur3d weights file ({type(err).__name__})") from None
+
+
+def load(model, path):
+    """Fills a built model from `path`; returns the metadata. Checks class and shapes first."""
+    header = read_header(path)
+    shapes = [list(w.shape) for w in model.weights]
+    if header["model"] != type(model).__name__ or header["shapes"] != shapes:
+        raise WeightsFileError(
+            f"{path}: holds a {header['model']} with {len(header['shapes'])} weights "
+            f"({header.get('config', '')}), this is a {type(model).__name__} with {len(shapes)} "
+            f"weights of other shapes: wrong model file or configuration")
+    with np.load(path) as z:
+        model.set_weights([z[f"w{i:04d}"].astype(w.dtype) for i, w in enumerate(model.weights)])
+    return {k: v for k, v in header.items() if k not in ("names", "shapes")}

@@ -1,0 +1,79 @@
+"""Builds the open albedo basis of the ICT model from sharp frames of TRAIN identities.
+
+    python experiments/build_albedo.py [--frames_per_identity=8] [--out=checkpoints/ict_albedo.npz]
+
+Writes the mean albedo and its principal components (one fewer than the identities) and
+a picture of the mean and the first components under frontal light.
+"""
+import collections
+import os
+import time
+
+from absl import app, flags
+
+flags.DEFINE_string("cache_dir", None, "Data cache (default: cache/data, built by `make data`).")
+flags.DEFINE_string("data_dir", None, "Data root for the ICT model (default: $DEBLUR3D_DATA, else ../shared/data).")
+flags.DEFINE_integer("frames_per_identity", 8, "Sharp frames fitted per training identity, spread over its runs.")
+flags.DEFINE_list("fit_steps", ["100", "60"], "Iterations with landmarks alone, then with the photometric term.")
+flags.DEFINE_string("out", "checkpoints/ict_albedo.npz", "Output .npz (mean_albedo, albedo_basis).")
+flags.DEFINE_string("picture", "docs/ict_albedo.png", "PNG of the mean and first components ('' for none).")
+FLAGS = flags.FLAGS
+
+
+def frames_by_identity(cache, per_identity):
+    """identity -> [(run, frame)] spread evenly over the identity's training runs."""
+    import numpy as np
+    pools = collections.defaultdict(list)
+    for run in cache.runs("train"):
+        pools[run.meta["identity"]] += [(run, t) for t in range(run.meta["frames"])]
+    return {identity: [pool[i] for i in np.linspace(0, len(pool) - 1, min(per_identity, len(pool))).astype(int)]
+            for identity, pool in sorted(pools.items())}
+
+
+def main(_):
+    import cv2
+    import numpy as np
+    from tqdm import tqdm
+
+    from deblur3d.data.cache import Cache
+    from deblur3d.face import load_face_model
+    from deblur3d.face.align import fit_alignment
+    from deblur3d.face.render import FaceRenderer
+    from deblur3d.recon import albedo as albedo_lib
+
+    start = time.time()
+    model = load_face_model("ict", data_dir=FLAGS.data_dir, albedo_path="constant")
+    renderer = FaceRenderer(model)
+    chosen = frames_by_identity(Cache(FLAGS.cache_dir), FLAGS.frames_per_identity)
+    steps = tuple(int(s) for s in FLAGS.fit_steps)
+    per_identity = []
+    for identity, items in tqdm(chosen.items(), desc="identities", unit="id"):
+        images, points = [], []
+        for run, t in items:
+            a = fit_alignment(run.array("points5")[t])
+            images.append(a.crop(run.array("sharp")[t]).astype(np.float32) / 255.0)
+            points.append(a.to_crop(run.array("points68")[t]).astype(np.float32))
+        images, points = np.stack(images), np.stack(points)
+        coeffs = albedo_lib.fit_coefficients(renderer, images, points, steps)
+        seen, visible = albedo_lib.observed_albedo(renderer, coeffs, images)
+        per_identity.append(albedo_lib.identity_albedo(seen, visible, model.mean_albedo))
+    mean, basis = albedo_lib.build_basis(np.stack(per_identity), model.mean_albedo, model.skin_mask)
+    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
+    # float16 components: a 1e-3 relative error is far below what the fit can tell apart.
+    np.savez_compressed(FLAGS.out, mean_albedo=mean, albedo_basis=basis.astype(np.float16),
+                        identities=np.array(list(chosen)))
+    print(f"wrote {FLAGS.out}: mean albedo + {len(basis)} components from {len(chosen)} train identities "
+          f"({sum(map(len, chosen.values()))} frames) in {time.time() - start:.0f} s")
+    if FLAGS.picture:
+        learned = load_face_model("ict", data_dir=FLAGS.data_dir, albedo_path=FLAGS.out)
+        x = np.zeros((4, 239), np.float32)
+        x[:, 227:236] = [0, -0.2, 0.3, 0, 0, 0, 0, 0, 0]
+        for i in range(1, 4):
+            x[i, 144 + i - 1] = 2.0  # +2 standard deviations along components 1..3
+        strip = np.concatenate(list(FaceRenderer(learned)(x).image.numpy()), axis=1)
+        cv2.imwrite(FLAGS.picture, (np.clip(strip, 0, 1) * 255).round().astype(np.uint8)[..., ::-1])
+        print(f"wrote {FLAGS.picture}: mean albedo, then +2σ on components 1, 2, 3")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,80 @@
+"""Evaluates reconstruction checkpoints on val frames the networks never saw.
+
+Mean 68-point landmark error in pixels of the 224 aligned crops, with sharp and with
+blurry input, for each given checkpoint (and the mean face, all coefficients zero), plus
+a PNG sheet: blurry crop | our render | sharp crop for 6 val frames, and for frames of the
+authors' vd001 sample their own render beside ours.
+
+    python experiments/eval_recon.py --weights=pretrain=runs/recon_pretrain/recon.weights.npz,finetune=checkpoints/recon_ict.weights.npz
+"""
+import os
+
+from absl import app, flags
+
+flags.DEFINE_list("weights", ["finetune=checkpoints/recon_ict.weights.npz"], "name=path of ReconNet weights.")
+flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
+flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
+flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model.")
+flags.DEFINE_integer("every", 4, "Use every n-th val frame.")
+flags.DEFINE_string("table", "results/recon_landmarks.md", "Markdown table of the errors.")
+flags.DEFINE_string("sheet", "docs/recon_sheet.png", "PNG sheet ('' for none); uses the last --weights.")
+FLAGS = flags.FLAGS
+
+
+def main(_):
+    import cv2
+    import numpy as np
+    import tensorflow as tf
+
+    from deblur3d import paths
+    from deblur3d.data.pipeline import PipelineConfig, aligned_dataset
+    from deblur3d.face import load_face_model
+    from deblur3d.face.align import fit_alignment
+    from deblur3d.face.render import FaceRenderer
+    from deblur3d.recon.training import build_net, landmark_errors
+
+    renderer = FaceRenderer(load_face_model(FLAGS.face_model, data_dir=FLAGS.data_dir))
+    val = aligned_dataset(PipelineConfig(cache_dir=FLAGS.cache_dir, split="val", batch_size=16),
+                          shuffle=False, repeat=False)
+    val = val.unbatch().shard(FLAGS.every, 0).batch(16)
+    nets = {"mean face (zero coefficients)": lambda images, training=False: tf.zeros([images.shape[0], 239])}
+    for item in FLAGS.weights:
+        name, path = item.split("=", 1)
+        nets[name] = build_net(path)
+    rows = []
+    for name, net in nets.items():
+        sharp, blurry = (landmark_errors(net, renderer, val, key) for key in ("sharp", "blurry"))
+        rows.append(f"| {name} | {sharp.mean():.2f} | {blurry.mean():.2f} | {len(sharp)} |")
+        print(rows[-1])
+    table = ("| ReconNet | landmark error, sharp input (px) | blurry input (px) | val frames |\n"
+             "|---|---|---|---|\n" + "\n".join(rows) + "\n")
+    os.makedirs(os.path.dirname(FLAGS.table) or ".", exist_ok=True)
+    with open(FLAGS.table, "w") as f:
+        f.write(table)
+    print(f"wrote {FLAGS.table}")
+
+    if not FLAGS.sheet:
+        return
+    net = nets[list(nets)[-1]]
+    batch = next(iter(val.unbatch().shard(max(1, 264 // 6), 0).batch(6)))
+    renders = renderer(net(batch["blurry"])).image.numpy()
+    tiles = [np.concatenate([b, r, s], 1) for b, r, s in zip(batch["blurry"].numpy(), renders, batch["sharp"].numpy())]
+    sheet = [np.concatenate(tiles[i:i + 2], 1) for i in range(0, 6, 2)]
+    authors = paths.data_path("300vw-sample", "vd001", root=FLAGS.data_dir)
+    for name in ("00005", "00020"):
+        frame = cv2.imread(str(authors / "blurry" / f"{name}.png"))[..., ::-1].astype(np.float32) / 255
+        sharp = cv2.imread(str(authors / "sharp" / f"{name}.png"))[..., ::-1].astype(np.float32) / 255
+        theirs = cv2.imread(str(authors / "face_render" / f"{name}.png"))[..., ::-1].astype(np.float32) / 255
+        a = fit_alignment(np.loadtxt(authors / "face" / f"{name}.txt"))
+        crop = a.crop(frame)
+        ours = renderer(net(crop[None])).image.numpy()[0]
+        sheet.append(np.concatenate([crop, ours, a.crop(sharp), crop, theirs, a.crop(sharp)], 1))
+    image = (np.clip(np.concatenate(sheet, 0), 0, 1) * 255).round().astype(np.uint8)
+    os.makedirs(os.path.dirname(FLAGS.sheet) or ".", exist_ok=True)
+    cv2.imwrite(FLAGS.sheet, image[..., ::-1])
+    print(f"wrote {FLAGS.sheet}: 3 rows of val frames (blurry | ours | sharp, twice), "
+          f"then 2 rows of vd001: blurry | ours | sharp | blurry | authors' | sharp")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,35 @@
+"""Precomputes the 3D priors of every cached frame (render + 239 coefficients).
+
+As the authors did before training the deblurring branch: ReconNet on the aligned crop
+of the blurry centre frame, render pasted back into the frame's geometry.
+
+    python experiments/export_priors.py --recon_weights=checkpoints/recon_ict.weights.npz --out=cache/priors
+"""
+from absl import app, flags
+
+flags.DEFINE_string("recon_weights", "checkpoints/recon_ict.weights.npz", "ReconNet weights.")
+flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
+flags.DEFINE_string("out", "cache/priors", "Output folder (replaced atomically when complete).")
+flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model the ReconNet was trained with.")
+flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
+flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
+flags.DEFINE_integer("batch_size", 16, "Frames per call.")
+FLAGS = flags.FLAGS
+
+
+def main(_):
+    from deblur3d.face import load_face_model
+    from deblur3d.face.render import FaceRenderer
+    from deblur3d.recon.export import export_priors
+    from deblur3d.recon.priors import OnlinePriors
+    from deblur3d.recon.training import build_net
+
+    online = OnlinePriors(build_net(FLAGS.recon_weights),
+                          FaceRenderer(load_face_model(FLAGS.face_model, FLAGS.model_path, FLAGS.data_dir)))
+    count = export_priors(online, FLAGS.out, FLAGS.cache_dir, FLAGS.batch_size,
+                          note=f"recon_weights={FLAGS.recon_weights}, face_model={FLAGS.face_model}")
+    print(f"wrote priors of {count} frames to {FLAGS.out}")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,24 @@
+"""Fine-tunes the reconstruction branch with the rendering loss L_r (paper Eq. 3).
+
+The input is the blurry centre frame's aligned crop, the target the sharp crop; by
+default L_r alone, as in the paper (`--terms` adds the weak-supervision terms).
+
+    python experiments/finetune_recon.py --init_weights=runs/recon_pretrain/recon.weights.npz
+"""
+from absl import app, flags
+
+import recon_flags
+
+flags.adopt_module_key_flags(recon_flags)
+
+flags.DEFINE_string("init_weights", "runs/recon_pretrain/recon.weights.npz",
+                    "Pretrained ReconNet weights to start from (experiments/pretrain_recon.py's export).")
+
+
+def main(_):
+    from deblur3d.recon import training
+    training.train(recon_flags.config("finetune", "runs/recon_finetune", flags.FLAGS.init_weights))
+
+
+if __name__ == "__main__":
+    app.run(main)
