@@ -4,7 +4,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install rasterizer test test-all bench data render clean
+.PHONY: install rasterizer test test-all bench data render albedo skin pretrain-recon finetune-recon \
+        priors train eval eval-recon reference clean
+
+# Extra flags for the training and evaluation targets, e.g. make train ARGS="--steps=1000".
+ARGS ?=
 
 install: $(VENV)/.installed rasterizer
 
@@ -31,12 +35,37 @@ test-all: install
 bench: install
 	$(PY) experiments/bench_render.py
 	$(PY) experiments/bench_data.py
+	$(PY) experiments/bench_train.py
 
 data: install
 	$(PY) experiments/prepare_data.py
 
 render: install
 	$(PY) experiments/render_face.py --face_model=ict --out=outputs/face.png
+
+# --- reconstruction branch (paper defaults; ARGS for other budgets) ---
+albedo: install          # open albedo basis of the ICT model -> checkpoints/ict_albedo.npz
+	$(PY) experiments/build_albedo.py $(ARGS)
+skin: install            # skin colour model of the attention A -> checkpoints/skin_model.npz
+	$(PY) experiments/fit_skin.py $(ARGS)
+pretrain-recon: install
+	$(PY) experiments/pretrain_recon.py $(ARGS)
+finetune-recon: install
+	$(PY) experiments/finetune_recon.py $(ARGS)
+priors: install          # precomputed render + coefficients of every cached frame -> cache/priors
+	$(PY) experiments/export_priors.py $(ARGS)
+eval-recon: install
+	$(PY) experiments/eval_recon.py $(ARGS)
+
+# --- deblurring branch ---
+train: install
+	$(PY) experiments/train_deblur.py $(ARGS)
+eval: install
+	$(PY) experiments/evaluate.py $(ARGS)
+
+# The committed CPU reference checkpoints, end to end (budgets in checkpoints/README.md).
+reference: install
+	bash checkpoints/reproduce.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info

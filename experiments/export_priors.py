@@ -14,6 +14,7 @@ flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model the R
 flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
 flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 flags.DEFINE_integer("batch_size", 16, "Frames per call.")
+flags.DEFINE_integer("blur_window", None, "Blur window of the frames the priors are read from (default: the cache's).")
 FLAGS = flags.FLAGS
 
 
@@ -27,7 +28,8 @@ def main(_):
     online = OnlinePriors(build_net(FLAGS.recon_weights),
                           FaceRenderer(load_face_model(FLAGS.face_model, FLAGS.model_path, FLAGS.data_dir)))
     count = export_priors(online, FLAGS.out, FLAGS.cache_dir, FLAGS.batch_size,
-                          note=f"recon_weights={FLAGS.recon_weights}, face_model={FLAGS.face_model}")
+                          note=f"recon_weights={FLAGS.recon_weights}, face_model={FLAGS.face_model}",
+                          blur_window=FLAGS.blur_window)
     print(f"wrote priors of {count} frames to {FLAGS.out}")
 
 

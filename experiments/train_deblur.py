@@ -36,6 +36,7 @@ flags.DEFINE_bool("residual", False, "Output = blurry centre frame + network (no
 flags.DEFINE_enum("content", "norm", ["norm", "mse"], "L_c: Eq. 4's per-frame Euclidean norm, or the release's MSE.")
 flags.DEFINE_bool("joint", False, "Train L_r and L_c together (needs --priors=online).")
 flags.DEFINE_integer("patch_size", 256, "Square training patch (paper: 256).")
+flags.DEFINE_integer("blur_window", None, "Sharp frames averaged per blurry frame: 5 (paper, the cache's default), 7, 9.")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute: mirrored = all local GPUs; multiworker = machines in $TF_CONFIG.")
 flags.DEFINE_bool("mixed_precision", False, "float16 compute (GPUs).")

@@ -43,3 +43,9 @@ def test_resblock_variants_differ_only_by_the_last_relu():
     inner = paper.conv2.convolution_op(paper.conv1(x), paper.conv2.kernel) + paper.conv2.bias
     np.testing.assert_allclose(paper(x), x + tf.nn.relu(inner), atol=1e-5)
     np.testing.assert_allclose(release(x), x + inner, atol=1e-5)
+
+
+def test_residual_variant_starts_at_the_blurry_centre_frame():
+    stack = tf.constant(np.random.default_rng(2).uniform(size=(1, 40, 40, 15)), tf.float32)
+    net = DeblurNet(use_render=False, use_identity=False, widths=(8, 16, 16), blocks=1, residual=True)
+    np.testing.assert_array_equal(net(stack).numpy(), stack.numpy()[..., 6:9])

@@ -70,7 +70,9 @@ class DeblurNet(keras.Model):
         self.dec2 = stage(w2, "dec2")
         self.up1 = layers.Conv2DTranspose(e1, 4, strides=2, padding="same", activation="relu", name="up1")
         self.dec1 = stage(e1, "dec1")
-        self.conv_out = layers.Conv2D(3, 5, padding="same", name="conv_out")  # linear output
+        # Linear output; with `residual`, zero at first so training starts at the input frame.
+        self.conv_out = layers.Conv2D(3, 5, padding="same", name="conv_out",
+                                      kernel_initializer="zeros" if residual else "glorot_uniform")
 
     @staticmethod
     def _run(blocks, x):

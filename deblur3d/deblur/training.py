@@ -33,6 +33,7 @@ class DeblurTrainConfig:
     content: str = "norm"                # Eq. 4 as written; "mse" as the release
     joint: bool = False                  # train L_r and L_c together (online priors)
     patch_size: int = 256
+    blur_window: int | None = None       # None: the cache's (5, the paper's)
     train: TrainSchedule = TrainSchedule()
     strategy: str = "default"
     mixed_precision: bool = False
@@ -119,7 +120,7 @@ def train(config, log=print):
                                 "or use --priors=online")
     dataset = training_dataset(PipelineConfig(
         cache_dir=config.cache_dir, split="train", batch_size=run.batch_size, patch_size=config.patch_size,
-        seed=run.seed, priors_dir=config.priors_dir if precomputed else None))
+        seed=run.seed, blur_window=config.blur_window, priors_dir=config.priors_dir if precomputed else None))
     with strategy.scope():
         net, task = make_task(config)
         optimizer = run.optimizer()
@@ -131,7 +132,7 @@ def train(config, log=print):
     if strategies.is_chief(strategy):
         weights.save(net, export, architecture=config.model, use_render=config.use_render,
                      use_identity=config.use_identity, double_input=config.double_input,
-                     release_resblock=config.release_resblock, residual=config.residual, steps=run.steps,
+                     release_resblock=config.release_resblock, residual=config.residual, blur_window=config.blur_window, steps=run.steps,
                      batch_size=run.batch_size, patch_size=config.patch_size,
                      priors=config.priors, config=repr(config), final_losses=losses)
         log(f"exported {export}")

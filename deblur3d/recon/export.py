@@ -30,10 +30,14 @@ def blurry_centres(run, window, linear_light, chunk=32):
         yield start, blur.mix(frames, blur.weights(idx - lo, hi - lo + 1), linear_light).numpy()
 
 
-def export_priors(online, out, cache_dir=None, batch_size=16, note=None):
-    """Runs `online` (OnlinePriors) over every cached frame; returns the frame count."""
+def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur_window=None):
+    """Runs `online` (OnlinePriors) over every cached frame; returns the frame count.
+
+    `blur_window`: frames averaged into the blurry frame the priors are read from (None:
+    the cache's); it should match the deblurring training's.
+    """
     cache = Cache(cache_dir)
-    window, linear = cache.config["blur_window"], cache.config["linear_light"]
+    window, linear = blur_window or cache.config["blur_window"], cache.config["linear_light"]
 
     @tf.function(reduce_retracing=True)
     def priors(frames, points5):
@@ -63,5 +67,5 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None):
             np.save(folder / "render.npy", np.concatenate(renders))
             np.save(folder / "coeffs.npy", np.concatenate(coeffs).astype(np.float32))
         (Path(tmp) / "index.json").write_text(json.dumps(dict(
-            cache=str(cache.root), runs=[r.name for r in cache.runs()], note=note), indent=1))
+            cache=str(cache.root), runs=[r.name for r in cache.runs()], blur_window=window, note=note), indent=1))
     return total

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Rebuilds the committed CPU reference checkpoints from nothing but the data (make reference).
+# Budgets are reduced for 2 CPU cores (checkpoints/README.md); drop the budget flags for the paper's.
+set -euo pipefail
+PY=${PY:-.venv/bin/python}
+RUNS=${RUNS:-runs/reference}
+
+$PY experiments/prepare_data.py                       # cache/data
+$PY experiments/fit_skin.py                           # checkpoints/skin_model.npz
+$PY experiments/build_albedo.py --frames_per_identity=6 --fit_steps=60,40   # checkpoints/ict_albedo.npz
+
+# Reconstruction: weak supervision on sharp crops, then L_r (Eq. 3) on blurry crops.
+$PY experiments/pretrain_recon.py --run_dir=$RUNS/recon_pretrain --steps=700 --batch_size=8 \
+    --landmark_weight=1.6e-2 --checkpoint_every=100
+$PY experiments/finetune_recon.py --run_dir=$RUNS/recon_finetune --steps=200 --batch_size=8 \
+    --checkpoint_every=100 --blur_window=9 --init_weights=$RUNS/recon_pretrain/recon.weights.npz \
+    --export=checkpoints/recon_ict.weights.npz
+$PY experiments/export_priors.py --recon_weights=checkpoints/recon_ict.weights.npz --out=cache/priors --blur_window=9
+
+# Deblurring: the full model and, with the same budget, the baseline without priors.
+BUDGET="--steps=800 --batch_size=8 --patch_size=64 --blur_window=9 --learning_rate=3e-4 --decay_every=400 --residual --checkpoint_every=100"
+$PY experiments/train_deblur.py --run_dir=$RUNS/deblur_full $BUDGET --export=checkpoints/deblur_full.weights.npz
+$PY experiments/train_deblur.py --run_dir=$RUNS/deblur_baseline $BUDGET --nouse_render --nouse_identity \
+    --priors=none --export=checkpoints/deblur_baseline.weights.npz

@@ -1,0 +1,82 @@
+"""A trained deblurring model as a function of whole frames of any size.
+
+    deblur = load_deblurrer("checkpoints/deblur_full.weights.npz")
+    sharp = deblur(blurry_stack, render, identity)    # (B, H, W, 15) -> (B, H, W, 3)
+
+The model is rebuilt from the weights file's header (architecture and configuration), so
+a file carries everything needed to use it.
+"""
+from pathlib import Path
+
+import tensorflow as tf
+
+from deblur3d.deblur.baselines import MODELS, pad_to_multiple
+from deblur3d.deblur.training import DeblurTrainConfig, build_model
+from deblur3d.face import coeffs as coeffs_lib
+from deblur3d.train import weights
+
+MULTIPLE = 8   # DeblurNet needs multiples of 4, DBN of 8; one padding serves all
+
+
+class Deblurrer:
+    """A built, loaded model; `header` is its weights file's metadata (without shapes)."""
+
+    def __init__(self, net, header=None):
+        self.net, self.header = net, header or {}
+        # One graph for every frame size: the second size generalises the trace to (None, None).
+        self._run = tf.function(self._deblur, reduce_retracing=True)
+
+    @property
+    def needs_render(self):
+        return bool(self.net.use_render)
+
+    @property
+    def needs_identity(self):
+        return bool(self.net.use_identity)
+
+    @property
+    def needs_priors(self):
+        return self.needs_render or self.needs_identity
+
+    def _deblur(self, blurry, render, identity):
+        x, (height, width) = pad_to_multiple(blurry, MULTIPLE)
+        if render is not None:
+            render, _ = pad_to_multiple(render, MULTIPLE)
+        return self.net(x, render, identity)[:, :height, :width]
+
+    def __call__(self, blurry, render=None, identity=None):
+        """blurry (B, H, W, 15) in [0, 1] [+ render (B, H, W, 3)] [+ identity (B, 80)] -> (B, H, W, 3)."""
+        for name, needed, value in (("render", self.needs_render, render),
+                                    ("identity", self.needs_identity, identity)):
+            if needed and value is None:
+                raise ValueError(f"this {type(self.net).__name__} needs the {name}")
+        # Inputs the model does not use are dropped, so they neither retrace nor cost anything.
+        return self._run(tf.convert_to_tensor(blurry, tf.float32),
+                         tf.convert_to_tensor(render, tf.float32) if self.needs_render else None,
+                         tf.convert_to_tensor(identity, tf.float32) if self.needs_identity else None)
+
+
+def build_from_header(header):
+    """The (unloaded, built) model a weights header describes."""
+    architecture = header.get("architecture")
+    if architecture not in MODELS:
+        raise weights.WeightsFileError(f"not a deblurring model (architecture {architecture!r}, "
+                                       f"model {header.get('model')!r})")
+    options = ("use_render", "use_identity", "double_input", "release_resblock", "residual")
+    net = build_model(DeblurTrainConfig(model=architecture, **{k: header[k] for k in options if k in header}))
+    size = 4 * MULTIPLE + MULTIPLE   # >= 36: the identity map needs a 9×9 bottleneck
+    net(tf.zeros([1, size, size, 15]), tf.zeros([1, size, size, 3]) if net.use_render else None,
+        tf.zeros([1, coeffs_lib.SIZES["identity"]]) if net.use_identity else None)
+    return net
+
+
+def load_deblurrer(path):
+    """Weights file of DeblurNet / DBN / SRN -> Deblurrer; WeightsFileError (one line) otherwise."""
+    if not Path(path).is_file():
+        raise weights.WeightsFileError(f"{path}: no such weights file")
+    header = weights.read_header(path)
+    try:
+        net = build_from_header(header)
+    except weights.WeightsFileError as err:
+        raise weights.WeightsFileError(f"{path}: {err}") from None
+    return Deblurrer(net, weights.load(net, path))

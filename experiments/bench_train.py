@@ -1,0 +1,74 @@
+"""Deblurring speed: training steps/s (paper budget and the CPU reference budget), the
+forward time of one 360×450 frame, and the share of an online-priors step spent on priors.
+
+    python experiments/bench_train.py [--repeats=2]
+"""
+import time
+
+from absl import app, flags
+
+flags.DEFINE_integer("repeats", 2, "Timed calls after one warm-up call.")
+flags.DEFINE_list("budgets", ["16x256", "8x64"], "batch x patch pairs to time a training step at.")
+flags.DEFINE_string("recon_weights", "", "ReconNet weights for the online-priors figure ('' = untrained net).")
+FLAGS = flags.FLAGS
+
+
+def timed(fn, repeats):
+    fn()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats
+
+
+def synthetic_batch(batch, patch):
+    import numpy as np
+    import tensorflow as tf
+    rng = np.random.default_rng(0)
+    points = np.array([[100, 110], [156, 110], [128, 140], [106, 170], [150, 170]], np.float32) * patch / 256
+    return {"blurry": tf.constant(rng.uniform(size=(batch, patch, patch, 15)), tf.float32),
+            "sharp": tf.constant(rng.uniform(size=(batch, patch, patch, 3)), tf.float32),
+            "render": tf.zeros([batch, patch, patch, 3]), "coeffs": tf.zeros([batch, 239]),
+            "points5": tf.constant(np.tile(points, (batch, 1, 1)))}
+
+
+def main(_):
+    import tensorflow as tf
+
+    from deblur3d.deblur.model import DeblurNet
+    from deblur3d.deblur.task import DeblurTask
+    from deblur3d.face import load_face_model
+    from deblur3d.face.render import FaceRenderer
+    from deblur3d.recon.priors import OnlinePriors
+    from deblur3d.recon.training import build_net
+    from deblur3d.train import loop, schedules
+    from deblur3d.train.step import make_train_step
+
+    def step_time(task, batch):
+        optimizer = schedules.adam(schedules.learning_rate())
+        loop.build(task, optimizer, batch)
+        step = make_train_step(task, optimizer)
+        return timed(lambda: step(batch), FLAGS.repeats)
+
+    print("deblurring branch (full model: render + identity), CPU:")
+    for budget in FLAGS.budgets:
+        batch_size, patch = (int(v) for v in budget.split("x"))
+        seconds = step_time(DeblurTask(DeblurNet()), synthetic_batch(batch_size, patch))
+        print(f"  training step, batch {batch_size} x {patch}²: {seconds:7.2f} s = {1 / seconds:6.3f} steps/s")
+
+    net = DeblurNet()
+    frame = tf.zeros([1, 360, 452, 15])  # 450 padded to a multiple of 4
+    forward = tf.function(lambda: net(frame, tf.zeros([1, 360, 452, 3]), tf.zeros([1, 80])))
+    print(f"  forward, one 360x450 frame: {timed(forward, FLAGS.repeats):.2f} s")
+
+    online = OnlinePriors(build_net(FLAGS.recon_weights or None), FaceRenderer(load_face_model("ict")))
+    batch = synthetic_batch(8, 64)
+    priors_only = tf.function(lambda: online(batch))
+    prior_seconds = timed(priors_only, FLAGS.repeats)
+    total = step_time(DeblurTask(DeblurNet(), priors=online), batch)
+    print(f"  online priors, batch 8 x 64²: step {total:.2f} s, of which ReconNet + render {prior_seconds:.2f} s "
+          f"({100 * prior_seconds / total:.0f}%)")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,59 @@
+"""Evaluates the blurry input and deblurring checkpoints: paper Tables 1–3 and figures (`make eval`).
+
+Writes under --out: table1.md + table1.csv (PSNR / SSIM, whole frame and face region, per
+method and dataset, with the paper's numbers), table2.md (the priors ablation, rows matched
+to checkpoints by their header, with dlib identity similarity), table3.md (seconds per frame
+at 360×450 and 580×610, priors included), frames.csv (per-frame values) and figures/*.png
+(input | DBN | SRN | ours | sharp for 4 val frames). Conventions: deblur3d/eval/evaluate.py.
+
+    python experiments/evaluate.py                        # every deblurring model in checkpoints/
+    python experiments/evaluate.py --checkpoints=full=checkpoints/deblur_full.weights.npz,dbn=runs/dbn/deblur.weights.npz
+    python experiments/evaluate.py --every=1 --authors_dir=   # every val frame, no authors' folder
+"""
+import sys
+
+from absl import app, flags
+
+flags.DEFINE_list("checkpoints", [], "name=path of deblurring weights (DeblurNet, DBN, SRN); default: every "
+                  "checkpoints/*.weights.npz whose header is a deblurring model, named by file stem.")
+flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
+flags.DEFINE_string("split", "val", "Cache split to evaluate.")
+flags.DEFINE_integer("blur_window", None, "Sharp frames averaged per blurry frame (default: the cache's, 5); "
+                     "the committed checkpoints were trained with 9 (checkpoints/README.md).")
+flags.DEFINE_integer("every", 10, "Use every n-th frame of each run (10: 106 of the 1,056 val frames; 1: all).")
+flags.DEFINE_string("authors_dir", None, "Folder in the authors' layout (blurry/ sharp/ face/ bbox.txt) to "
+                    "evaluate too; default <data root>/300vw-sample/vd001 when it exists; empty: none.")
+flags.DEFINE_string("priors_dir", "cache/priors", "Precomputed priors of the cache (experiments/export_priors.py); "
+                    "without them the priors are computed online.")
+flags.DEFINE_string("recon_weights", "checkpoints/recon_ict.weights.npz", "ReconNet weights for online priors.")
+flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model of the ReconNet (online priors).")
+flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
+flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
+flags.DEFINE_string("out", "results", "Output folder.")
+flags.DEFINE_integer("figures", 4, "Val frames shown in figures/.")
+flags.DEFINE_bool("identity", True, "Compute dlib identity similarity (Table 2).")
+flags.DEFINE_list("timing_sizes", ["360x450", "580x610"], "Table 3 frame sizes, height x width; empty: no timing.")
+flags.DEFINE_integer("timing_repeats", 2, "Timed calls per model and size (after one warm-up call).")
+FLAGS = flags.FLAGS
+
+
+def main(_):
+    from deblur3d.eval.evaluate import EvalConfig, evaluate
+    from deblur3d.train.weights import WeightsFileError
+
+    checkpoints = tuple(tuple(item.split("=", 1)) for item in FLAGS.checkpoints)
+    sizes = tuple(tuple(s.lower().split("x")) for s in FLAGS.timing_sizes)
+    if any(len(c) != 2 for c in checkpoints) or any(len(s) != 2 or not "".join(s).isdigit() for s in sizes):
+        raise app.UsageError("--checkpoints takes name=path items, --timing_sizes HxW items")
+    sizes = tuple((int(h), int(w)) for h, w in sizes)
+    simple = ("cache_dir", "split", "blur_window", "every", "authors_dir", "priors_dir", "recon_weights", "face_model",
+              "model_path", "data_dir", "out", "figures", "identity", "timing_repeats")
+    config = EvalConfig(checkpoints=checkpoints, timing_sizes=sizes, **{k: FLAGS[k].value for k in simple})
+    try:
+        evaluate(config)
+    except WeightsFileError as err:
+        sys.exit(f"error: {err}")
+
+
+if __name__ == "__main__":
+    app.run(main)

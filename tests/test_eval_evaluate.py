@@ -1,0 +1,230 @@
+"""Deblurrer (any frame size, loading by header) and the evaluation tables, on tiny synthetic data."""
+import csv
+import json
+import types
+
+import cv2
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from deblur3d.data import blur, cache, faces
+from deblur3d.deblur.baselines import make_model
+from deblur3d.deblur.inference import load_deblurrer
+from deblur3d.eval import evaluate as ev
+from deblur3d.eval import metrics
+from deblur3d.train import weights
+
+H, W, T = 44, 52, 6   # frames of 44×52: identity map needs >= 36 pixels, SSIM > 11
+
+
+def save_deblurnet(path, use_render, use_identity, seed=0):
+    tf.keras.utils.set_random_seed(seed)
+    net = make_model("ours", use_render=use_render, use_identity=use_identity, residual=True)
+    net(tf.zeros([1, 40, 40, 15]), tf.zeros([1, 40, 40, 3]) if use_render else None,
+        tf.zeros([1, 80]) if use_identity else None)
+    weights.save(net, path, architecture="ours", use_render=use_render, use_identity=use_identity,
+                 residual=True, steps=0)
+    return net
+
+
+@pytest.fixture(scope="module")
+def nets(tmp_path_factory):
+    root = tmp_path_factory.mktemp("weights")
+    return {name: (save_deblurnet(root / f"{name}.weights.npz", render, identity), root / f"{name}.weights.npz")
+            for name, render, identity in (("base", False, False), ("full", True, True))}
+
+
+def smooth_frames(rng, n):
+    """Blurred noise: images with structure, so SSIM and PSNR are not degenerate."""
+    noise = rng.integers(0, 256, (n, H, W, 3)).astype(np.float32)
+    return np.stack([cv2.GaussianBlur(f, (0, 0), 2) for f in noise]).round().astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """A cache with two val runs and precomputed priors, and a folder in the authors' layout."""
+    root = tmp_path_factory.mktemp("eval")
+    rng = np.random.default_rng(0)
+    runs, sharp = [], {}
+    with cache.atomic_dir(root / "cache") as tmp:
+        for name in ("r1-00", "r2-00"):
+            sharp[name] = smooth_frames(rng, T)
+            p68 = rng.uniform([8, 8], [W - 8, H - 8], (T, 68, 2)).astype(np.float32)
+            meta = dict(name=name, clip_id=name, identity=name, split="val")
+            runs.append(cache.write_run(tmp, meta, sharp=sharp[name], points68=p68, points5=faces.five_points(p68)))
+        cache.write_index(tmp, cache.BuildConfig(), runs, cache.summarize([]))
+    for name in sharp:   # the layout experiments/export_priors.py writes
+        folder = root / "priors" / "runs" / name
+        folder.mkdir(parents=True)
+        np.save(folder / "render.npy", rng.integers(0, 256, (T, H, W, 4)).astype(np.uint8))
+        np.save(folder / "coeffs.npy", rng.normal(size=(T, 239)).astype(np.float32))
+    (root / "priors" / "index.json").write_text(json.dumps(dict(runs=list(sharp))))
+
+    authors = root / "vd001"
+    a_sharp, a_blurry = smooth_frames(rng, 5), smooth_frames(rng, 5)
+    for sub in ("sharp", "blurry", "face"):
+        (authors / sub).mkdir(parents=True)
+    for t in range(5):
+        name = f"{t + 1:05d}"
+        for sub, images in (("sharp", a_sharp), ("blurry", a_blurry)):
+            cv2.imwrite(str(authors / sub / f"{name}.png"), images[t][..., ::-1])
+        np.savetxt(authors / "face" / f"{name}.txt", [[18, 18], [34, 18], [26, 26], [20, 33], [32, 33]])
+    (authors / "bbox.txt").write_text("".join(f"image/{t + 1:05d}.png 8 44 6 40\n" for t in range(5)))
+    return dict(root=root, sharp=sharp, authors=authors, a_sharp=a_sharp, a_blurry=a_blurry)
+
+
+# --- Deblurrer -----------------------------------------------------------------------
+
+def test_deblurrer_reproduces_the_model_and_pads_any_size(nets):
+    net, path = nets["base"]
+    deblur = load_deblurrer(path)
+    assert not deblur.needs_render and not deblur.needs_identity
+    x = tf.random.stateless_uniform([1, 40, 48, 15], [0, 1])
+    # Multiple of 8: exactly the network, with the saved (float16-rounded) weights.
+    np.testing.assert_allclose(deblur(x), deblur.net(x), atol=1e-6)
+    np.testing.assert_allclose(deblur(x), net(x), atol=2e-2)
+    for height, width in ((37, 45), (41, 50)):
+        x = tf.random.stateless_uniform([1, height, width, 15], [height, 2])
+        padded = tf.pad(x, [[0, 0], [0, -height % 8], [0, -width % 8], [0, 0]], mode="SYMMETRIC")
+        out = deblur(x)
+        assert out.shape == (1, height, width, 3)
+        np.testing.assert_allclose(out, deblur.net(padded)[:, :height, :width], atol=1e-6)
+    assert deblur._run.experimental_get_tracing_count() <= 2   # sizes share one generalised graph
+
+
+def test_deblurrer_with_priors_takes_render_and_identity(nets):
+    deblur = load_deblurrer(nets["full"][1])
+    assert deblur.needs_render and deblur.needs_identity and deblur.needs_priors
+    x, render = tf.zeros([1, 37, 45, 15]), tf.zeros([1, 37, 45, 3])
+    assert deblur(x, render, tf.zeros([1, 80])).shape == (1, 37, 45, 3)
+    with pytest.raises(ValueError, match="needs the render"):
+        deblur(x)
+
+
+def test_wrong_weights_file_fails_with_one_line(nets, tmp_path):
+    not_npz = tmp_path / "notes.weights.npz"
+    not_npz.write_text("hello")
+    recon = tmp_path / "recon.weights.npz"   # a weights file of another kind of model
+    dense = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2)])
+    weights.save(dense, recon, stage="pretrain")
+    mismatched = tmp_path / "mismatched.weights.npz"   # header says render + identity, weights do not
+    with np.load(nets["base"][1]) as z:
+        header = json.loads(str(z["header"]))
+        header.update(use_render=True, use_identity=True)
+        np.savez(mismatched, **dict(z, header=np.array(json.dumps(header))))
+    for path, reason in ((tmp_path / "missing.weights.npz", "no such weights file"),
+                         (not_npz, "not a deblur3d weights file"), (recon, "not a deblurring model"),
+                         (mismatched, "wrong model file or configuration")):
+        with pytest.raises(weights.WeightsFileError) as err:
+            load_deblurrer(path)
+        assert reason in str(err.value) and str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+# --- evaluation ----------------------------------------------------------------------
+
+def test_evaluation_tables_over_a_tiny_dataset(nets, data, tmp_path):
+    config = ev.EvalConfig(checkpoints=(("base", str(nets["base"][1])), ("full", str(nets["full"][1])),
+                                        ("gone", str(tmp_path / "gone.weights.npz"))),
+                           cache_dir=str(data["root"] / "cache"), every=2, authors_dir=str(data["authors"]),
+                           priors_dir=str(data["root"] / "priors"), recon_weights=None, out=str(tmp_path / "out"),
+                           figures=2, identity=False, timing_sizes=())
+    summary, notes = ev.evaluate(config, log=lambda *_: None)
+
+    # PSNR of the input, by hand: blurry centre frame = mean of sharp frames t-2..t+2, clamped.
+    expected = []
+    for frames in data["sharp"].values():
+        for t in range(0, T, 2):
+            centre = frames[blur.window_indices(t, T)].astype(np.float64).mean(0) / 255
+            expected.append(metrics.psnr(centre, frames[t]))
+    assert summary[("val", "input")]["frames"] == 6
+    assert summary[("val", "input")]["psnr"] == pytest.approx(np.mean(expected), abs=1e-3)
+    # Authors' layout: input = their stored blurry frame N, paired with sharp N.
+    a_psnr = [metrics.psnr(b, s) for b, s in zip(data["a_blurry"], data["a_sharp"])]
+    assert summary[("authors-vd001", "input")]["psnr"] == pytest.approx(np.mean(a_psnr), abs=1e-3)
+    # The full model runs on the cache (precomputed priors), not on the authors' folder (no ReconNet).
+    assert set(summary) == {("val", "input"), ("val", "base"), ("val", "full"),
+                            ("authors-vd001", "input"), ("authors-vd001", "base")}
+    assert any("gone" in n and "skipped" in n for n in notes)
+    assert any(n.startswith("full not evaluated on authors-vd001") for n in notes)
+
+    out = tmp_path / "out"
+    with open(out / "table1.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["dataset"], r["method"]) for r in rows] == [
+        ("val", "input"), ("val", "base"), ("val", "full"), ("authors-vd001", "input"), ("authors-vd001", "base")]
+    assert float(rows[0]["psnr"]) == pytest.approx(np.mean(expected), abs=1e-3)
+    assert rows[2]["paper_psnr"] == "37.70"
+    table1 = (out / "table1.md").read_text()
+    assert "| base | ours, no priors, 0 steps |" in table1 and "| Ren et al. (ours) | 37.70 / 0.9849 |" in table1
+    table2 = (out / "table2.md").read_text()
+    for row in ("| baseline (no priors) | base |", "| + identity | no checkpoint |", "| + render | no checkpoint |",
+                "| + render + identity (full) | full |", "| + render + identity (full) | full: not evaluated"):
+        assert row in table2
+    assert len(list((out / "figures").glob("val_*.png"))) == 2
+    figure = cv2.imread(str(next((out / "figures").glob("*.png"))))
+    assert figure.shape == (H + 40, 4 * W, 3)   # input | base | full | sharp, label strips below
+
+
+def test_table2_rows_match_checkpoints_by_header():
+    def method(name, **header):
+        deblurrer = types.SimpleNamespace(header=header, needs_priors=False)
+        return ev.Method(name, deblurrer)
+
+    methods = [ev.Method("input"), method("dbn", architecture="dbn", use_render=True, use_identity=True),
+               method("a", architecture="ours", use_render=True, use_identity=True),
+               method("b", architecture="ours", use_render=False, use_identity=False),
+               method("c", architecture="ours", use_render=True, use_identity=True),
+               method("d", architecture="ours", use_render=False, use_identity=True)]
+    rows = {label: [m.name for m in matches] for label, matches, _ in ev.ablation_rows(methods)}
+    assert rows == {"baseline (no priors)": ["b"], "+ identity": ["d"], "+ render": [],
+                    "+ render + identity (full)": ["a", "c"]}
+    assert ev.paper_reference(methods[1]) == ("34.40", "0.9218")
+    assert ev.paper_reference(methods[3]) == ("36.74", "0.9817")
+
+
+def test_identity_uses_the_box_of_the_sharp_frame():
+    class Encoder:
+        seen = []
+
+        def detect(self, image):
+            self.seen.append(image.mean())
+            return (1, 2, 3, 4)
+
+        def descriptor(self, image, box):
+            assert box == (1, 2, 3, 4)
+            return np.array([1.0, image.mean()])
+
+    sharp = np.zeros((8, 8, 3))
+    score = ev.identity_scorer(Encoder(), sharp)
+    assert score(sharp) == pytest.approx(1.0) and score(np.ones((8, 8, 3))) == pytest.approx(np.sqrt(0.5))
+    assert Encoder.seen == [0.0]   # detected once, on the sharp frame
+    assert np.isnan(ev.identity_scorer(None, sharp)(sharp))
+
+
+def test_face_region_from_68_or_5_points():
+    p68 = np.array([[10, 10], [30, 10], [30, 30], [10, 30]] * 17, np.float32)
+    assert ev.face_mask((40, 40), p68).sum() == pytest.approx(21 * 21, abs=1)
+    p5 = np.array([[15, 15], [25, 15], [20, 20], [15, 25], [25, 25]], np.float32)
+    assert ev.face_mask((40, 40), None, p5).sum() == ev.face_mask((40, 40), p68).sum()   # ×2 about the centre
+
+
+def test_timing_table(nets, tmp_path):
+    methods = [ev.Method("input"), ev.Method("base", load_deblurrer(nets["base"][1])),
+               ev.Method("full", load_deblurrer(nets["full"][1]))]
+    calls = []
+
+    def online(blurry, points5):
+        calls.append(blurry.shape)
+        return tf.zeros(blurry.shape[:3] + (3,)), tf.zeros([1, 80])
+
+    sizes = ((40, 48), (44, 52))
+    seconds = ev.time_methods(methods, sizes, online, repeats=1)
+    assert set(seconds) == {"base", "full"} and all(len(v) == 2 and min(v) > 0 for v in seconds.values())
+    assert calls == [(1, 40, 48, 15)] * 2 + [(1, 44, 52, 15)] * 2   # priors timed with the model needing them
+    ev.write_table3(tmp_path, methods, sizes, seconds, 1, "")
+    assert "| method | model | 40×48 | 44×52 |\n" in (tmp_path / "table3.md").read_text()   # no paper column
+    ev.write_table3(tmp_path, methods, ev.PAPER_SIZES, seconds, 1, "")   # the paper's sizes: its numbers beside
+    text = (tmp_path / "table3.md").read_text()
+    assert "| method | model | 360×450 | 580×610 | paper Titan X 360×450 | paper Titan X 580×610 |" in text
+    assert "| full | ours + render + identity, 0 steps (priors included) |" in text and "0.67 | 0.70 |" in text
