@@ -228,3 +228,18 @@ def test_timing_table(nets, tmp_path):
     text = (tmp_path / "table3.md").read_text()
     assert "| method | model | 360×450 | 580×610 | paper Titan X 360×450 | paper Titan X 580×610 |" in text
     assert "| full | ours + render + identity, 0 steps (priors included) |" in text and "0.67 | 0.70 |" in text
+
+
+def test_evaluation_uses_the_blur_window_the_checkpoints_were_trained_with():
+    from deblur3d.eval.evaluate import EvalConfig, Method, with_training_blur
+
+    class Trained:
+        def __init__(self, window):
+            self.header = {"architecture": "ours", "blur_window": window}
+
+    notes = []
+    agree = [Method("input"), Method("a", Trained(9)), Method("b", Trained(9))]
+    assert with_training_blur(EvalConfig(), agree, notes).blur_window == 9 and "window 9" in notes[0]
+    assert with_training_blur(EvalConfig(blur_window=5), agree, []).blur_window == 5
+    differ = [Method("a", Trained(9)), Method("b", Trained(7))]
+    assert with_training_blur(EvalConfig(), differ, []).blur_window is None

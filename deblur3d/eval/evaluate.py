@@ -141,6 +141,17 @@ def load_methods(config, notes):
     return sorted(methods, key=lambda m: ARCHITECTURE_ORDER.index(m.architecture))
 
 
+def with_training_blur(config, methods, notes):
+    """Unless a window is given, evaluate at the blur window the checkpoints were trained
+    with, when their headers agree (the cache's otherwise)."""
+    windows = {m.header.get("blur_window") for m in methods if m.header} - {None}
+    if config.blur_window is not None or len(windows) != 1:
+        return config
+    window = windows.pop()
+    notes.append(f"blur window {window}: the one every checkpoint was trained with (--blur_window to change)")
+    return dataclasses.replace(config, blur_window=window)
+
+
 def paper_reference(method):
     """The paper's 300VW PSNR / SSIM of the configuration a method reproduces, or '—'."""
     h = method.header
@@ -492,6 +503,7 @@ def evaluate(config=EvalConfig(), log=print):
     out.mkdir(parents=True, exist_ok=True)
     notes = []
     methods = load_methods(config, notes)
+    config = with_training_blur(config, methods, notes)
     online = OnlineFramePriors(config)
     priors_models = [m.name for m in methods if m.needs_priors]
 
