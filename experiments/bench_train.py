@@ -1,13 +1,13 @@
 """Deblurring speed: training steps/s (paper budget and the CPU reference budget), the
 forward time of one 360×450 frame, and the share of an online-priors step spent on priors.
 
-    python experiments/bench_train.py [--repeats=2]
+    python experiments/bench_train.py [--repeats=1]
 """
 import time
 
 from absl import app, flags
 
-flags.DEFINE_integer("repeats", 2, "Timed calls after one warm-up call.")
+flags.DEFINE_integer("repeats", 1, "Timed calls after one warm-up call (a paper-size step takes about a minute).")
 flags.DEFINE_list("budgets", ["16x256", "8x64"], "batch x patch pairs to time a training step at.")
 flags.DEFINE_string("recon_weights", "", "ReconNet weights for the online-priors figure ('' = untrained net).")
 FLAGS = flags.FLAGS
