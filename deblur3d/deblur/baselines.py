@@ -96,7 +96,7 @@ class ConvLSTMCell(layers.Layer):
         return h, (h, c)
 
 
-class SRN(keras.Model):
+class SRN(DeblurNet):
     """Tao et al. 2018 scale-recurrent network on the 5-frame stack (B, H, W, 15).
 
     `scales` levels (factor 0.5, bilinear), coarse to fine, one encoder-decoder shared by all
@@ -107,29 +107,12 @@ class SRN(keras.Model):
     al. do; False gives their recurrence-free variant.
     """
 
-    use_render = use_identity = False
-
     def __init__(self, scales=3, widths=(32, 64, 128), blocks=3, use_lstm=True, **kwargs):
-        super().__init__(**kwargs)
+        # DeblurNet's encoder-decoder without priors; Tao's ResBlock has no second ReLU.
+        super().__init__(use_render=False, use_identity=False, widths=widths, blocks=blocks,
+                         release_resblock=True, **kwargs)
         self.scales, self.use_lstm = scales, use_lstm
-        w1, w2, w3 = widths
-
-        def stage(channels, name):
-            return [ResBlock(channels, release_variant=True, name=f"{name}_{i}") for i in range(blocks)]
-
-        self.conv_in = layers.Conv2D(w1, 5, padding="same", activation="relu", name="conv_in")
-        self.enc1 = stage(w1, "enc1")
-        self.down2 = layers.Conv2D(w2, 5, strides=2, padding="same", activation="relu", name="down2")
-        self.enc2 = stage(w2, "enc2")
-        self.down3 = layers.Conv2D(w3, 5, strides=2, padding="same", activation="relu", name="down3")
-        self.enc3 = stage(w3, "enc3")
-        self.lstm = ConvLSTMCell(w3, name="lstm") if use_lstm else None
-        self.dec3 = stage(w3, "dec3")
-        self.up2 = layers.Conv2DTranspose(w2, 4, strides=2, padding="same", activation="relu", name="up2")
-        self.dec2 = stage(w2, "dec2")
-        self.up1 = layers.Conv2DTranspose(w1, 4, strides=2, padding="same", activation="relu", name="up1")
-        self.dec1 = stage(w1, "dec1")
-        self.conv_out = layers.Conv2D(3, 5, padding="same", name="conv_out")  # linear output
+        self.lstm = ConvLSTMCell(widths[2], name="lstm") if use_lstm else None
 
     def scale_sizes(self, height, width):
         """(h, w) of every level, coarse to fine: round(size · 0.5^k), as Tao et al."""
@@ -139,19 +122,14 @@ class SRN(keras.Model):
 
     def _level(self, x, state):
         x, (height, width) = pad_to_multiple(x, 4)
-        skip1 = run(self.enc1, self.conv_in(x))
-        skip2 = run(self.enc2, self.down2(skip1))
-        x = run(self.enc3, self.down3(skip2))
+        x, skips = self.encode(x)
         if self.use_lstm:
             if state is None:
                 state = (tf.zeros_like(x), tf.zeros_like(x))
             else:
                 state = tuple(tf.image.resize(s, tf.shape(x)[1:3]) for s in state)
             x, state = self.lstm(x, state)
-        x = run(self.dec3, x)
-        x = run(self.dec2, self.up2(x) + skip2)
-        x = run(self.dec1, self.up1(x) + skip1)
-        return self.conv_out(x)[:, :height, :width], state
+        return self.decode(x, skips)[:, :height, :width], state
 
     def call(self, blurry, render=None, identity=None, training=False, return_all_scales=False):
         outputs, state = [], None

@@ -80,20 +80,26 @@ class DeblurNet(keras.Model):
             x = block(x)
         return x
 
-    def call(self, blurry, render=None, identity=None):
-        centre = centre_frame(blurry)
-        if self.double_input:  # the release feeds the 15-channel stack twice (30 channels)
-            blurry = tf.concat([blurry, blurry], axis=-1)
-        x = self.conv_in(blurry)
-        if self.use_render:
+    def encode(self, x, render=None):
+        """-> bottleneck features and the two skips; the render joins after the first conv."""
+        x = self.conv_in(x)
+        if render is not None:
             x = tf.concat([x, render], axis=-1)
         skip1 = self._run(self.enc1, x)
         skip2 = self._run(self.enc2, self.down2(skip1))
-        x = self._run(self.enc3, self.down3(skip2))
-        if self.use_identity:
-            x = tf.concat([x, identity_map(identity, tf.shape(x)[1], tf.shape(x)[2])], axis=-1)
+        return self._run(self.enc3, self.down3(skip2)), (skip1, skip2)
+
+    def decode(self, x, skips):
+        skip1, skip2 = skips
         x = self._run(self.dec3, x)
         x = self._run(self.dec2, self.up2(x) + skip2)
         x = self._run(self.dec1, self.up1(x) + skip1)
-        out = self.conv_out(x)
-        return centre + out if self.residual else out
+        return self.conv_out(x)
+
+    def call(self, blurry, render=None, identity=None):
+        stack = tf.concat([blurry, blurry], axis=-1) if self.double_input else blurry  # the release's 30
+        x, skips = self.encode(stack, render if self.use_render else None)
+        if self.use_identity:
+            x = tf.concat([x, identity_map(identity, tf.shape(x)[1], tf.shape(x)[2])], axis=-1)
+        out = self.decode(x, skips)
+        return centre_frame(blurry) + out if self.residual else out
