@@ -94,6 +94,11 @@ def _uint8(image):
     return np.ascontiguousarray(image)
 
 
+def cosine(a, b):
+    """Cosine similarity of two descriptors."""
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
 class IdentityEncoder:
     """dlib's 128-D face descriptor (the face-recognition ResNet of paper ref. [47]).
 
@@ -145,4 +150,4 @@ class IdentityEncoder:
         if box is None:
             return float("nan")
         da, db = self.descriptor(a, box), self.descriptor(b, box)
-        return float(da @ db / (np.linalg.norm(da) * np.linalg.norm(db)))
+        return cosine(da, db)
