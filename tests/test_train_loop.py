@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from deblur3d.deblur.model import DeblurNet
-from deblur3d.deblur.task import DeblurTask, content_loss
+from deblur3d.deblur.task import DeblurTask, content_loss, gain_db
 from deblur3d.train import loop, schedules
 
 
@@ -14,6 +14,14 @@ def tiny_batch(seed=0, size=48):
     blurry = tf.concat([tf.nn.avg_pool2d(sharp, 3, 1, "SAME")] * 5, axis=-1)
     return {"blurry": blurry, "sharp": sharp, "render": 0.5 * sharp,
             "coeffs": tf.constant(rng.normal(size=(2, 239)), tf.float32)}
+
+
+def test_gain_over_the_input_by_hand():
+    sharp = tf.fill([2, 8, 8, 3], 0.5)
+    blurry = tf.concat([sharp + 0.2] * 5, axis=-1)          # centre frame 0.2 off: MSE 0.04
+    np.testing.assert_allclose(float(gain_db(sharp + 0.1, blurry, sharp)), 20 * np.log10(2), atol=1e-4)
+    np.testing.assert_allclose(float(gain_db(sharp + 0.2, blurry, sharp)), 0.0, atol=1e-6)
+    assert np.isfinite(float(gain_db(sharp, tf.concat([sharp] * 5, -1), sharp)))   # a perfect patch
 
 
 def make_task():

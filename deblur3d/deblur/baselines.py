@@ -11,7 +11,7 @@ from keras import layers
 
 from deblur3d.data.blur import centre_frame
 from deblur3d.deblur.model import DeblurNet, ResBlock
-from deblur3d.deblur.task import DeblurTask
+from deblur3d.deblur.task import DeblurTask, gain_db
 
 
 def pad_to_multiple(x, multiple):
@@ -154,7 +154,7 @@ class MultiScaleTask(DeblurTask):
     def losses(self, batch, training=True):
         outputs = self.net(batch["blurry"], training=training, return_all_scales=True)
         loss = multiscale_l2(outputs, batch["sharp"])
-        return {"content": loss, "total": loss}
+        return {"content": loss, "gain_db": gain_db(outputs[-1], batch["blurry"], batch["sharp"]), "total": loss}
 
 
 MODELS = {"ours": DeblurNet, "dbn": DBN, "srn": SRN}

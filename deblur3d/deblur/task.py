@@ -16,6 +16,13 @@ def content_loss(output, sharp, kind="norm"):
     raise ValueError(f"unknown content loss {kind!r}: 'norm' or 'mse'")
 
 
+def gain_db(output, blurry, sharp):
+    """PSNR of the output minus PSNR of the blurry centre frame, over the batch: above zero
+    once the model beats "no deblurring". Monitoring only (TensorBoard), no gradient."""
+    mse = lambda x: tf.reduce_mean(tf.square(tf.stop_gradient(x) - sharp)) + 1e-10  # noqa: E731
+    return 10.0 * tf.math.log(mse(centre_frame(blurry)) / mse(output)) / tf.math.log(10.0)
+
+
 def precomputed_priors(batch):
     """Render and identity as the authors precompute them: stored with each sample."""
     render = batch.get("render")
@@ -44,8 +51,9 @@ class DeblurTask:
                         identity if self.net.use_identity else None, training=training)
 
     def losses(self, batch, training=True):
-        loss = content_loss(self(batch, training=training), batch["sharp"], self.content)
-        return {"content": loss, "total": loss}
+        output = self(batch, training=training)
+        loss = content_loss(output, batch["sharp"], self.content)
+        return {"content": loss, "gain_db": gain_db(output, batch["blurry"], batch["sharp"]), "total": loss}
 
     def images(self, batch):
         """blurry centre | render | output | sharp, side by side, for TensorBoard."""
