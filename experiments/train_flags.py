@@ -10,6 +10,7 @@ flags.DEFINE_enum("schedule", "paper", ["paper", "release"],
                   "paper: x0.3 every --decay_every; release: polynomial decay, power 0.3.")
 flags.DEFINE_integer("decay_every", 50_000, "Iterations between learning-rate drops (paper: 50K).")
 flags.DEFINE_integer("checkpoint_every", 500, "Iterations between checkpoints (a kill loses at most this many).")
+flags.DEFINE_float("adam_epsilon", TrainSchedule.epsilon, "Adam's epsilon (default: TF1's, as the authors' release).")
 flags.DEFINE_integer("seed", 0, "Seed of data order and initialisation.")
 FLAGS = flags.FLAGS
 
@@ -17,4 +18,5 @@ FLAGS = flags.FLAGS
 def schedule():
     return TrainSchedule(steps=FLAGS.steps, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
                          schedule=FLAGS.schedule, decay_every=FLAGS.decay_every,
-                         checkpoint_every=FLAGS.checkpoint_every, seed=FLAGS.seed)
+                         checkpoint_every=FLAGS.checkpoint_every, seed=FLAGS.seed,
+                         epsilon=FLAGS.adam_epsilon)

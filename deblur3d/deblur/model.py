@@ -43,7 +43,7 @@ class DeblurNet(keras.Model):
     H and W must be multiples of 4 (two stride-2 stages).
 
     `residual=True` adds the blurry centre frame to the output, so an untrained network
-    starts at "no deblurring": not in the paper, whose network outputs the frame itself
+    starts near "no deblurring": not in the paper, whose network outputs the frame itself
     (the default); it lets short CPU budgets learn a useful model (checkpoints/README.md).
     """
 
@@ -70,9 +70,10 @@ class DeblurNet(keras.Model):
         self.dec2 = stage(w2, "dec2")
         self.up1 = layers.Conv2DTranspose(e1, 4, strides=2, padding="same", activation="relu", name="up1")
         self.dec1 = stage(e1, "dec1")
-        # Linear output; with `residual`, zero at first so training starts at the input frame.
-        self.conv_out = layers.Conv2D(3, 5, padding="same", name="conv_out",
-                                      kernel_initializer="zeros" if residual else "glorot_uniform")
+        # Linear output. With `residual`, tiny at first so training starts a few grey levels
+        # from the input frame; not zero, which starves every earlier layer of gradient.
+        self.conv_out = layers.Conv2D(3, 5, padding="same", name="conv_out", kernel_initializer=(
+            keras.initializers.VarianceScaling(1e-4, "fan_avg", "uniform") if residual else "glorot_uniform"))
 
     @staticmethod
     def _run(blocks, x):

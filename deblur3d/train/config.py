@@ -15,10 +15,11 @@ class TrainSchedule:
     summary_every: int = 25
     image_every: int = 250
     seed: int = 0
+    epsilon: float = schedules.EPSILON
 
     def optimizer(self):
         return schedules.adam(schedules.learning_rate(self.schedule, self.learning_rate, self.decay_every,
-                                                      total_steps=self.steps))
+                                                      total_steps=self.steps), self.epsilon)
 
     def loop_config(self, run_dir):
         return loop.LoopConfig(run_dir=run_dir, total_steps=self.steps, checkpoint_every=self.checkpoint_every,

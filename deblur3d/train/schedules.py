@@ -14,6 +14,11 @@ def learning_rate(kind="paper", initial=1e-4, decay_every=50_000, decay_rate=0.3
     raise ValueError(f"unknown schedule {kind!r}: 'paper' or 'release'")
 
 
-def adam(schedule):
+# TF1's Adam default, which the authors' release ran with; Keras's 1e-7 swamps the tiny
+# gradients a residual deblurring net sees on [0, 1] images, and its layers stop learning.
+EPSILON = 1e-8
+
+
+def adam(schedule, epsilon=EPSILON):
     """Adam with the paper's β1 0.9, β2 0.999."""
-    return keras.optimizers.Adam(learning_rate=schedule, beta_1=0.9, beta_2=0.999)
+    return keras.optimizers.Adam(learning_rate=schedule, beta_1=0.9, beta_2=0.999, epsilon=epsilon)
