@@ -4,11 +4,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install rasterizer test test-all bench data render albedo skin pretrain-recon finetune-recon \
+.PHONY: install rasterizer test test-all bench demo data render albedo skin pretrain-recon finetune-recon \
         priors train eval eval-recon reference clean
 
 # Extra flags for the training and evaluation targets, e.g. make train ARGS="--steps=1000".
 ARGS ?=
+# Your own video for `make demo VIDEO=path`; empty: the demo val clip.
+VIDEO ?=
 
 install: $(VENV)/.installed rasterizer
 
@@ -36,6 +38,11 @@ bench: install
 	$(PY) experiments/bench_render.py
 	$(PY) experiments/bench_data.py
 	$(PY) experiments/bench_train.py
+	$(PY) experiments/bench_video.py
+
+# A val clip blurred, deblurred and scored -> outputs/demo/; VIDEO=path deblurs your own video there.
+demo: install
+	$(PY) experiments/demo.py $(if $(VIDEO),--video=$(VIDEO)) $(ARGS)
 
 data: install
 	$(PY) experiments/prepare_data.py

@@ -39,6 +39,7 @@ from deblur3d.data.pipeline import PipelineConfig, evaluation_dataset
 from deblur3d.deblur.inference import load_deblurrer
 from deblur3d.eval import metrics
 from deblur3d.face import coeffs as coeffs_lib
+from deblur3d.recon.priors import OnlineFramePriors
 from deblur3d.train import weights
 
 FIVE_POINT_FACE_SCALE = 2.0
@@ -162,42 +163,6 @@ def paper_reference(method):
     label = {"srn": "Tao", "dbn": "Su"}.get(method.architecture)
     row = next((r for r in PAPER_TABLE1 if label and r[0].startswith(label)), None)
     return tuple(row[1].split(" / ")) if row else ("—", "—")
-
-
-# --- priors --------------------------------------------------------------------------
-
-class OnlineFramePriors:
-    """ReconNet + renderer on one frame: (1, H, W, 15), (1, 5, 2) -> render, identity alpha.
-
-    Built by `available()` (False, with `reason`, when the face model cannot be loaded).
-    Without the recon weights the net is untrained (`trained` False): fine for timing only.
-    """
-
-    def __init__(self, config):
-        self.config, self._fn, self.reason = config, None, None
-        self.trained = bool(config.recon_weights) and Path(config.recon_weights).is_file()
-
-    def available(self):
-        if self._fn is None and self.reason is None:
-            from deblur3d.face import load_face_model
-            from deblur3d.face.render import FaceRenderer
-            from deblur3d.recon.priors import OnlinePriors
-            from deblur3d.recon.training import build_net
-            c = self.config
-            try:
-                renderer = FaceRenderer(load_face_model(c.face_model, c.model_path, c.data_dir))
-            except (OSError, RuntimeError) as err:   # no face model file, no rasterizer op
-                self.reason = str(err)
-                return False
-            online = OnlinePriors(build_net(c.recon_weights if self.trained else None), renderer)
-            # No Python control flow on tensors inside; AutoGraph would only trip on its imports.
-            self._fn = tf.function(online.frame_priors, reduce_retracing=True, autograph=False)
-        return self._fn is not None
-
-    def __call__(self, blurry, points5):
-        render, _, coeffs = self._fn(tf.convert_to_tensor(blurry, tf.float32),
-                                     tf.convert_to_tensor(points5, tf.float32))
-        return render, coeffs[:, coeffs_lib.SLICES["identity"]]
 
 
 # --- datasets ------------------------------------------------------------------------
@@ -498,7 +463,7 @@ def evaluate(config=EvalConfig(), log=print):
     notes = []
     methods = load_methods(config, notes)
     config = with_training_blur(config, methods, notes)
-    online = OnlineFramePriors(config)
+    online = OnlineFramePriors(config.recon_weights, config.face_model, config.model_path, config.data_dir)
     priors_models = [m.name for m in methods if m.needs_priors]
 
     sources = [cache_source(config)]

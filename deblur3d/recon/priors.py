@@ -6,6 +6,8 @@ render -> pasted back into the frame's geometry with the exact inverse of the cr
 `export_priors.py` stores these per frame, as the authors precomputed them; the online
 mode of the deblurring trainer calls the same code inside the training step.
 """
+from pathlib import Path
+
 import tensorflow as tf
 
 from deblur3d.data.blur import centre_frame
@@ -59,3 +61,39 @@ class OnlinePriors:
         if not self.trainable:
             render, coeffs = tf.stop_gradient(render), tf.stop_gradient(coeffs)
         return render, coeffs[..., coeffs_lib.SLICES["identity"]]
+
+
+class OnlineFramePriors:
+    """ReconNet + renderer on one frame: (1, H, W, 15), (1, 5, 2) -> render, identity alpha.
+
+    Used where priors are computed frame by frame (evaluation, the video tool). Built by
+    `available()` (False, with `reason`, when the face model cannot be loaded). Without the
+    recon weights the net is untrained (`trained` False): fine for timing and tests only.
+    """
+
+    def __init__(self, recon_weights, face_model="ict", model_path=None, data_dir=None):
+        self.recon_weights, self.face_model, self.model_path, self.data_dir = (
+            recon_weights, face_model, model_path, data_dir)
+        self._fn, self.reason = None, None
+        self.trained = bool(recon_weights) and Path(recon_weights).is_file()
+
+    def available(self):
+        if self._fn is None and self.reason is None:
+            # Imported on first use: recon.training brings the whole training stack with it.
+            from deblur3d.face import load_face_model
+            from deblur3d.face.render import FaceRenderer
+            from deblur3d.recon.training import build_net
+            try:
+                renderer = FaceRenderer(load_face_model(self.face_model, self.model_path, self.data_dir))
+            except (OSError, RuntimeError) as err:   # no face model file, no rasterizer op
+                self.reason = str(err)
+                return False
+            online = OnlinePriors(build_net(self.recon_weights if self.trained else None), renderer)
+            # No Python control flow on tensors inside; AutoGraph would only trip on its imports.
+            self._fn = tf.function(online.frame_priors, reduce_retracing=True, autograph=False)
+        return self._fn is not None
+
+    def __call__(self, blurry, points5):
+        render, _, coeffs = self._fn(tf.convert_to_tensor(blurry, tf.float32),
+                                     tf.convert_to_tensor(points5, tf.float32))
+        return render, coeffs[:, coeffs_lib.SLICES["identity"]]

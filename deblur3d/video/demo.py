@@ -1,0 +1,121 @@
+"""`make demo`: a val clip, blurred as the training data were, deblurred and scored.
+
+The blur is synthesised on whole frames (the tool deblurs whole frames) with the window
+the model was trained with, so the sharp frames are a ground truth: metrics.json gives
+PSNR / SSIM of the blurry input and of the output against them, over whole frames and
+over the face (hull of the 68 points found on the blurry frames). Scores are computed on
+the frames before video encoding. With `video`, the user's own video is deblurred instead
+(no ground truth, no scores).
+"""
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from deblur3d import paths
+from deblur3d.data import readers
+from deblur3d.video import io, pipeline, sheets
+
+DEFAULT_BLUR_WINDOW = 5   # the paper's, for models whose header does not say
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoConfig:
+    video: str | None = None        # the user's video; None: the demo clip
+    clip: str | None = None         # val clip id; None: the first val clip of the manifest
+    out: str = "outputs/demo"
+    max_frames: int | None = 120    # None: every frame
+    blur_window: int | None = None  # None: the model's training window
+    data_dir: str | None = None
+    max_side: int = io.MAX_SIDE
+    video_config: pipeline.VideoConfig = pipeline.VideoConfig()
+
+
+def demo_clip(config):
+    folder = paths.data_path("videos", root=config.data_dir)
+    val = [c for c in readers.manifest_clips(folder) if c.split == "val"]
+    chosen = [c for c in val if c.clip_id == config.clip] if config.clip else val[:1]
+    if not chosen:
+        raise readers.BadInput(f"no val clip {config.clip!r} in {folder}/manifest.csv "
+                               f"(val clips: {', '.join(c.clip_id for c in val)})")
+    return chosen[0]
+
+
+def own_video(config, model, log=print):
+    """The user's video -> <out>/<stem>_deblurred.mp4, _side_by_side.mp4, _contact_sheet.png."""
+    model.check()   # a missing weights file fails before the faces are searched
+    source = io.VideoInput(config.video, max_frames=config.max_frames, max_side=config.max_side)
+    out = Path(config.out)
+    report = pipeline.deblur_video(source, out / f"{source.name}_deblurred.mp4", model, config.video_config,
+                                   side_by_side=out / f"{source.name}_side_by_side.mp4",
+                                   contact_sheet=out / f"{source.name}_contact_sheet.png", log=log)
+    return report, None
+
+
+class Scores:
+    """Per-frame PSNR / SSIM of input and output against the sharp frames (on_frame hook)."""
+
+    def __init__(self, sharp):
+        self.sharp, self.rows = sharp, []
+
+    def __call__(self, t, blurry, output, segments):
+        from deblur3d.eval.evaluate import face_mask, frame_metrics
+        mask = np.zeros(blurry.shape[:2], bool)
+        for s in segments:
+            mask |= face_mask(blurry.shape, s.points(t))
+        no_identity = lambda image: float("nan")   # noqa: E731  (dlib identity: not part of the demo)
+        self.rows.append({name: frame_metrics(image, self.sharp[t], mask, no_identity)
+                          for name, image in (("input", blurry), ("output", output))})
+
+    def summary(self):
+        def mean(name, key):
+            values = np.array([r[name][key] for r in self.rows], np.float64)
+            return round(float(np.nanmean(values)), 4) if np.isfinite(values).any() else None
+        face = sum(np.isfinite(r["input"]["face_psnr"]) for r in self.rows)
+        return {"whole_frame": {n: {"psnr": mean(n, "psnr"), "ssim": mean(n, "ssim")} for n in ("input", "output")},
+                "face_region": {n: {"psnr": mean(n, "face_psnr"), "ssim": mean(n, "face_ssim")}
+                                for n in ("input", "output")},
+                "frames": len(self.rows), "frames_with_face": int(face)}
+
+
+def val_clip_demo(config, model, log=print):
+    """A val clip blurred, deblurred and scored -> blurry.mp4, deblurred.mp4, side_by_side.mp4,
+    contact_sheet.png, metrics.json in config.out."""
+    from deblur3d.data import blur
+
+    header = model.check()
+    window = config.blur_window or header.get("blur_window") or DEFAULT_BLUR_WINDOW
+    clip = demo_clip(config)
+    sharp = np.stack(list(io.checked(readers.read_video(clip.path, config.max_frames), clip.path)))
+    fps, _ = io.video_info(clip.path)
+    log(f"demo clip {clip.clip_id} (val): {len(sharp)} frames of {sharp.shape[2]}x{sharp.shape[1]} at {fps:g} fps, "
+        f"blurred over {window} frames (the model's training window)")
+    blurry = np.rint(blur.blur_clip(sharp.astype(np.float32) / 255, window).numpy() * 255).astype(np.uint8)
+    out = Path(config.out)
+    with io.open_output(out / "blurry.mp4", fps, sharp.shape[1:3], warn=log) as write:
+        for frame in blurry:
+            write(frame)
+
+    scores, kept = Scores(sharp), {}
+    picked = set(sheets.pick_frames(range(len(sharp)), config.video_config.sheet_frames))
+
+    def on_frame(t, a, b, segments):
+        scores(t, a, b, segments)
+        if t in picked:
+            kept[t] = sheets.sheet_row(t, [("blurry", a), ("deblurred", b), ("sharp", sharp[t])], segments)
+
+    source = io.ArrayInput(blurry, fps, clip.clip_id)
+    report = pipeline.deblur_video(source, out / "deblurred.mp4", model, config.video_config,
+                                   side_by_side=out / "side_by_side.mp4", on_frame=on_frame, log=log)
+    io.write_png(out / "contact_sheet.png", sheets.contact_sheet([kept[t] for t in sorted(kept)]))
+    result = dict(clip=clip.clip_id, split="val", blur_window=window, weights=str(model.weights),
+                  recon_weights=str(model.recon_weights), seconds=round(report.seconds, 1), **scores.summary(),
+                  conventions="RGB at 0-255 (deblur3d/eval/metrics.py), mean of per-frame values, on the frames "
+                              "before video encoding; face: hull of the 68 points found on the blurry frames")
+    (out / "metrics.json").write_text(json.dumps(result, indent=1) + "\n")
+    return report, result
+
+
+def run_demo(config, model, log=print):
+    return (own_video if config.video else val_clip_demo)(config, model, log)

@@ -1,0 +1,231 @@
+"""Videos in and out for the video tool.
+
+Inputs: a video file, a folder of frames, or a folder of videos. An input is read twice
+(faces first, then deblurring) instead of being held in memory, so `frames()` always
+starts afresh. Outputs appear only when complete: everything is written to a temporary
+name in the output's own folder and renamed into place (a failed run leaves nothing).
+
+Encoding: with ffmpeg (the `imageio-ffmpeg` package ships one), .mp4/.mov are H.264 with
+the input's audio track, .mkv/.avi lossless FFV1 (RGB, bit-exact frames); without it,
+OpenCV writes mp4v / FFV1 and the audio is dropped, with a warning. A path without a
+suffix is a folder of PNG frames.
+"""
+import contextlib
+import itertools
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from deblur3d.data import readers
+from deblur3d.data.cache import atomic_dir
+from deblur3d.data.readers import BadInput
+
+LOSSY, LOSSLESS = (".mp4", ".mov"), (".mkv", ".avi")
+DEFAULT_FPS = 25.0
+MAX_SIDE = 4096
+
+
+def ffmpeg_exe():
+    """Path of an ffmpeg binary, or None."""
+    try:
+        import imageio_ffmpeg
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        return None
+
+
+def audio_codec(path):
+    """Codec name of the first audio stream of a media file, or None (also without ffmpeg)."""
+    exe = ffmpeg_exe()
+    if exe is None or not Path(path).is_file():
+        return None
+    probe = subprocess.run([exe, "-hide_banner", "-i", str(path)], capture_output=True, text=True)
+    found = re.search(r"Stream #\S+.*?: Audio: (\w+)", probe.stderr)
+    return found.group(1) if found else None
+
+
+def checked(frames, name, max_side=MAX_SIDE):
+    """Frames of one input with its problems as BadInput naming the input: undecodable
+    frames, frames too large, frames whose size changes."""
+    shape = None
+    try:
+        for t, rgb in enumerate(frames):
+            if rgb is None:
+                raise BadInput(f"frame {t} cannot be decoded")
+            if shape is None and max(rgb.shape[:2]) > max_side:
+                raise BadInput(f"frames of {rgb.shape[1]}x{rgb.shape[0]} px are larger than "
+                               f"--max_side={max_side} (reduce the video first, or raise --max_side)")
+            if shape is not None and rgb.shape != shape:
+                raise BadInput(f"frame {t} is {rgb.shape[1]}x{rgb.shape[0]}, frame 0 {shape[1]}x{shape[0]}")
+            shape = rgb.shape
+            yield rgb
+    except BadInput as err:
+        reason = str(err)
+        if reason == "unreadable file":
+            reason = "cannot be decoded as a video (corrupt file or unsupported codec)"
+        raise BadInput(f"{name}: {reason}") from None
+
+
+def first_frame(source):
+    """Decodes the first frame; BadInput if there is none or it cannot be used."""
+    frames = source.frames()
+    try:
+        return next(frames)
+    except StopIteration:
+        raise BadInput(f"{source.name}: no frames") from None
+    finally:
+        frames.close()
+
+
+class VideoInput:
+    """A video file or a folder of frames: `frames()` (RGB uint8, fresh each call), `fps`,
+    `audio` (the file whose audio track to copy, or None), `name`."""
+
+    def __init__(self, path, fps=None, max_frames=None, max_side=MAX_SIDE):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise BadInput(f"{self.path}: no such file or folder")
+        self.name, self.max_frames, self.max_side = self.path.stem, max_frames, max_side
+        self.is_video = self.path.is_file()
+        if self.is_video:
+            self.fps, length = video_info(self.path)
+        else:
+            self.fps, length = fps or DEFAULT_FPS, len(readers.frame_files(self.path))
+        self.length = min(length, max_frames or length)   # a hint for progress bars
+        self.audio = self.path if self.is_video and audio_codec(self.path) else None
+        first_frame(self)   # an unusable input fails here, before any work or output
+
+    def frames(self):
+        read = readers.read_video if self.is_video else readers.read_frames
+        return checked(read(self.path, self.max_frames), self.path, self.max_side)
+
+
+class ArrayInput:
+    """Frames already in memory (the demo's synthesised blurry clip), same interface."""
+
+    def __init__(self, frames, fps, name, audio=None, max_side=MAX_SIDE):
+        self.array, self.fps, self.name, self.audio, self.max_side = frames, fps, name, audio, max_side
+        self.path, self.is_video, self.max_frames, self.length = None, False, None, len(frames)
+
+    def frames(self):
+        return checked(iter(self.array), self.name, self.max_side)
+
+
+def video_info(path):
+    """(frame rate, frame count as the container states it); 25 fps when it states none."""
+    cap = cv2.VideoCapture(str(path))
+    fps, length = (cap.get(cv2.CAP_PROP_FPS), cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else (0, 0)
+    cap.release()
+    fps = fps if fps and np.isfinite(fps) and fps > 0 else DEFAULT_FPS
+    return fps, int(length) if length and np.isfinite(length) and length > 0 else 0
+
+
+def plan(input_path, output):
+    """(input path, output path) pairs: a folder of videos -> one <output>/<stem>.mp4 each;
+    a video with a suffix-less output -> <output>/<stem>.mp4; else `output` itself."""
+    src, out = Path(input_path), Path(output)
+    if not src.exists():
+        raise BadInput(f"{src}: no such file or folder")
+    if out.suffix and out.suffix.lower() not in LOSSY + LOSSLESS:
+        raise BadInput(f"{out}: unsupported output type {out.suffix!r}: use .mp4 or .mov (H.264), "
+                       ".mkv or .avi (lossless), or a folder (PNG frames)")
+    videos = sorted(p for p in src.iterdir() if p.suffix.lower() in readers.VIDEO_SUFFIXES) if src.is_dir() else []
+    if videos:
+        if out.suffix:
+            raise BadInput(f"{src} is a folder of videos: --output must be a folder")
+        return [(v, out / f"{v.stem}.mp4") for v in videos]
+    if src.is_file() and not out.suffix:
+        return [(src, out / f"{src.stem}.mp4")]
+    return [(src, out)]
+
+
+@contextlib.contextmanager
+def atomic_file(path):
+    """Yields a temporary path beside `path` (same suffix: encoders choose the format by
+    it), renamed to `path` when the block completes and deleted when it fails."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_png(path, rgb):
+    ok, data = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise RuntimeError(f"cannot encode {path}")
+    with atomic_file(path) as tmp:
+        tmp.write_bytes(data.tobytes())
+
+
+class _FfmpegEncoder:
+    def __init__(self, path, fps, size, audio):
+        import imageio_ffmpeg
+        height, width = size
+        lossless = path.suffix.lower() in LOSSLESS
+        if lossless:
+            codec, pix_fmt, params = "ffv1", "bgr0", []
+        else:   # 4:2:0 needs even sizes; odd ones keep their size in 4:4:4
+            codec, params = "libx264", ["-crf", "16", "-movflags", "+faststart"]
+            pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
+        options = {}
+        if audio is not None:
+            # Copied when the container takes it, else re-encoded; cut to the video's length.
+            source = audio_codec(audio)
+            keep = (path.suffix.lower() == ".mkv") or (not lossless and source in ("aac", "mp3", "alac"))
+            options = dict(audio_path=str(audio), audio_codec="copy" if keep else "pcm_s16le" if lossless else "aac")
+            params = params + ["-shortest"]
+        self._gen = imageio_ffmpeg.write_frames(str(path), (width, height), fps=float(fps), codec=codec,
+                                                pix_fmt_out=pix_fmt, quality=None, macro_block_size=1,
+                                                ffmpeg_log_level="error", output_params=params, **options)
+        self._gen.send(None)
+
+    def write(self, rgb):
+        self._gen.send(np.ascontiguousarray(rgb))
+
+    def close(self):
+        self._gen.close()
+
+
+class _OpenCVEncoder:
+    def __init__(self, path, fps, size):
+        fourcc = "FFV1" if path.suffix.lower() in LOSSLESS else "mp4v"
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), float(fps), size[::-1])
+        if not self._writer.isOpened():
+            raise RuntimeError(f"OpenCV cannot write {fourcc} video to {path}")
+
+    def write(self, rgb):
+        self._writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+    def close(self):
+        self._writer.release()
+
+
+@contextlib.contextmanager
+def open_output(path, fps, size, audio=None, warn=print):
+    """Yields write(rgb) for frames of `size` (height, width); the output appears at `path`
+    (video file, or folder of PNG frames when it has no suffix) when the block completes."""
+    path = Path(path)
+    if not path.suffix:
+        with atomic_dir(path) as tmp:
+            count = itertools.count()
+            yield lambda rgb: cv2.imwrite(str(tmp / f"{next(count):06d}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        return
+    with atomic_file(path) as tmp:
+        if ffmpeg_exe():
+            encoder = _FfmpegEncoder(tmp, fps, size, audio)
+        else:
+            warn(f"warning: no ffmpeg (pip install imageio-ffmpeg): {path} written by OpenCV, "
+                 "without the input's audio track if it has one")
+            encoder = _OpenCVEncoder(tmp, fps, size)
+        try:
+            yield encoder.write
+        finally:
+            encoder.close()

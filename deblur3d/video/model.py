@@ -1,0 +1,94 @@
+"""The deblurring model of the video tool: a weights file, and the 3D priors when it uses them.
+
+Nothing here imports TensorFlow before `ModelSpec.get()`: its import prints to stderr, and a run
+that fails on its input, or finds no face, should not have to pay for it or show it.
+"""
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from deblur3d.train import weights as weights_lib
+
+DEFAULT_WEIGHTS = "checkpoints/deblur_full.weights.npz"
+DEFAULT_RECON = "checkpoints/recon_ict.weights.npz"
+
+
+class FaceDeblurrer:
+    """(S, S, 15) stack of crops in [0, 1] + five points in the crop -> (S, S, 3) deblurred crop."""
+
+    def __init__(self, deblurrer, priors=None):
+        self.deblurrer, self.priors = deblurrer, priors
+
+    def __call__(self, stack, points5):
+        x = np.asarray(stack, np.float32)[None]
+        render = identity = None
+        if self.priors is not None:
+            render, identity = self.priors(x, np.asarray(points5, np.float32)[None])
+        return np.asarray(self.deblurrer(x, render, identity))[0]
+
+
+@dataclasses.dataclass
+class ModelSpec:
+    """Where the model comes from; `check()` validates it cheaply, `get()` loads it once.
+
+    recon_weights None: an untrained ReconNet (same cost: for timing and tests only).
+    """
+    weights: str = DEFAULT_WEIGHTS
+    recon_weights: str | None = DEFAULT_RECON
+    face_model: str = "ict"
+    model_path: str | None = None
+    data_dir: str | None = None
+    _loaded: object = dataclasses.field(default=None, repr=False, compare=False)
+
+    def header(self):
+        """The weights header; WeightsFileError (one line) for a missing or foreign file."""
+        if not Path(self.weights).is_file():
+            raise weights_lib.WeightsFileError(
+                f"{self.weights}: no such weights file (pass --weights=<deblurring weights .npz>)")
+        return weights_lib.read_header(self.weights)
+
+    def check(self):
+        """Header of the weights, after checking the files the model will need exist."""
+        header = self.header()
+        if not header.get("architecture"):   # e.g. ReconNet weights
+            raise weights_lib.WeightsFileError(
+                f"{self.weights}: not a deblurring model ({header.get('model')}); pass --weights=<deblurring weights>")
+        if header.get("use_render") or header.get("use_identity"):
+            if self.recon_weights is not None and not Path(self.recon_weights).is_file():
+                raise weights_lib.WeightsFileError(
+                    f"{self.recon_weights}: no such ReconNet weights file, needed by {self.weights} "
+                    "for its 3D priors (pass --recon_weights)")
+            from deblur3d.face import default_model_path
+            if self.model_path is None:
+                default_model_path(self.face_model, self.data_dir)   # FileNotFoundError saying where
+        return header
+
+    def get(self):
+        if self._loaded is None:
+            from deblur3d.deblur.inference import load_deblurrer
+            from deblur3d.recon.priors import OnlineFramePriors
+            self.check()
+            deblurrer = load_deblurrer(self.weights)
+            priors = None
+            if deblurrer.needs_priors:
+                priors = OnlineFramePriors(self.recon_weights, self.face_model, self.model_path, self.data_dir)
+                if not priors.available():
+                    raise RuntimeError(f"3D priors unavailable: {priors.reason}")
+            self._loaded = FaceDeblurrer(deblurrer, priors)
+        return self._loaded
+
+
+def untrained_weights(path, use_priors=True, identity=False, seed=0):
+    """Writes a freshly built DeblurNet's weights file, for timing (same cost as a trained
+    one) and tests. `identity`: residual with its output layer zeroed, so it changes nothing."""
+    import tensorflow as tf
+
+    from deblur3d.deblur.inference import build_from_header
+    header = dict(architecture="ours", use_render=use_priors, use_identity=use_priors, residual=identity, steps=0)
+    tf.keras.utils.set_random_seed(seed)
+    net = build_from_header(header)
+    for w in net.conv_out.weights if identity else ():
+        w.assign(tf.zeros_like(w))
+    weights_lib.save(net, path, **header)
+    return str(path)

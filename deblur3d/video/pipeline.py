@@ -1,0 +1,145 @@
+"""Deblurring the faces of a video, in two passes over its frames.
+
+Pass 1 finds and follows every face (dlib, about 20 ms a frame) and keeps only points.
+Pass 2 reads the frames again with a 5-frame buffer: for each face and frame t, the
+frames t-2..t+2 (clamped to the face's track) are cropped to the face's fixed region at
+the training scale (320x320) into the 15-channel stack, the 3D priors are computed from
+it when the model uses them, and the model's correction is pasted back feathered
+(deblur3d/video/paste.py). Frames without a face are passed through untouched. Memory
+stays a few frames whatever the video's length.
+"""
+import contextlib
+import dataclasses
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from deblur3d.data import faces
+from deblur3d.video import io, paste, sheets, tracks
+
+NUM_FRAMES = 5   # the stack: frames t-2..t+2
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoConfig:
+    tracking: tracks.TrackConfig = tracks.TrackConfig()
+    crop_size: int = 320        # faces are deblurred at the scale of the training crops
+    feather: float = paste.FEATHER
+    sheet_frames: int = 4       # rows of the contact sheet
+
+
+@dataclasses.dataclass
+class VideoReport:
+    name: str
+    frames: int
+    fps: float
+    size: tuple                 # height, width
+    faces: int                  # tracks deblurred
+    face_frames: int            # frames with at least one deblurred face
+    seconds: float
+    warnings: list
+
+
+def find_faces(source, config=VideoConfig(), progress=True):
+    """Pass 1 -> (segments, frame count, (height, width))."""
+    annotator = faces.FaceAnnotator(config.tracking.detect_side)
+    frames = tqdm(source.frames(), desc=f"{source.name}: finding faces", unit="frame",
+                  total=source.length or None, disable=not progress, leave=False)
+    found, count, hw = tracks.follow_faces(frames, annotator, config.tracking)
+    if count == 0:
+        raise io.BadInput(f"{source.name}: no frames")
+    return tracks.segments(found, hw, config.tracking), count, hw
+
+
+def deblurred_frames(frames, segments, model, config=VideoConfig()):
+    """Pass 2: yields (t, input frame, output frame, segments at t), buffering 5 frames."""
+    from deblur3d.data.blur import window_indices   # imports TensorFlow: only once a face needs it
+    size, buffer, crops = config.crop_size, {}, {}
+
+    def crop(i, k):
+        if (i, k) not in crops:
+            crops[i, k] = faces.crop(buffer[i], segments[k].region, size).astype(np.float32) / 255
+        return crops[i, k]
+
+    def process(t):
+        here = [k for k, s in enumerate(segments) if s.start <= t < s.stop]
+        corrections = []
+        for k in here:
+            s = segments[k]
+            first, stop = s.span
+            window = first + window_indices(t - first, stop - first, NUM_FRAMES)
+            stack = np.concatenate([crop(i, k) for i in window], -1)
+            points5 = faces.five_points(faces.crop_points(s.points(t), s.region, size))
+            corrections.append((s.region, model(stack, points5) - crop(t, k)))
+        output = paste.paste_corrections(buffer[t], corrections, config.feather)
+        return t, buffer[t], output, [segments[k] for k in here]
+
+    def forget(i):
+        buffer.pop(i, None)
+        for key in [key for key in crops if key[0] == i]:
+            del crops[key]
+
+    t = 0
+    for i, rgb in enumerate(frames):
+        buffer[i] = rgb
+        while t <= i - NUM_FRAMES // 2:
+            yield process(t)
+            forget(t - NUM_FRAMES // 2)
+            t += 1
+    while t in buffer:
+        yield process(t)
+        t += 1
+
+
+def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None, contact_sheet=None,
+                 on_frame=None, log=print, progress=True):
+    """Deblurs every face of `source` (io.VideoInput or io.ArrayInput) into `output` (video
+    file, PNG folder, or None), optionally with an input | output video and a contact sheet.
+
+    `model` (model.ModelSpec) is loaded only if there is a face. `on_frame(t, input,
+    output, segments)` sees every frame. Outputs appear together at the end, or not at all.
+    """
+    start = time.perf_counter()
+    segments, count, hw = find_faces(source, config, progress)
+    warnings = []
+    if not segments:
+        warnings.append(f"{source.name}: no face of at least {config.tracking.min_face} px found "
+                        "(--min_face): the output equals the input")
+    face_frames = sorted({t for s in segments for t in range(s.start, s.stop)})
+    keep = set(sheets.pick_frames(face_frames or range(count), config.sheet_frames)) if contact_sheet else set()
+    if segments:
+        frames = deblurred_frames(source.frames(), segments, model.get(), config)
+    else:
+        frames = ((t, rgb, rgb, []) for t, rgb in enumerate(source.frames()))
+    # Nothing to change in a whole video file: the output is a copy, audio and all.
+    copy = (not segments and output is not None and source.is_video and Path(output).suffix.lower() ==
+            source.path.suffix.lower() and (source.max_frames is None or count < source.max_frames))
+    rows = []
+    with contextlib.ExitStack() as stack:
+        writers = []
+        if copy:
+            shutil.copyfile(source.path, stack.enter_context(io.atomic_file(output)))
+        elif output is not None:
+            writers.append((stack.enter_context(io.open_output(output, source.fps, hw, source.audio, log)),
+                            lambda a, b: b))
+        if side_by_side is not None:
+            size = (hw[0] + sheets.LABEL_HEIGHT, 2 * hw[1])
+            writers.append((stack.enter_context(io.open_output(side_by_side, source.fps, size, source.audio, log)),
+                            sheets.side_by_side))
+        for t, a, b, here in tqdm(frames, desc=f"{source.name}: deblurring", unit="frame", total=count,
+                                  disable=not progress):
+            for write, compose in writers:
+                write(compose(a, b))
+            if t in keep:
+                rows.append(sheets.sheet_row(t, [("input", a), ("output", b)], here))
+            if on_frame is not None:
+                on_frame(t, a, b, here)
+        if contact_sheet is not None:
+            io.write_png(contact_sheet, sheets.contact_sheet(rows))
+    for w in warnings:
+        log(f"warning: {w}")
+    return VideoReport(source.name, count, source.fps, hw, len({s.face for s in segments}), len(face_frames),
+                       time.perf_counter() - start, warnings)

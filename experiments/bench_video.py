@@ -1,0 +1,67 @@
+"""Speed of the video tool: frames per second with one face, at 360×450 and at 720p.
+
+Everything a run does is timed: finding the faces, the 3D priors, deblurring the face at
+320×320, the paste-back and H.264 encoding. The clip is the first frame of the demo clip
+(a val identity) scaled to the frame's height and widened with replicated edges, repeated;
+one short clip per size is run first so graph tracing is not timed. Committed weights
+when present, else a freshly built full DeblurNet and an untrained ReconNet (same cost).
+
+    python experiments/bench_video.py [--frames=10] [--sizes=360x450,720x1280]
+"""
+import tempfile
+import time
+from pathlib import Path
+
+from absl import app, flags
+
+flags.DEFINE_integer("frames", 10, "Timed frames per size.")
+flags.DEFINE_list("sizes", ["360x450", "720x1280"], "Frame sizes, height x width.")
+flags.DEFINE_string("weights", "checkpoints/deblur_full.weights.npz", "Deblurring weights (fresh model if absent).")
+flags.DEFINE_string("recon_weights", "checkpoints/recon_ict.weights.npz", "ReconNet weights (untrained if absent).")
+flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
+FLAGS = flags.FLAGS
+
+
+def face_frame(height, width):
+    """The demo clip's first frame, scaled to `height`, edges replicated to `width`."""
+    import cv2
+
+    from deblur3d.data import readers
+    from deblur3d.video.demo import DemoConfig, demo_clip
+    rgb = next(readers.read_video(demo_clip(DemoConfig(data_dir=FLAGS.data_dir)).path))
+    scaled = cv2.resize(rgb, (round(rgb.shape[1] * height / rgb.shape[0]), height), interpolation=cv2.INTER_AREA)
+    extra = max(0, width - scaled.shape[1])
+    return cv2.copyMakeBorder(scaled, 0, 0, extra // 2, extra - extra // 2, cv2.BORDER_REPLICATE)[:, :width]
+
+
+def main(_):
+    import numpy as np
+
+    from deblur3d.video import io, pipeline
+    from deblur3d.video.model import ModelSpec, untrained_weights
+
+    with tempfile.TemporaryDirectory() as tmp:
+        trained = Path(FLAGS.weights).is_file()
+        weights = FLAGS.weights if trained else untrained_weights(Path(tmp) / "fresh.weights.npz")
+        recon = FLAGS.recon_weights if Path(FLAGS.recon_weights).is_file() else None
+        spec = ModelSpec(weights, recon, data_dir=FLAGS.data_dir)
+        print(f"model: {weights if trained else 'freshly built full DeblurNet (no trained weights: same cost)'}, "
+              f"ReconNet: {recon or 'untrained (same cost)'}")
+        for size in FLAGS.sizes:
+            height, width = (int(v) for v in size.lower().split("x"))
+            frame = face_frame(height, width)
+
+            def run(count):
+                clip = io.ArrayInput(np.repeat(frame[None], count, 0), 25.0, f"{height}x{width}")
+                return pipeline.deblur_video(clip, Path(tmp) / "out.mp4", spec, progress=False, log=lambda _: None)
+
+            run(3)   # loads the model, traces this size (3 frames: shorter tracks are dropped)
+            start = time.perf_counter()
+            report = run(FLAGS.frames)
+            seconds = time.perf_counter() - start
+            print(f"{height}x{width}, {report.faces} face: {FLAGS.frames / seconds:.2f} frames/s "
+                  f"({seconds / FLAGS.frames:.2f} s a frame, {FLAGS.frames} frames)")
+
+
+if __name__ == "__main__":
+    app.run(main)

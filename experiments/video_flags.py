@@ -1,0 +1,51 @@
+"""Flags shared by deblur_video.py and demo.py -> ModelSpec, VideoConfig; one-line errors."""
+import os
+import sys
+
+# libav's own messages ("moov atom not found", ...) would precede ours; we say it in one line.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+from absl import flags  # noqa: E402
+
+from deblur3d.data.readers import BadInput  # noqa: E402
+from deblur3d.train.weights import WeightsFileError  # noqa: E402
+from deblur3d.video import io  # noqa: E402
+from deblur3d.video.model import DEFAULT_RECON, DEFAULT_WEIGHTS, ModelSpec  # noqa: E402
+from deblur3d.video.pipeline import VideoConfig  # noqa: E402
+from deblur3d.video.tracks import TrackConfig  # noqa: E402
+
+_T, _V = TrackConfig(), VideoConfig()
+flags.DEFINE_string("weights", DEFAULT_WEIGHTS, "Deblurring model weights (.weights.npz: DeblurNet, DBN or SRN).")
+flags.DEFINE_string("recon_weights", DEFAULT_RECON, "ReconNet weights for the 3D priors (models that use them).")
+flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model of the ReconNet.")
+flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
+flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
+flags.DEFINE_integer("min_face", _T.min_face, "Faces narrower than this (px, detector box) are left as they are.")
+flags.DEFINE_integer("detect_side", _T.detect_side, "Frames are reduced to this for detection; dlib finds faces of "
+                     "~80 px there, i.e. of 80 x frame side / detect_side px in the frame: raise it for small faces.")
+flags.DEFINE_integer("max_gap", _T.max_gap, "Frames a face may go undetected inside its track (deblurred with "
+                     "interpolated points); longer gaps end the track.")
+flags.DEFINE_integer("max_side", io.MAX_SIDE, "Larger frames are refused (memory, time).")
+flags.DEFINE_integer("crop_size", _V.crop_size, "Faces are deblurred at this size (the training crops': 320).")
+flags.DEFINE_float("feather", _V.feather, "Share of the face region's side over which the correction fades out.")
+flags.DEFINE_integer("sheet_frames", _V.sheet_frames, "Frames (rows) of the contact sheet.")
+FLAGS = flags.FLAGS
+
+
+def model_spec():
+    return ModelSpec(FLAGS.weights, FLAGS.recon_weights, FLAGS.face_model, FLAGS.model_path, FLAGS.data_dir)
+
+
+def video_config():
+    tracking = TrackConfig(min_face=FLAGS.min_face, detect_side=FLAGS.detect_side, max_gap=FLAGS.max_gap)
+    return VideoConfig(tracking=tracking, crop_size=FLAGS.crop_size, feather=FLAGS.feather,
+                       sheet_frames=FLAGS.sheet_frames)
+
+
+def one_line_errors(fn):
+    """Runs fn(); a bad input, a missing or wrong file, or a failed encoder exits with
+    `error: <reason>` on stderr and status 1, without a traceback."""
+    try:
+        return fn()
+    except (BadInput, WeightsFileError, OSError, RuntimeError) as err:
+        sys.exit(f"error: {err}")

@@ -1,0 +1,224 @@
+"""The video tool on short clips made here from a few real frames: untouched frames stay
+bit-exact, corrections stay inside the feathered face region, bad inputs fail in one line."""
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from data_fixtures import face_frames, noise_frames, write_avi
+from deblur3d import paths
+from deblur3d.data import readers
+from deblur3d.video import io, paste, pipeline, tracks
+from deblur3d.video.model import ModelSpec, untrained_weights
+
+CLIP = "livep-d0"   # val identity
+SMALL = pipeline.VideoConfig(crop_size=96)   # the model at 96² instead of 320²: same code, 10x faster
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    return {"identity": untrained_weights(root / "identity.weights.npz", use_priors=False, identity=True),
+            "changing": untrained_weights(root / "changing.weights.npz", use_priors=False)}
+
+
+def read(path):
+    return np.stack(list(readers.read_video(path)))
+
+
+# --- paste-back ------------------------------------------------------------------------
+
+def test_feather_is_one_inside_zero_at_the_border_and_smooth():
+    mask = paste.feather(100, 0.15)
+    assert mask.shape == (100, 100) and mask[50, 50] == 1.0 and np.all(mask[15:85, 15:85] == 1.0)
+    assert np.all(mask[0] == 0) and np.all(mask[-1] == 0) and np.all(mask[:, 0] == 0) and np.all(mask[:, -1] == 0)
+    row = mask[50, :50]
+    assert np.all(np.diff(row) >= 0) and np.max(np.diff(row)) < 0.12   # monotone, no jump
+    np.testing.assert_array_equal(mask, mask.T)
+    np.testing.assert_array_equal(mask, mask[::-1, ::-1])
+    # An edge on the frame's border is not faded: the region ends there anyway.
+    at_top = paste.region_feather((30, 0, 100), (400, 400))
+    assert np.all(at_top[0, 15:85] == 1.0) and np.all(at_top[-1] == 0)
+
+
+def test_paste_back_of_zero_correction_is_exact_and_others_stay_in_the_region():
+    frame = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    region = (40, 20, 80)
+    same = paste.paste_corrections(frame, [(region, np.zeros((96, 96, 3), np.float32))])
+    assert same.dtype == np.uint8 and np.array_equal(same, frame)
+    brighter = paste.paste_corrections(frame, [(region, np.full((96, 96, 3), 0.2, np.float32))])
+    changed = np.any(brighter != frame, -1)
+    ys, xs = np.nonzero(changed)
+    assert ys.min() > 20 and ys.max() < 99 and xs.min() > 40 and xs.max() < 119   # border weight 0
+    assert np.array_equal(brighter[60, 80], np.minimum(frame[60, 80].astype(int) + 51, 255))   # 0.2 x 255
+
+
+# --- tracking --------------------------------------------------------------------------
+
+class FakeAnnotator:
+    """Detections given per frame; 68 points spread inside the box."""
+
+    def __init__(self, boxes):
+        self.boxes = boxes
+
+    def detect(self, rgb):
+        return np.array(self.boxes[int(rgb[0, 0, 0])], np.float32).reshape(-1, 4)
+
+    def landmarks(self, rgb, box):
+        unit = np.random.default_rng(1).uniform(0.1, 0.9, (68, 2))
+        return (box[:2] + unit * (box[2:] - box[:2]) + rgb[0, 0, 0]).astype(np.float32)   # moves 1 px a frame
+
+
+def test_every_face_is_followed_through_short_gaps_only():
+    a, b, small = [50, 50, 150, 150], [300, 60, 400, 160], [200, 300, 240, 340]
+    per_frame = [[a, b], [a, b, small], [b], [b], [a, b], [], [], [], [a, b]]   # a missed for 2, then 3 frames
+    frames = [np.full((480, 640, 3), t, np.uint8) for t in range(len(per_frame))]
+    found, count, hw = tracks.follow_faces(frames, FakeAnnotator(per_frame), tracks.TrackConfig(min_face=80))
+    assert count == 9 and hw == (480, 640)
+    spans = sorted((min(tr.points), max(tr.points)) for tr in found)
+    assert spans == [(0, 4), (0, 4), (8, 8), (8, 8)]   # the 40 px face is ignored
+    segments = tracks.segments(found, hw, tracks.TrackConfig(min_face=80))
+    assert [(s.start, s.stop) for s in segments] == [(0, 5), (0, 5)]   # 1-frame tracks dropped
+    a_points = next(s for s in segments if s.region[0] < 200).points   # frames 2, 3 interpolated
+    np.testing.assert_allclose(a_points(2), a_points(1) + (a_points(4) - a_points(1)) / 3, atol=1e-4)
+    assert np.abs(a_points(2) - a_points(1)).max() > 0.5
+
+
+def test_stacks_are_the_clamped_five_frame_windows_of_the_track():
+    frames = [np.full((64, 64, 3), 10 * t, np.uint8) for t in range(8)]
+    segment = tracks.Segment(0, 2, 6, (2, 6), (0, 0, 64), np.full((4, 68, 2), 32, np.float32))
+    seen = {}
+
+    def model(stack, points5):
+        seen[len(seen) + 2] = np.round(stack[0, 0, ::3] * 255 / 10).astype(int).tolist()
+        return stack[..., 6:9]   # the centre frame: no change
+
+    out = list(pipeline.deblurred_frames(iter(frames), [segment], model, pipeline.VideoConfig(crop_size=32)))
+    assert [t for t, *_ in out] == list(range(8)) and all(np.array_equal(o, f) for (_, _, o, _), f in zip(out, frames))
+    assert seen == {2: [2, 2, 2, 3, 4], 3: [2, 2, 3, 4, 5], 4: [2, 3, 4, 5, 5], 5: [3, 4, 5, 5, 5]}
+
+
+# --- whole videos ----------------------------------------------------------------------
+
+def test_face_less_frames_stay_exact_and_faces_change_only_in_their_region(models, tmp_path):
+    real = face_frames(6, clip=CLIP, size=256)
+    black = [np.zeros_like(real[0])] * 3
+    clip = write_avi(tmp_path / "in.avi", real[:3] + black + real[3:] + noise_frames(3, size=256))
+    source = io.VideoInput(clip)
+    frames = read(clip)
+    spec = ModelSpec(models["changing"], recon_weights=None)
+    report = pipeline.deblur_video(source, tmp_path / "out.mkv", spec, SMALL, side_by_side=tmp_path / "sbs.mp4",
+                                   contact_sheet=tmp_path / "sheet.png", progress=False)
+    out = read(tmp_path / "out.mkv")   # lossless: what the tool made, bit for bit
+    assert out.shape == frames.shape and io.video_info(tmp_path / "out.mkv")[0] == 25
+    assert report.faces == 2 and report.face_frames == 6
+    segments, _, _ = pipeline.find_faces(source, SMALL, progress=False)
+    for t in range(len(frames)):
+        here = [s for s in segments if s.start <= t < s.stop]
+        if not here:
+            assert np.array_equal(out[t], frames[t]), t
+            continue
+        weight = np.zeros(frames.shape[1:3], np.float32)
+        for x0, y0, side in (s.region for s in here):
+            weight[y0:y0 + side, x0:x0 + side] += paste.region_feather((x0, y0, side), frames.shape[1:3])
+        diff = np.any(out[t] != frames[t], -1)
+        assert diff[weight > 0.5].mean() > 0.9 and not diff[weight == 0].any(), t
+        assert (weight == 0).mean() > 0.2   # a good share of the frame is outside the face's region
+    assert read(tmp_path / "sbs.mp4").shape[:3] == (12, 256 + 24, 512)
+    assert cv2.imread(str(tmp_path / "sheet.png")).shape[0] > 4 * 256
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi", "out.mkv", "sbs.mp4", "sheet.png"]
+
+
+def test_render_model_runs_with_priors_and_an_identity_model_changes_nothing(models, tmp_path, data_root):
+    clip = write_avi(tmp_path / "in.avi", face_frames(3, clip=CLIP, size=256))
+    spec = ModelSpec(untrained_weights(tmp_path / "full.weights.npz", identity=True), recon_weights=None,
+                     data_dir=str(data_root))
+    model = spec.get()
+    calls, priors = [], model.priors
+
+    def recorded(stack, points5):
+        render, identity = priors(stack, points5)
+        calls.append((np.asarray(render), np.asarray(identity), points5))
+        return render, identity
+
+    model.priors = recorded
+    pipeline.deblur_video(io.VideoInput(clip), tmp_path / "out", spec, SMALL, progress=False)
+    out = np.stack([readers.read_image(p) for p in readers.frame_files(tmp_path / "out")])
+    assert np.array_equal(out, read(clip))   # zero correction: exact, priors or not
+    assert len(calls) == 3
+    for render, identity, points5 in calls:
+        assert render.shape == (1, 96, 96, 3) and identity.shape == (1, 80) and render.max() > 0.1
+        assert np.all((points5 > 0) & (points5 < 96))
+
+
+def test_no_face_gives_the_input_back_with_a_warning(models, tmp_path):
+    frames = noise_frames(5, size=128)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for t, f in enumerate(frames):
+        cv2.imwrite(str(folder / f"{t}.png"), f[..., ::-1])
+    notes = []
+    report = pipeline.deblur_video(io.VideoInput(folder), tmp_path / "out", ModelSpec(models["identity"]),
+                                   log=notes.append, progress=False)
+    out = [readers.read_image(p) for p in readers.frame_files(tmp_path / "out")]
+    assert report.faces == 0 and np.array_equal(np.stack(out), np.stack(frames))
+    assert any("no face" in n and "equals the input" in n for n in notes)
+    # A whole video file without a face is copied as it is.
+    clip = write_avi(tmp_path / "noise.avi", frames)
+    pipeline.deblur_video(io.VideoInput(clip), tmp_path / "copy.avi", ModelSpec("absent.npz"), log=notes.append,
+                          progress=False)
+    assert (tmp_path / "copy.avi").read_bytes() == clip.read_bytes()
+
+
+def test_audio_is_copied_and_without_ffmpeg_opencv_writes_the_video(tmp_path, monkeypatch):
+    exe = io.ffmpeg_exe()
+    if exe is None:
+        pytest.skip("no ffmpeg")
+    clip = tmp_path / "tone.mp4"
+    subprocess.run([exe, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=96x96:rate=10", "-f", "lavfi",
+                    "-i", "sine=frequency=440", "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    str(clip)], check=True)
+    source = io.VideoInput(clip, max_frames=4)
+    assert source.audio == clip and source.fps == 10
+    pipeline.deblur_video(source, tmp_path / "out.mp4", ModelSpec("absent.npz"), log=print, progress=False)
+    assert io.audio_codec(tmp_path / "out.mp4") == "aac" and len(read(tmp_path / "out.mp4")) == 4
+    monkeypatch.setattr(io, "ffmpeg_exe", lambda: None)
+    notes = []
+    pipeline.deblur_video(io.VideoInput(clip, max_frames=4), tmp_path / "cv.mp4", ModelSpec("absent.npz"),
+                          log=notes.append, progress=False)
+    assert len(read(tmp_path / "cv.mp4")) == 4 and any("no ffmpeg" in n and "audio" in n for n in notes)
+
+
+# --- the command line: bad inputs ------------------------------------------------------
+
+def run_tool(*args):
+    script = paths.REPO_ROOT / "experiments" / "deblur_video.py"
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120)
+
+
+def bad_case(case, tmp_path, weights_file):
+    """(input, weights, what the error line must say)."""
+    if case == "corrupt":
+        video = tmp_path / "in.mp4"
+        video.write_bytes(np.random.default_rng(0).bytes(50_000))
+        return video, weights_file, "cannot be decoded as a video"
+    if case == "missing input":
+        return tmp_path / "absent.mp4", weights_file, "no such file or folder"
+    video = write_avi(tmp_path / "in.avi", noise_frames(2, size=64))
+    if case == "missing weights":
+        return video, str(tmp_path / "none.weights.npz"), "--weights"
+    return video, weights_file, "--max_side=32"   # 64 px frames
+
+
+@pytest.mark.parametrize("case", ["corrupt", "missing input", "missing weights", "too large"])
+def test_bad_input_fails_in_one_line_and_leaves_nothing(case, models, tmp_path):
+    video, weights_file, expected = bad_case(case, tmp_path, models["identity"])
+    out = tmp_path / "out"
+    result = run_tool(f"--input={video}", f"--output={out}/x.mp4", f"--weights={weights_file}", "--max_side=32",
+                      f"--side_by_side={out}/sbs.mp4")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert expected in lines[0] and "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())
