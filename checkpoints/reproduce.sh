@@ -20,13 +20,16 @@ $PY experiments/finetune_recon.py --run_dir=$RUNS/recon_finetune --steps=100 --b
     --init_weights=$RUNS/recon_pretrain/recon.weights.npz --export=checkpoints/recon_ict.weights.npz
 $PY experiments/export_priors.py --recon_weights=checkpoints/recon_ict.weights.npz --out=cache/priors --blur_window=9
 
-# Deblurring: the full model and, with the same budget, the baseline without priors. At this
-# budget neither beats the input (checkpoints/README.md), so their weights are not committed.
-BUDGET="--steps=800 --batch_size=8 --patch_size=64 --blur_window=9 --learning_rate=3e-4 --decay_every=400 --residual --checkpoint_every=100"
-$PY experiments/train_deblur.py --run_dir=$RUNS/deblur_full $BUDGET --export=$RUNS/deblur_full/deblur.weights.npz
-$PY experiments/train_deblur.py --run_dir=$RUNS/deblur_baseline $BUDGET --nouse_render --nouse_identity \
-    --priors=none --export=$RUNS/deblur_baseline/deblur.weights.npz
+# Deblurring: the full model and, with the same budget, the baseline without priors, DBN and SRN.
+BUDGET="--steps=1000 --batch_size=8 --patch_size=64 --blur_window=9 --learning_rate=1e-4 --decay_every=700 --checkpoint_every=100"
+OURS="$BUDGET --residual --release_resblock"
+$PY experiments/train_deblur.py --run_dir=$RUNS/deblur_full $OURS --export=checkpoints/deblur_full.weights.npz
+$PY experiments/train_deblur.py --run_dir=$RUNS/deblur_baseline $OURS --nouse_render --nouse_identity \
+    --priors=none --export=checkpoints/deblur_baseline.weights.npz
+$PY experiments/train_deblur.py --run_dir=$RUNS/dbn $BUDGET --model=dbn --priors=none --export=checkpoints/dbn.weights.npz
+$PY experiments/train_deblur.py --run_dir=$RUNS/srn $BUDGET --model=srn --priors=none --export=checkpoints/srn.weights.npz
 
 # Measurements: README "Results".
 $PY experiments/eval_recon.py --weights=pretrain=$RUNS/recon_pretrain/recon.weights.npz,finetune=checkpoints/recon_ict.weights.npz
-$PY experiments/evaluate.py --checkpoints=deblur_baseline=$RUNS/deblur_baseline/deblur.weights.npz,deblur_full=$RUNS/deblur_full/deblur.weights.npz
+$PY experiments/evaluate.py            # every checkpoints/*.weights.npz deblurring model
+$PY experiments/demo.py

@@ -1,6 +1,6 @@
 """`make demo`: deblurs a face video and shows the result.
 
-Without --video: the first val clip of <data root>/videos (never trained on), blurred as
+Without --video: a val clip of <data root>/videos (never trained on; --clip), blurred as
 the training data were (mean of --blur_window frames, the model's own window by default),
 deblurred with the committed checkpoints, and scored against its sharp frames. Writes
 to --out: blurry.mp4, deblurred.mp4, side_by_side.mp4 (blurry | deblurred),
@@ -22,9 +22,9 @@ import video_flags
 flags.adopt_module_key_flags(video_flags)
 
 flags.DEFINE_string("video", None, "Your own video; default: the demo val clip.")
-flags.DEFINE_string("clip", None, "Demo clip id (a val clip of videos/manifest.csv; default: the first).")
+flags.DEFINE_string("clip", "mimictalk-german", "Demo clip id (a val clip of videos/manifest.csv).")
 flags.DEFINE_string("out", "outputs/demo", "Output folder.")
-flags.DEFINE_integer("max_frames", 120, "Frames used (0: all). The demo clip has 78.")
+flags.DEFINE_integer("max_frames", 120, "Frames used (0: all).")
 flags.DEFINE_integer("blur_window", None, "Frames averaged per blurry frame (default: the model's training "
                      "window from its weights header, else 5).")
 FLAGS = flags.FLAGS
