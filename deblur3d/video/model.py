@@ -45,7 +45,8 @@ class ModelSpec:
         """The weights header; WeightsFileError (one line) for a missing or foreign file."""
         if not Path(self.weights).is_file():
             raise weights_lib.WeightsFileError(
-                f"{self.weights}: no such weights file (pass --weights=<deblurring weights .npz>)")
+                f"{self.weights}: no such weights file (pass --weights=<deblurring weights .npz>; "
+                "checkpoints/reproduce.sh trains the reference ones, checkpoints/README.md)")
         return weights_lib.read_header(self.weights)
 
     def check(self):
