@@ -18,20 +18,21 @@ truth, so no scores). experiments/deblur_video.py has every option.
 from absl import app, flags
 
 import video_flags
+from deblur3d.video.demo import DemoConfig   # no TensorFlow: the flags' defaults come from it
 
 flags.adopt_module_key_flags(video_flags)
 
 flags.DEFINE_string("video", None, "Your own video; default: the demo val clip.")
-flags.DEFINE_string("clip", "mimictalk-german", "Demo clip id (a val clip of videos/manifest.csv).")
-flags.DEFINE_string("out", "outputs/demo", "Output folder.")
-flags.DEFINE_integer("max_frames", 120, "Frames used (0: all).")
+flags.DEFINE_string("clip", DemoConfig.clip, "Demo clip id (a val clip of videos/manifest.csv).")
+flags.DEFINE_string("out", DemoConfig.out, "Output folder.")
+flags.DEFINE_integer("max_frames", DemoConfig.max_frames, "Frames used (0: all).")
 flags.DEFINE_integer("blur_window", None, "Frames averaged per blurry frame (default: the model's training "
                      "window from its weights header, else 5).")
 FLAGS = flags.FLAGS
 
 
 def main(_):
-    from deblur3d.video.demo import DemoConfig, run_demo
+    from deblur3d.video.demo import run_demo
 
     config = DemoConfig(video=FLAGS.video, clip=FLAGS.clip, out=FLAGS.out, max_frames=FLAGS.max_frames or None,
                         blur_window=FLAGS.blur_window, data_dir=FLAGS.data_dir, max_side=FLAGS.max_side,
