@@ -33,7 +33,9 @@ flags.DEFINE_bool("use_identity", True, "Concatenate the identity vector as a 9Ã
 flags.DEFINE_bool("double_input", False, "The release's 30-channel input (the 15-channel stack twice).")
 flags.DEFINE_bool("release_resblock", False, "The release's ResBlock (no ReLU after the second conv).")
 flags.DEFINE_bool("residual", False, "Output = blurry centre frame + network (not in the paper; for short CPU budgets).")
-flags.DEFINE_enum("content", "norm", ["norm", "mse"], "L_c: Eq. 4's per-frame Euclidean norm, or the release's MSE.")
+flags.DEFINE_enum("content", "norm", ["norm", "mse", "psnr"],
+                  "L_c: Eq. 4's per-frame Euclidean norm, the release's MSE, or minus the mean per-sample PSNR "
+                  "(not in the paper: the evaluation's metric).")
 flags.DEFINE_bool("joint", False, "Train L_r and L_c together (needs --priors=online).")
 flags.DEFINE_integer("patch_size", 256, "Square training patch (paper: 256).")
 flags.DEFINE_integer("blur_window", None, "Sharp frames averaged per blurry frame: 5 (paper, the cache's default), 7, 9.")

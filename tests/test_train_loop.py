@@ -42,6 +42,10 @@ def test_content_loss_by_hand():
     # per frame: sqrt(12 · d²) = d·sqrt(12); mean over frames 1.5·sqrt(12)
     np.testing.assert_allclose(content_loss(out, sharp, "norm"), 1.5 * np.sqrt(12), rtol=1e-6)
     np.testing.assert_allclose(content_loss(out, sharp, "mse"), 2.5, rtol=1e-6)
+    # per sample: MSE 1 and 4, floored by one grey level squared; minus the mean PSNR (peak 1)
+    floor = (1 / 255) ** 2
+    np.testing.assert_allclose(content_loss(out, sharp, "psnr"),
+                               5 * (np.log10(1 + floor) + np.log10(4 + floor)), rtol=1e-5)
 
 
 def test_two_sample_overfit_lowers_the_content_loss_tenfold(tmp_path):

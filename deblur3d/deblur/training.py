@@ -30,7 +30,7 @@ class DeblurTrainConfig:
     double_input: bool = False           # the release's 30-channel first conv
     release_resblock: bool = False       # the release's ResBlock without the second ReLU
     residual: bool = False               # output = centre frame + network (not in the paper)
-    content: str = "norm"                # Eq. 4 as written; "mse" as the release
+    content: str = "norm"                # Eq. 4 as written; "mse" as the release; "psnr" the metric
     joint: bool = False                  # train L_r and L_c together (online priors)
     patch_size: int = 256
     blur_window: int | None = None       # None: the cache's (5, the paper's)
