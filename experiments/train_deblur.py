@@ -39,6 +39,8 @@ flags.DEFINE_enum("content", "norm", ["norm", "mse", "psnr"],
 flags.DEFINE_bool("joint", False, "Train L_r and L_c together (needs --priors=online).")
 flags.DEFINE_integer("patch_size", 256, "Square training patch (paper: 256).")
 flags.DEFINE_integer("blur_window", None, "Sharp frames averaged per blurry frame: 5 (paper, the cache's default), 7, 9.")
+flags.DEFINE_float("sharp_fraction", 0.0, "Share of training samples left unblurred, so the model learns to leave "
+                   "sharp frames alone (not in the paper).")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute: mirrored = all local GPUs; multiworker = machines in $TF_CONFIG.")
 flags.DEFINE_bool("mixed_precision", False, "float16 compute (GPUs).")

@@ -93,6 +93,19 @@ def test_window_and_linear_light_overrides(synthetic_cache):
     assert not np.allclose(got, 20 * blur.stack_indices(t, T).mean(1), atol=0.5)
 
 
+def test_sharp_fraction_leaves_that_share_of_samples_unblurred(synthetic_cache):
+    cfg = config(synthetic_cache, split="val", batch_size=32, flip=False, blur_window=9, sharp_fraction=0.5)
+    b = next(iter(pipeline.training_dataset(cfg)))
+    kinds = []
+    for sharp, stack in zip(b["sharp"].numpy(), b["blurry"].numpy()):
+        t = int(round(sharp[0, 0, 2] * 255)) // 20
+        blue = stack[0, 0, 2::3] * 255
+        unblurred = np.allclose(blue, 20 * blur.window_indices(t, T, 5), atol=1e-3)
+        assert unblurred or np.allclose(blue, 20 * blur.stack_indices(t, T, 5, 9).mean(1), atol=1e-3)
+        kinds.append(unblurred)
+    assert 4 <= sum(kinds) <= 28   # about half of 32
+
+
 def test_evaluation_covers_whole_frames_in_order(synthetic_cache):
     batches = list(pipeline.evaluation_dataset(config(synthetic_cache, split="val")))
     assert len(batches) == T

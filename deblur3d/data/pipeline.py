@@ -35,6 +35,7 @@ class PipelineConfig:
     patch_size: int = 256
     num_frames: int = 5
     blur_window: int | None = None      # None: as recorded by the cache build (5 by default)
+    sharp_fraction: float = 0.0         # training samples left unblurred (window 1); not in the paper
     linear_light: bool | None = None    # None: idem
     flip: bool = True
     seed: int = 0
@@ -72,8 +73,8 @@ class _Reader:
         return ([tf.uint8, tf.float32, tf.int32, tf.float32, tf.float32]
                 + [tf.uint8, tf.float32] * bool(self.render_space) + [tf.float32, tf.float32] * self.with_coeffs)
 
-    def read(self, run, t, y, x, h, w):
-        run, t = int(run), int(t)
+    def read(self, run, t, y, x, h, w, window):
+        run, t, window = int(run), int(t), int(window)
         a = self.arrays[run]
         win = (slice(y, y + h), slice(x, x + w))
         length = self.runs[run].meta["frames"]
@@ -83,7 +84,7 @@ class _Reader:
             mixing = blur.weights(np.arange(self.num_frames)[:, None], len(frames))
             centre = self.num_frames
         else:
-            pick = blur.stack_indices(t, length, self.num_frames, self.window)
+            pick = blur.stack_indices(t, length, self.num_frames, window)
             lo, hi = pick.min(), pick.max()
             frames = a["sharp"][lo:hi + 1, win[0], win[1]]
             mixing, centre = blur.weights(pick - lo, hi - lo + 1), t - lo
@@ -102,10 +103,12 @@ class _Reader:
         return out
 
 
-def _make_sample(reader, run, t, y, x, h, w, linear_light, patch=None):
-    """Reads a window and assembles the sample dict (TF ops, so parallel maps overlap)."""
+def _make_sample(reader, run, t, y, x, h, w, linear_light, patch=None, window=None):
+    """Reads a window and assembles the sample dict (TF ops, so parallel maps overlap);
+    `window`: blur window of this sample (default the reader's)."""
+    window = reader.window if window is None else window
     frames, mixing, centre, p5, p68, *rest = tf.numpy_function(
-        reader.read, [run, t, y, x, h, w], reader.dtypes, stateful=False)
+        reader.read, [run, t, y, x, h, w, window], reader.dtypes, stateful=False)
     frames = tf.ensure_shape(tf.cast(frames, tf.float32) / 255.0, [None, patch, patch, 3])
     n = reader.num_frames
     stack = blur.mix(frames, tf.ensure_shape(mixing, [n, None]), linear_light)   # (n, h, w, 3)
@@ -149,7 +152,11 @@ def _setup(config):
 
 
 def training_dataset(config=PipelineConfig()):
-    """Endless, shuffled, seeded batches of random patches (dicts as in the module docstring)."""
+    """Endless, shuffled, seeded batches of random patches (dicts as in the module docstring).
+
+    With `sharp_fraction`, that share of samples is not blurred (window 1: the stack is the
+    sharp frames t-2..t+2), so a model also learns to leave sharp frames alone; still val
+    clips punish one that sharpens everything."""
     reader, linear, index, sizes = _setup(config)
     p = config.patch_size
     if (sizes < p).any():
@@ -158,11 +165,12 @@ def training_dataset(config=PipelineConfig()):
     sizes = tf.constant(sizes)
 
     def sample(counter, item):
-        u = tf.random.stateless_uniform([3], seed=tf.stack([tf.cast(config.seed, tf.int64), counter]))
+        u = tf.random.stateless_uniform([4], seed=tf.stack([tf.cast(config.seed, tf.int64), counter]))
         hw = tf.gather(sizes, item[0])
         y = tf.cast(u[0] * tf.cast(hw[0] - p + 1, tf.float32), tf.int32)
         x = tf.cast(u[1] * tf.cast(hw[1] - p + 1, tf.float32), tf.int32)
-        out = _make_sample(reader, item[0], item[1], y, x, p, p, linear, patch=p)
+        window = tf.where(u[3] < config.sharp_fraction, 1, reader.window)
+        out = _make_sample(reader, item[0], item[1], y, x, p, p, linear, patch=p, window=window)
         if not config.flip:
             return out
         return tf.cond(u[2] < 0.5, lambda: _flip(out, float(p)), lambda: out)

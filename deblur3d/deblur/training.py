@@ -34,6 +34,7 @@ class DeblurTrainConfig:
     joint: bool = False                  # train L_r and L_c together (online priors)
     patch_size: int = 256
     blur_window: int | None = None       # None: the cache's (5, the paper's)
+    sharp_fraction: float = 0.0          # unblurred training samples (not in the paper; 0 = the paper)
     train: TrainSchedule = TrainSchedule()
     strategy: str = "default"
     mixed_precision: bool = False
@@ -120,7 +121,7 @@ def train(config, log=print):
                                 "or use --priors=online")
     dataset = training_dataset(PipelineConfig(
         cache_dir=config.cache_dir, split="train", batch_size=run.batch_size, patch_size=config.patch_size,
-        seed=run.seed, blur_window=config.blur_window, priors_dir=config.priors_dir if precomputed else None))
+        seed=run.seed, blur_window=config.blur_window, sharp_fraction=config.sharp_fraction, priors_dir=config.priors_dir if precomputed else None))
     with strategy.scope():
         net, task = make_task(config)
         optimizer = run.optimizer()
@@ -132,7 +133,8 @@ def train(config, log=print):
     if strategies.is_chief(strategy):
         weights.save(net, export, architecture=config.model, use_render=config.use_render,
                      use_identity=config.use_identity, double_input=config.double_input,
-                     release_resblock=config.release_resblock, residual=config.residual, blur_window=config.blur_window, steps=run.steps,
+                     release_resblock=config.release_resblock, residual=config.residual, blur_window=config.blur_window,
+                     sharp_fraction=config.sharp_fraction, content=config.content, steps=run.steps,
                      batch_size=run.batch_size, patch_size=config.patch_size,
                      priors=config.priors, config=repr(config), final_losses=losses)
         log(f"exported {export}")
