@@ -51,7 +51,7 @@ def main(_):
     config = EvalConfig(checkpoints=checkpoints, timing_sizes=sizes, **{k: FLAGS[k].value for k in simple})
     try:
         evaluate(config)
-    except WeightsFileError as err:
+    except (WeightsFileError, FileNotFoundError) as err:   # no cache, no priors, a missing file
         sys.exit(f"error: {err}")
 
 

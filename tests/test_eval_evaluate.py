@@ -243,3 +243,15 @@ def test_evaluation_uses_the_blur_window_the_checkpoints_were_trained_with():
     assert with_training_blur(EvalConfig(blur_window=5), agree, []).blur_window == 5
     differ = [Method("a", Trained(9)), Method("b", Trained(7))]
     assert with_training_blur(EvalConfig(), differ, []).blur_window is None
+
+
+def test_evaluate_script_without_a_cache_says_how_to_build_it(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[1] / "experiments" / "evaluate.py"
+    run = subprocess.run([sys.executable, str(script), f"--cache_dir={tmp_path / 'none'}", "--timing_sizes=",
+                          "--noidentity", f"--out={tmp_path / 'results'}"], capture_output=True, text=True)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines()[-1] == f"error: no data cache at {tmp_path / 'none'}: build it with `make data`"
+    assert not (tmp_path / "results").exists()

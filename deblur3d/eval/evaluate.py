@@ -458,15 +458,15 @@ def evaluate(config=EvalConfig(), log=print):
     """Writes table1.md/.csv, table2.md, table3.md, frames.csv and figures/ under config.out;
     returns (summary, notes)."""
     tf.keras.utils.set_random_seed(0)
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
     notes = []
     methods = load_methods(config, notes)
     config = with_training_blur(config, methods, notes)
     online = OnlineFramePriors(config.recon_weights, config.face_model, config.model_path, config.data_dir)
     priors_models = [m.name for m in methods if m.needs_priors]
 
-    sources = [cache_source(config)]
+    sources = [cache_source(config)]   # no cache: stops here, before anything is written
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
     authors = default_authors_dir(config)
     if authors:
         sources.append(authors_source(authors))
