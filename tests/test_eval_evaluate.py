@@ -1,7 +1,10 @@
 """Deblurrer (any frame size, loading by header) and the evaluation tables, on tiny synthetic data."""
 import csv
 import json
+import subprocess
+import sys
 import types
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -246,12 +249,10 @@ def test_evaluation_uses_the_blur_window_the_checkpoints_were_trained_with():
 
 
 def test_evaluate_script_without_a_cache_says_how_to_build_it(tmp_path):
-    import subprocess
-    import sys
-    from pathlib import Path
     script = Path(__file__).resolve().parents[1] / "experiments" / "evaluate.py"
     run = subprocess.run([sys.executable, str(script), f"--cache_dir={tmp_path / 'none'}", "--timing_sizes=",
                           "--noidentity", f"--out={tmp_path / 'results'}"], capture_output=True, text=True)
     assert run.returncode == 1 and "Traceback" not in run.stderr
-    assert run.stderr.strip().splitlines()[-1] == f"error: no data cache at {tmp_path / 'none'}: build it with `make data`"
+    want = f"error: no data cache at {tmp_path / 'none'}: build it with `make data`"
+    assert run.stderr.strip().splitlines()[-1] == want
     assert not (tmp_path / "results").exists()

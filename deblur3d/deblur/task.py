@@ -10,6 +10,10 @@ from deblur3d.face import coeffs as coeffs_lib
 PSNR_FLOOR = (1.0 / 255.0) ** 2
 
 
+def decibels(ratio):
+    return 10.0 * tf.math.log(ratio) / tf.math.log(10.0)
+
+
 def content_loss(output, sharp, kind="norm"):
     """Eq. 4. 'norm': the Euclidean norm of each frame's difference, averaged over frames
     (the paper); 'mse': mean squared error per pixel (the authors' release); 'psnr': minus
@@ -23,7 +27,7 @@ def content_loss(output, sharp, kind="norm"):
         return tf.reduce_mean(tf.square(diff))
     if kind == "psnr":
         mse = tf.reduce_mean(tf.square(per_sample), axis=-1)
-        return tf.reduce_mean(10.0 * tf.math.log(mse + PSNR_FLOOR) / tf.math.log(10.0))
+        return tf.reduce_mean(decibels(mse + PSNR_FLOOR))
     raise ValueError(f"unknown content loss {kind!r}: 'norm', 'mse' or 'psnr'")
 
 
@@ -31,7 +35,7 @@ def gain_db(output, blurry, sharp):
     """PSNR of the output minus PSNR of the blurry centre frame, over the batch: above zero
     once the model beats "no deblurring". Monitoring only (TensorBoard), no gradient."""
     mse = lambda x: tf.reduce_mean(tf.square(tf.stop_gradient(x) - sharp)) + 1e-10  # noqa: E731
-    return 10.0 * tf.math.log(mse(centre_frame(blurry)) / mse(output)) / tf.math.log(10.0)
+    return decibels(mse(centre_frame(blurry)) / mse(output))
 
 
 def precomputed_priors(batch):

@@ -121,7 +121,8 @@ def train(config, log=print):
                                 "or use --priors=online")
     dataset = training_dataset(PipelineConfig(
         cache_dir=config.cache_dir, split="train", batch_size=run.batch_size, patch_size=config.patch_size,
-        seed=run.seed, blur_window=config.blur_window, sharp_fraction=config.sharp_fraction, priors_dir=config.priors_dir if precomputed else None))
+        seed=run.seed, blur_window=config.blur_window, sharp_fraction=config.sharp_fraction,
+        priors_dir=config.priors_dir if precomputed else None))
     with strategy.scope():
         net, task = make_task(config)
         optimizer = run.optimizer()
