@@ -8,6 +8,7 @@ patches of 5 stacked frames). The configurations of paper Table 2: --use_render 
     python experiments/train_deblur.py --run_dir=runs/deblur_full
     python experiments/train_deblur.py --run_dir=runs/deblur_baseline --nouse_render --nouse_identity
     python experiments/train_deblur.py --model=dbn --run_dir=runs/dbn
+    python experiments/train_deblur.py --init_weights=checkpoints/deblur_full.weights.npz --run_dir=runs/ft ...
     python experiments/train_deblur.py --strategy=mirrored --mixed_precision   # several GPUs
 """
 import dataclasses
@@ -44,6 +45,8 @@ flags.DEFINE_float("sharp_fraction", 0.0, "Share of training samples left unblur
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
                   "tf.distribute: mirrored = all local GPUs; multiworker = machines in $TF_CONFIG.")
 flags.DEFINE_bool("mixed_precision", False, "float16 compute (GPUs).")
+flags.DEFINE_string("init_weights", None, "Start from these weights (same model and options: a fine-tune) "
+                    "instead of from scratch.")
 flags.DEFINE_string("export", None, "Final compact weights (default: <run_dir>/deblur.weights.npz).")
 FLAGS = flags.FLAGS
 

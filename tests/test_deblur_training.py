@@ -40,3 +40,44 @@ def test_joint_mode_trains_both_branches_in_one_step(ict_model, monkeypatch, tmp
     after = [v.numpy() for v in (recon.head.kernel, net.conv_out.kernel)]
     # Both branches moved (the deblurring net first at its zero-initialised residual output).
     assert all(np.abs(a - b).max() > 0 for a, b in zip(after, before))
+
+
+@pytest.fixture(scope="module")
+def tiny_cache(tmp_path_factory):
+    from deblur3d.data import cache, faces
+    root = tmp_path_factory.mktemp("data") / "cache"
+    rng = np.random.default_rng(0)
+    p68 = rng.uniform(4, 44, (9, 68, 2)).astype(np.float32)
+    with cache.atomic_dir(root) as tmp:
+        run = cache.write_run(tmp, dict(name="a-00", clip_id="a", identity="a", split="train"),
+                              sharp=rng.integers(0, 256, (9, 48, 48, 3), dtype=np.uint8), points68=p68,
+                              points5=faces.five_points(p68))
+        cache.write_index(tmp, cache.BuildConfig(), [run], cache.summarize([]))
+    return str(root)
+
+
+def test_init_weights_starts_training_from_a_file(tiny_cache, tmp_path):
+    from deblur3d.deblur.inference import build
+    from deblur3d.train import weights
+    from deblur3d.train.config import TrainSchedule
+
+    def config(name, **kw):
+        return training.DeblurTrainConfig(
+            cache_dir=tiny_cache, priors="none", use_render=False, use_identity=False, patch_size=32,
+            run_dir=str(tmp_path / name), export=str(tmp_path / f"{name}.npz"), **kw,
+            train=TrainSchedule(steps=1, batch_size=2, learning_rate=0.0, checkpoint_every=1))
+
+    tf.keras.utils.set_random_seed(7)
+    start = tmp_path / "start.npz"
+    weights.save(build(training.build_model(config("x"))), start)
+    for name, init in (("warm", start), ("cold", None)):
+        training.train(config(name, init_weights=init and str(start)), log=lambda *a: None)
+
+    def arrays(path):
+        with np.load(path) as z:
+            return [z[k] for k in sorted(z.files) if k.startswith("w")]
+    # A step at learning rate 0 changes nothing: the warm run exports exactly its start.
+    assert all(np.array_equal(a, b) for a, b in zip(arrays(tmp_path / "warm.npz"), arrays(start)))
+    assert not all(np.array_equal(a, b) for a, b in zip(arrays(tmp_path / "cold.npz"), arrays(start)))
+    with pytest.raises(weights.WeightsFileError, match="wrong model file"):
+        training.train(config("dbn", model="dbn", init_weights=str(start)), log=lambda *a: None)

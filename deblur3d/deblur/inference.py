@@ -63,7 +63,11 @@ def build_from_header(header):
         raise weights.WeightsFileError(f"not a deblurring model (architecture {architecture!r}, "
                                        f"model {header.get('model')!r})")
     options = ("use_render", "use_identity", "double_input", "release_resblock", "residual")
-    net = build_model(DeblurTrainConfig(model=architecture, **{k: header[k] for k in options if k in header}))
+    return build(build_model(DeblurTrainConfig(model=architecture, **{k: header[k] for k in options if k in header})))
+
+
+def build(net):
+    """Creates the variables of a DeblurNet / DBN / SRN with one call on zeros; returns it."""
     size = 4 * MULTIPLE + MULTIPLE   # >= 36: the identity map needs a 9×9 bottleneck
     net(tf.zeros([1, size, size, 15]), tf.zeros([1, size, size, 3]) if net.use_render else None,
         tf.zeros([1, coeffs_lib.SIZES["identity"]]) if net.use_identity else None)

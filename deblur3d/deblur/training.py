@@ -35,6 +35,7 @@ class DeblurTrainConfig:
     patch_size: int = 256
     blur_window: int | None = None       # None: the cache's (5, the paper's)
     sharp_fraction: float = 0.0          # unblurred training samples (not in the paper; 0 = the paper)
+    init_weights: str | None = None      # start from this weights file (a fine-tune), not from scratch
     train: TrainSchedule = TrainSchedule()
     strategy: str = "default"
     mixed_precision: bool = False
@@ -126,6 +127,10 @@ def train(config, log=print):
     with strategy.scope():
         net, task = make_task(config)
         optimizer = run.optimizer()
+        if config.init_weights:   # a resumed run then overwrites these with its checkpoint
+            from deblur3d.deblur.inference import build
+            weights.load(build(net), config.init_weights)
+            log(f"starting from {config.init_weights}")
     models = {"net": net}
     if config.joint:
         models["recon"] = task.tasks[0].task.net
