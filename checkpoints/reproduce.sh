@@ -28,7 +28,7 @@ OURS="$BUDGET --residual --release_resblock"
 $PY experiments/train_deblur.py --run_dir=$RUNS/deblur_full $OURS --export=checkpoints/deblur_full.weights.npz
 $PY experiments/train_deblur.py --run_dir=$RUNS/deblur_baseline $OURS --nouse_render --nouse_identity \
     --priors=none --export=checkpoints/deblur_baseline.weights.npz
-# The two single-prior rows of paper Table 2 (not committed yet).
+# The two single-prior rows of paper Table 2, and the baselines of Table 1.
 $PY experiments/train_deblur.py --run_dir=$RUNS/deblur_render $OURS --nouse_identity --export=checkpoints/deblur_render.weights.npz
 $PY experiments/train_deblur.py --run_dir=$RUNS/deblur_identity $OURS --nouse_render --export=checkpoints/deblur_identity.weights.npz
 $PY experiments/train_deblur.py --run_dir=$RUNS/dbn $BUDGET --model=dbn --priors=none --export=checkpoints/dbn.weights.npz
