@@ -5,9 +5,9 @@ Fits, by least squares on train patches, the best linear map from a k×k neighbo
 the 15-channel blurry stack to the residual sharp − blurry centre, and reports its PSNR
 gain over the blurry centre frame on train and val patches. With --shared_channels one
 k×k×5 filter serves red, green and blue alike (each colour sees its own 5 frames): 15×
-fewer weights, so a short fit says what generalises rather than what overfits. When even the train gain is
-a fraction of a dB, the difference between the frames is mostly what no filter can
-predict (noise, compression, motion that the frame average cancels), not blur.
+fewer weights, so a short fit says what generalises rather than what overfits. When even
+the train gain is a fraction of a dB, the difference between the frames is mostly what no
+filter can predict (noise, compression, motion that the frame average cancels), not blur.
 
     python experiments/blur_headroom.py --blur_window=9 --kernel=9
     python experiments/blur_headroom.py --blur_window=9 --kernel=5 --shared_channels

@@ -19,12 +19,13 @@ def test_by_colour_gives_each_colour_its_own_frames():
     n, k2 = 4, 9
     pixel, position, frame, colour = np.meshgrid(np.arange(n), np.arange(k2), np.arange(5), np.arange(3),
                                                  indexing="ij")
+    code = 1000 * pixel + 100 * position + 10 * frame + colour
     # A neighbourhood is ordered (row, column, channel), channels frame-major: RGB of t-2, t-1, ...
-    features = (1000 * pixel + 100 * position + 10 * frame + colour).reshape(n, k2 * 15)
+    features = code.reshape(n, k2 * 15)
     targets = np.arange(n * 3).reshape(n, 3)
     rows, out = by_colour(features, targets)
     assert rows.shape == (3 * n, k2 * 5) and out.shape == (3 * n, 1)
-    expected = (1000 * pixel + 100 * position + 10 * frame + colour).transpose(0, 3, 1, 2)   # pixel, colour first
+    expected = code.transpose(0, 3, 1, 2)   # pixel, colour first
     np.testing.assert_array_equal(rows, expected.reshape(3 * n, k2 * 5))
     np.testing.assert_array_equal(out[:, 0], targets.ravel())
     assert set(rows[5] % 10) == {2}   # pixel 1, blue: only blue channels
