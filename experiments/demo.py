@@ -4,9 +4,9 @@ Without --video: a val clip of <data root>/videos (never trained on; --clip), bl
 the training data were (mean of --blur_window frames, the model's own window by default),
 deblurred with the committed checkpoints, and scored against its sharp frames. Writes
 to --out: blurry.mp4, deblurred.mp4, side_by_side.mp4 (blurry | deblurred),
-contact_sheet.png (blurry | deblurred | sharp, whole frame and face) and metrics.json
-(PSNR / SSIM of input and output, whole frame and face region). About 2 s a frame on
-2 CPU cores: the default 120 frames take a few minutes.
+contact_sheet.png (blurry | deblurred | sharp, whole frame and face, then the face's
+change amplified) and metrics.json (PSNR / SSIM of input and output, whole frame and face
+region). About 2 s a frame on 2 CPU cores: the default 120 frames take a few minutes.
 
 With --video=path (make demo VIDEO=path): your own video, into --out as
 <name>_deblurred.mp4, <name>_side_by_side.mp4 and <name>_contact_sheet.png (no ground

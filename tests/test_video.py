@@ -10,7 +10,7 @@ import pytest
 from data_fixtures import face_frames, noise_frames, write_avi
 from deblur3d import paths
 from deblur3d.data import readers
-from deblur3d.video import io, paste, pipeline, tracks
+from deblur3d.video import io, paste, pipeline, sheets, tracks
 from deblur3d.video.model import ModelSpec, untrained_weights
 
 CLIP = "livep-d0"   # val identity
@@ -54,6 +54,18 @@ def test_paste_back_of_zero_correction_is_exact_and_others_stay_in_the_region():
     assert ys.min() > 20 and ys.max() < 99 and xs.min() > 40 and xs.max() < 119   # border weight 0
     assert np.array_equal(brighter[60, 80], np.minimum(frame[60, 80].astype(int) + 51, 255))   # 0.2 x 255
 
+
+
+def test_change_image_is_mid_grey_where_nothing_changed_and_amplifies_the_rest():
+    before = np.full((10, 10, 3), 100, np.uint8)
+    after = before.copy()
+    after[:5] += 2                      # half the values up two grey levels
+    after[5:, :, 0] -= 1                # a sixth down one
+    image, gain = sheets.change_image(before, after)
+    assert gain == 63                   # 127 // 2: the largest change nearly fills the range
+    assert np.all(image[:5] == 128 + 126) and np.all(image[5:, :, 0] == 128 - 63) and np.all(image[5:, :, 1:] == 128)
+    still, gain = sheets.change_image(before, before)
+    assert gain == 64 and np.all(still == 128)   # capped: nothing to amplify
 
 # --- tracking --------------------------------------------------------------------------
 

@@ -41,10 +41,24 @@ def pick_frames(candidates, count):
     return [candidates[int((i + 0.5) * len(candidates) / count)] for i in range(min(count, len(candidates)))]
 
 
+def change_image(before, after, cap=64):
+    """`after - before` around mid-grey, amplified so that the largest changes (99.9th
+    percentile) nearly fill the range, at most `cap` times: the model's corrections are
+    often a grey level or less, invisible side by side. Returns (image, gain)."""
+    change = after.astype(np.float32) - before.astype(np.float32)
+    top = max(float(np.percentile(np.abs(change), 99.9)), 1.0)
+    gain = int(min(cap, 127 // top))
+    return np.clip(128 + gain * change, 0, 255).astype(np.uint8), gain
+
+
 def sheet_row(t, images, segments, size=256):
-    """A contact-sheet row for frame t: the frames of `images` [(label, frame)], then the
-    same frames cropped to the first face's region."""
+    """A contact-sheet row for frame t: the frames of `images` [(label, frame)], the same
+    frames cropped to the first face's region, then that face's change from the first
+    image to the second (input to output), amplified."""
     row = [(f"{label}, frame {t}" if i == 0 else label, im) for i, (label, im) in enumerate(images)]
     if segments:
-        row += [(f"{label}, face", faces.crop(im, segments[0].region, size)) for label, im in images]
+        crops = [faces.crop(im, segments[0].region, size) for _, im in images]
+        row += [(f"{label}, face", crop) for (label, _), crop in zip(images, crops)]
+        change, gain = change_image(crops[0], crops[1])
+        row.append((f"change x{gain} (grey: none)", change))
     return row
