@@ -44,7 +44,7 @@ def main(_):
         for region in ("whole_frame", "face_region"):
             r = scores[region]
             print(f"{region.replace('_', ' ')}: input {r['input']['psnr']} dB / {r['input']['ssim']}, "
-                  f"output {r['output']['psnr']} dB / {r['output']['ssim']}")
+                  f"output {r['output']['psnr']} dB / {r['output']['ssim']} (gain {r['psnr_gain_db']} dB)")
 
 
 if __name__ == "__main__":

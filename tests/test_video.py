@@ -67,6 +67,21 @@ def test_change_image_is_mid_grey_where_nothing_changed_and_amplifies_the_rest()
     still, gain = sheets.change_image(before, before)
     assert gain == 64 and np.all(still == 128)   # capped: nothing to amplify
 
+
+def test_demo_scores_give_the_gain_unrounded_and_no_face_scores_without_a_face():
+    from deblur3d.video.demo import Scores
+    sharp = np.full((2, 32, 32, 3), 100, np.uint8)
+    scores = Scores(sharp)
+    for t in range(2):   # input two grey levels off, output one: PSNR 42.11 -> 48.13 dB
+        scores(t, sharp[t] + 2, sharp[t] + 1, segments=[])
+    summary = scores.summary()
+    whole = summary["whole_frame"]
+    assert whole["input"]["psnr"] == round(10 * np.log10(255 ** 2 / 4), 4)
+    assert whole["output"]["psnr"] == round(10 * np.log10(255 ** 2), 4)
+    assert whole["psnr_gain_db"] == 6.0   # 20 log10(2) = 6.02, to two significant digits
+    assert summary["face_region"]["input"]["psnr"] is None and summary["face_region"]["psnr_gain_db"] is None
+    assert summary["frames"] == 2 and summary["frames_with_face"] == 0
+
 # --- tracking --------------------------------------------------------------------------
 
 class FakeAnnotator:

@@ -2,8 +2,8 @@
 
 The blur is synthesised on whole frames (the tool deblurs whole frames) with the window
 the model was trained with, so the sharp frames are a ground truth: metrics.json gives
-PSNR / SSIM of the blurry input and of the output against them, over whole frames and
-over the face (hull of the 68 points found on the blurry frames). Scores are computed on
+PSNR / SSIM of the blurry input and of the output against them, and the PSNR gain, over
+whole frames and over the face (hull of the 68 points found on the blurry frames). Scores are computed on
 the frames before video encoding. With `video`, the user's own video is deblurred instead
 (no ground truth, no scores).
 """
@@ -72,11 +72,17 @@ class Scores:
     def summary(self):
         def mean(name, key):
             values = np.array([r[name][key] for r in self.rows], np.float64)
-            return round(float(np.nanmean(values)), 4) if np.isfinite(values).any() else None
+            return float(np.nanmean(values)) if np.isfinite(values).any() else None
+
+        def region(psnr, ssim):
+            scores = {n: {"psnr": mean(n, psnr), "ssim": mean(n, ssim)} for n in ("input", "output")}
+            # The gain unrounded to 4 decimals: a small model's is often below 1e-4 dB.
+            gain = None if scores["input"]["psnr"] is None else scores["output"]["psnr"] - scores["input"]["psnr"]
+            rounded = {n: {k: None if v is None else round(v, 4) for k, v in s.items()} for n, s in scores.items()}
+            return dict(rounded, psnr_gain_db=None if gain is None else float(f"{gain:.2g}"))
+
         face = sum(np.isfinite(r["input"]["face_psnr"]) for r in self.rows)
-        return {"whole_frame": {n: {"psnr": mean(n, "psnr"), "ssim": mean(n, "ssim")} for n in ("input", "output")},
-                "face_region": {n: {"psnr": mean(n, "face_psnr"), "ssim": mean(n, "face_ssim")}
-                                for n in ("input", "output")},
+        return {"whole_frame": region("psnr", "ssim"), "face_region": region("face_psnr", "face_ssim"),
                 "frames": len(self.rows), "frames_with_face": int(face)}
 
 
