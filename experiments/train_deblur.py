@@ -37,6 +37,8 @@ flags.DEFINE_bool("residual", False, "Output = blurry centre frame + network (no
 flags.DEFINE_enum("content", "norm", ["norm", "mse", "psnr"],
                   "L_c: Eq. 4's per-frame Euclidean norm, the release's MSE, or minus the mean per-sample PSNR "
                   "(not in the paper: the evaluation's metric).")
+flags.DEFINE_float("psnr_floor", 1.0, "With --content=psnr: grey levels added to each sample's error (caps its "
+                   "term at 48 dB for 1); more weighs blurry samples more against exact ones.")
 flags.DEFINE_bool("joint", False, "Train L_r and L_c together (needs --priors=online).")
 flags.DEFINE_integer("patch_size", 256, "Square training patch (paper: 256).")
 flags.DEFINE_integer("blur_window", None, "Sharp frames averaged per blurry frame: 5 (paper, the cache's default), 7, 9.")

@@ -46,6 +46,9 @@ def test_content_loss_by_hand():
     floor = (1 / 255) ** 2
     np.testing.assert_allclose(content_loss(out, sharp, "psnr"),
                                5 * (np.log10(1 + floor) + np.log10(4 + floor)), rtol=1e-5)
+    # a floor of 100 grey levels: (100/255)² = 0.1538 added to each MSE
+    np.testing.assert_allclose(content_loss(out, sharp, "psnr", psnr_floor_grey=100),
+                               5 * (np.log10(1.1538) + np.log10(4.1538)), rtol=1e-4)
 
 
 def test_two_sample_overfit_lowers_the_content_loss_tenfold(tmp_path):

@@ -5,20 +5,22 @@ from deblur3d.data.blur import centre_frame
 from deblur3d.face import coeffs as coeffs_lib
 
 
-# A squared error of one grey level: caps a patch's PSNR term at 48.1 dB, so patches
-# that are already exact (static background) do not dominate the "psnr" loss.
-PSNR_FLOOR = (1.0 / 255.0) ** 2
+# The "psnr" loss adds the square of this many grey levels to each patch's MSE: one caps a
+# patch's term at 48.1 dB, so exact patches (static background) do not dominate; more
+# weighs blurry patches more against them (checkpoints/README.md: the trade-off).
+PSNR_FLOOR_GREY = 1.0
 
 
 def decibels(ratio):
     return 10.0 * tf.math.log(ratio) / tf.math.log(10.0)
 
 
-def content_loss(output, sharp, kind="norm"):
+def content_loss(output, sharp, kind="norm", psnr_floor_grey=PSNR_FLOOR_GREY):
     """Eq. 4. 'norm': the Euclidean norm of each frame's difference, averaged over frames
     (the paper); 'mse': mean squared error per pixel (the authors' release); 'psnr': minus
     the mean per-sample PSNR in dB (not in the paper: the evaluation's metric, which MSE
-    pooled over a batch lets still samples lose to moving ones)."""
+    pooled over a batch lets still samples lose to moving ones), each sample's MSE raised
+    by `psnr_floor_grey` grey levels squared."""
     diff = output - sharp
     per_sample = tf.reshape(diff, [tf.shape(diff)[0], -1])
     if kind == "norm":
@@ -27,7 +29,7 @@ def content_loss(output, sharp, kind="norm"):
         return tf.reduce_mean(tf.square(diff))
     if kind == "psnr":
         mse = tf.reduce_mean(tf.square(per_sample), axis=-1)
-        return tf.reduce_mean(decibels(mse + PSNR_FLOOR))
+        return tf.reduce_mean(decibels(mse + (psnr_floor_grey / 255.0) ** 2))
     raise ValueError(f"unknown content loss {kind!r}: 'norm', 'mse' or 'psnr'")
 
 
@@ -53,8 +55,8 @@ class DeblurTask:
     branch run inside the step (online priors).
     """
 
-    def __init__(self, net, priors=precomputed_priors, content="norm"):
-        self.net, self.priors, self.content = net, priors, content
+    def __init__(self, net, priors=precomputed_priors, content="norm", psnr_floor_grey=PSNR_FLOOR_GREY):
+        self.net, self.priors, self.content, self.psnr_floor_grey = net, priors, content, psnr_floor_grey
 
     @property
     def trainable_variables(self):
@@ -67,7 +69,7 @@ class DeblurTask:
 
     def losses(self, batch, training=True):
         output = self(batch, training=training)
-        loss = content_loss(output, batch["sharp"], self.content)
+        loss = content_loss(output, batch["sharp"], self.content, self.psnr_floor_grey)
         return {"content": loss, "gain_db": gain_db(output, batch["blurry"], batch["sharp"]), "total": loss}
 
     def images(self, batch):

@@ -31,6 +31,7 @@ class DeblurTrainConfig:
     release_resblock: bool = False       # the release's ResBlock without the second ReLU
     residual: bool = False               # output = centre frame + network (not in the paper)
     content: str = "norm"                # Eq. 4 as written; "mse" as the release; "psnr" the metric
+    psnr_floor: float = 1.0              # grey levels added to each sample's error by the "psnr" loss
     joint: bool = False                  # train L_r and L_c together (online priors)
     patch_size: int = 256
     blur_window: int | None = None       # None: the cache's (5, the paper's)
@@ -102,7 +103,7 @@ def make_task(config):
         priors = precomputed_priors
     else:
         raise ValueError(f"model {config.model} with render/identity needs priors (precomputed or online)")
-    task = (MultiScaleTask if config.model == "srn" else DeblurTask)(net, priors, config.content)
+    task = (MultiScaleTask if config.model == "srn" else DeblurTask)(net, priors, config.content, config.psnr_floor)
     if config.joint:
         if config.priors != "online":
             raise ValueError("joint training computes the priors in the step: use priors='online'")
@@ -140,7 +141,8 @@ def train(config, log=print):
         weights.save(net, export, architecture=config.model, use_render=config.use_render,
                      use_identity=config.use_identity, double_input=config.double_input,
                      release_resblock=config.release_resblock, residual=config.residual, blur_window=config.blur_window,
-                     sharp_fraction=config.sharp_fraction, content=config.content, steps=run.steps,
+                     sharp_fraction=config.sharp_fraction, content=config.content,
+                     psnr_floor=config.psnr_floor, steps=run.steps,
                      batch_size=run.batch_size, patch_size=config.patch_size,
                      priors=config.priors, config=repr(config), final_losses=losses)
         log(f"exported {export}")
