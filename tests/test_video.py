@@ -55,7 +55,6 @@ def test_paste_back_of_zero_correction_is_exact_and_others_stay_in_the_region():
     assert np.array_equal(brighter[60, 80], np.minimum(frame[60, 80].astype(int) + 51, 255))   # 0.2 x 255
 
 
-
 def test_change_image_is_mid_grey_where_nothing_changed_and_amplifies_the_rest():
     before = np.full((10, 10, 3), 100, np.uint8)
     after = before.copy()
@@ -81,6 +80,7 @@ def test_demo_scores_give_the_gain_unrounded_and_no_face_scores_without_a_face()
     assert whole["psnr_gain_db"] == 6.0   # 20 log10(2) = 6.02, to two significant digits
     assert summary["face_region"]["input"]["psnr"] is None and summary["face_region"]["psnr_gain_db"] is None
     assert summary["frames"] == 2 and summary["frames_with_face"] == 0
+
 
 # --- tracking --------------------------------------------------------------------------
 

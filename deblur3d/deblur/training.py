@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from deblur3d.data.pipeline import PipelineConfig, training_dataset
 from deblur3d.deblur.baselines import MultiScaleTask, make_model
-from deblur3d.deblur.task import DeblurTask, precomputed_priors
+from deblur3d.deblur.task import PSNR_FLOOR_GREY, DeblurTask, precomputed_priors
 from deblur3d.face import align
 from deblur3d.train import loop, strategies, weights
 from deblur3d.train.config import TrainSchedule
@@ -31,7 +31,7 @@ class DeblurTrainConfig:
     release_resblock: bool = False       # the release's ResBlock without the second ReLU
     residual: bool = False               # output = centre frame + network (not in the paper)
     content: str = "norm"                # Eq. 4 as written; "mse" as the release; "psnr" the metric
-    psnr_floor: float = 1.0              # grey levels added to each sample's error by the "psnr" loss
+    psnr_floor: float = PSNR_FLOOR_GREY  # grey levels added to each sample's error by the "psnr" loss
     joint: bool = False                  # train L_r and L_c together (online priors)
     patch_size: int = 256
     blur_window: int | None = None       # None: the cache's (5, the paper's)

@@ -3,9 +3,9 @@
 The blur is synthesised on whole frames (the tool deblurs whole frames) with the window
 the model was trained with, so the sharp frames are a ground truth: metrics.json gives
 PSNR / SSIM of the blurry input and of the output against them, and the PSNR gain, over
-whole frames and over the face (hull of the 68 points found on the blurry frames). Scores are computed on
-the frames before video encoding. With `video`, the user's own video is deblurred instead
-(no ground truth, no scores).
+whole frames and over the face (hull of the 68 points found on the blurry frames).
+Scores are computed on the frames before video encoding. With `video`, the user's own
+video is deblurred instead (no ground truth, no scores).
 """
 import dataclasses
 import json
