@@ -1,41 +1,80 @@
-"""Input-pipeline throughput (`make bench`): training samples/s at batch 16, 256x256 patches.
+"""Input-pipeline throughput beside what a training step consumes (`make bench`).
 
-Compare with the training step's consumption: one step of the paper's configuration takes about
-a minute on 2 CPU cores (reproduction notes §9), i.e. well under one sample/s.
+For each budget (batch x patch, with the architecture that trains at it: the paper's
+DeblurNet at 16 x 256², the CPU recipe's at its patches): samples/s the tf.data pipeline
+delivers with the blur preset (motion swept through every frame of the stack), and the
+samples/s one training step consumes on this machine. The pipeline should deliver at
+least 3x the demand so that training never waits for data.
 """
 import time
 
 from absl import app, flags
 
-from deblur3d.data import cache, pipeline
+import blur_flags
 
-flags.DEFINE_string("cache_dir", cache.BuildConfig.out, "Data cache built by `make data`.")
+flags.adopt_module_key_flags(blur_flags)
+flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
 flags.DEFINE_string("split", "train", "Split to read.")
-flags.DEFINE_integer("batch_size", 16, "Samples per batch.")
-flags.DEFINE_integer("patch_size", 256, "Training patch side.")
-flags.DEFINE_integer("batches", 40, "Batches timed after the warm-up.")
-flags.DEFINE_integer("warmup", 5, "Batches read before timing (graph tracing, page cache).")
+flags.DEFINE_list("budgets", ["16x256:paper", "16x64:cpu"], "batch x patch : recipe (paper or cpu) to measure.")
+flags.DEFINE_integer("batches", 20, "Batches timed after the warm-up.")
+flags.DEFINE_integer("warmup", 3, "Batches read before timing (graph tracing, page cache).")
+flags.DEFINE_integer("steps", 3, "Training steps timed after a warm-up step (a paper-size step takes a minute).")
 FLAGS = flags.FLAGS
 
+# The architectures of the recipes of experiments/train_deblur.py (no priors: the step's cost
+# without the render input differs by a few percent).
+ARCHS = {"paper": dict(), "cpu": dict(residual=True, zero_out=True, res_scale=0.2, kernel=3, blocks=2)}
 
-def main(argv):
-    del argv
-    config = pipeline.PipelineConfig(cache_dir=FLAGS.cache_dir, split=FLAGS.split,
-                                     batch_size=FLAGS.batch_size, patch_size=FLAGS.patch_size)
-    try:
-        batches = iter(pipeline.training_dataset(config))
-    except FileNotFoundError as err:
-        print(f"bench_data: skipped ({err})")
-        return
+
+def pipeline_rate(batch, patch):
+    from deblur3d.data import pipeline
+    config = pipeline.PipelineConfig(cache_dir=FLAGS.cache_dir, split=FLAGS.split, batch_size=batch,
+                                     patch_size=patch, blur=blur_flags.blur_config())
+    batches = iter(pipeline.training_dataset(config))
     for _ in range(FLAGS.warmup):
         next(batches)
     start = time.perf_counter()
     for _ in range(FLAGS.batches):
         next(batches)
-    seconds = time.perf_counter() - start
-    rate = FLAGS.batches * FLAGS.batch_size / seconds
-    print(f"input pipeline ({FLAGS.split}, batch {FLAGS.batch_size}, {FLAGS.patch_size}x{FLAGS.patch_size}, "
-          f"5-frame stacks): {rate:.0f} samples/s, {1000 * seconds / FLAGS.batches:.0f} ms/batch")
+    return FLAGS.batches * batch / (time.perf_counter() - start)
+
+
+def step_rate(batch, patch, recipe):
+    import numpy as np
+    import tensorflow as tf
+
+    from deblur3d.deblur import archs
+    from deblur3d.deblur.task import DeblurTask
+    from deblur3d.train import loop, schedules
+    from deblur3d.train.step import make_train_step
+    rng = np.random.default_rng(0)
+    data = {"blurry": tf.constant(rng.uniform(size=(batch, patch, patch, 15)), tf.float32),
+            "sharp": tf.constant(rng.uniform(size=(batch, patch, patch, 3)), tf.float32)}
+    task = DeblurTask(archs.build(archs.Arch(use_render=False, use_identity=False, **ARCHS[recipe])))
+    optimizer = schedules.adam(schedules.learning_rate())
+    loop.build(task, optimizer, data)
+    step = make_train_step(task, optimizer)
+    step(data)
+    start = time.perf_counter()
+    for _ in range(FLAGS.steps):
+        float(step(data)["total"])
+    return FLAGS.steps * batch / (time.perf_counter() - start)
+
+
+def main(argv):
+    del argv
+    print(f"blur: {FLAGS.blur} {' '.join(FLAGS.blur_set)}")
+    for budget in FLAGS.budgets:
+        size, _, recipe = budget.partition(":")
+        batch, patch = (int(v) for v in size.split("x"))
+        try:
+            delivered = pipeline_rate(batch, patch)
+        except FileNotFoundError as err:
+            print(f"bench_data: skipped ({err})")
+            return
+        consumed = step_rate(batch, patch, recipe or "paper")
+        print(f"batch {batch} x {patch}², {recipe} recipe: pipeline {delivered:7.1f} samples/s, training step "
+              f"consumes {consumed:6.2f} samples/s: {delivered / consumed:6.1f}x the demand")
 
 
 if __name__ == "__main__":

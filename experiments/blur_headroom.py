@@ -15,7 +15,7 @@ filter can predict (noise, compression, motion that the frame average cancels), 
 from absl import app, flags
 
 flags.DEFINE_string("cache_dir", None, "Data cache (default cache/data).")
-flags.DEFINE_integer("blur_window", None, "Sharp frames averaged per blurry frame (default: the cache's).")
+flags.DEFINE_integer("blur_window", None, "Frames averaged per blurry frame (default: the blur preset's).")
 flags.DEFINE_integer("kernel", 5, "Side of the neighbourhood the filter sees.")
 flags.DEFINE_integer("patch_size", 64, "Patch side.")
 flags.DEFINE_integer("batches", 40, "Batches of 8 patches per split (val uses half).")
@@ -65,7 +65,7 @@ def main(_):
     weights = np.linalg.lstsq(x, y, rcond=None)[0]
     print(f"linear {FLAGS.kernel}×{FLAGS.kernel} filter over the 15-channel stack"
           f"{' (shared by the colours)' if FLAGS.shared_channels else ''}, blur window "
-          f"{FLAGS.blur_window or 'of the cache'}, {FLAGS.patch_size}² patches:")
+          f"{FLAGS.blur_window or 'of the preset'}, {FLAGS.patch_size}² patches:")
     for split, (xs, ys) in {"train": (x, y), "val": samples("val", FLAGS.batches // 2, seed=2)}.items():
         before, after = np.mean(ys ** 2), np.mean((ys - xs @ weights) ** 2)
         print(f"  {split:5s} input PSNR {10 * np.log10(1 / before):6.2f} dB, "

@@ -46,9 +46,11 @@ def main(_):
 
     spec, config = video_flags.model_spec(), video_flags.video_config()
     header = spec.check()   # a missing weights file fails now, not after finding the faces
-    if header.get("blur_window"):
-        print(f"model {spec.weights}: trained on {header['blur_window']}-frame synthetic blur "
-              f"({header.get('steps', '?')} steps); real blur may differ")
+    blur = header.get("blur") or ({"window": header["blur_window"], "stride": 1} if header.get("blur_window") else None)
+    if blur:
+        kind = "with head / camera motion" if blur.get("motion") else "frame averages"
+        print(f"model {spec.weights}: trained on synthetic blur ({blur['window']}-frame {kind}, stacks "
+              f"{blur.get('stride', 1)} frames apart; {header.get('steps', '?')} steps); real blur may differ")
     jobs = io.plan(FLAGS.input, FLAGS.output)
     for src, out in jobs:
         source = io.VideoInput(src, FLAGS.fps, FLAGS.max_frames, FLAGS.max_side)

@@ -1,7 +1,7 @@
 """`make demo`: deblurs a face video and shows the result.
 
 Without --video: a val clip of <data root>/videos (never trained on; --clip), blurred as
-the training data were (mean of --blur_window frames, the model's own window by default),
+the training data were (the blur preset: --blur, --blur_set; one trajectory over the clip),
 deblurred with the committed checkpoints, and scored against its sharp frames. Writes
 to --out: blurry.mp4, deblurred.mp4, side_by_side.mp4 (blurry | deblurred),
 contact_sheet.png (blurry | deblurred | sharp, whole frame and face, then the face's
@@ -17,17 +17,18 @@ truth, so no scores). experiments/deblur_video.py has every option.
 """
 from absl import app, flags
 
+import blur_flags
 import video_flags
 from deblur3d.video.demo import DemoConfig   # no TensorFlow: the flags' defaults come from it
 
 flags.adopt_module_key_flags(video_flags)
+flags.adopt_module_key_flags(blur_flags)
 
 flags.DEFINE_string("video", None, "Your own video; default: the demo val clip.")
 flags.DEFINE_string("clip", DemoConfig.clip, "Demo clip id (a val clip of videos/manifest.csv).")
 flags.DEFINE_string("out", DemoConfig.out, "Output folder.")
 flags.DEFINE_integer("max_frames", DemoConfig.max_frames, "Frames used (0: all).")
-flags.DEFINE_integer("blur_window", None, "Frames averaged per blurry frame (default: the model's training "
-                     "window from its weights header, else 5).")
+flags.DEFINE_integer("seed", DemoConfig.seed, "Seed of the clip's head / camera trajectory.")
 FLAGS = flags.FLAGS
 
 
@@ -35,7 +36,7 @@ def main(_):
     from deblur3d.video.demo import run_demo
 
     config = DemoConfig(video=FLAGS.video, clip=FLAGS.clip, out=FLAGS.out, max_frames=FLAGS.max_frames or None,
-                        blur_window=FLAGS.blur_window, data_dir=FLAGS.data_dir, max_side=FLAGS.max_side,
+                        blur=blur_flags.blur_config(), seed=FLAGS.seed, data_dir=FLAGS.data_dir, max_side=FLAGS.max_side,
                         video_config=video_flags.video_config())
     report, scores = run_demo(config, video_flags.model_spec())
     print(f"wrote {config.out}/: {report.frames} frames, {report.faces} face(s) deblurred in {report.face_frames} "

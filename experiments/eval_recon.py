@@ -11,12 +11,15 @@ import os
 
 from absl import app, flags
 
+import blur_flags
+
+flags.adopt_module_key_flags(blur_flags)
+
 flags.DEFINE_list("weights", ["finetune=checkpoints/recon_ict.weights.npz"], "name=path of ReconNet weights.")
 flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
 flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model.")
 flags.DEFINE_integer("every", 4, "Use every n-th val frame.")
-flags.DEFINE_integer("blur_window", 9, "Frames averaged into the blurry input (the reference models' 9; the paper's 5).")
 flags.DEFINE_string("table", "results/recon_landmarks.md", "Markdown table of the errors.")
 flags.DEFINE_string("sheet", "docs/recon_sheet.png", "PNG sheet ('' for none); uses the last --weights.")
 FLAGS = flags.FLAGS
@@ -36,7 +39,7 @@ def main(_):
 
     renderer = FaceRenderer(load_face_model(FLAGS.face_model, data_dir=FLAGS.data_dir))
     val = aligned_dataset(PipelineConfig(cache_dir=FLAGS.cache_dir, split="val", batch_size=16,
-                                         blur_window=FLAGS.blur_window),
+                                         blur=blur_flags.blur_config()),
                           shuffle=False, repeat=False)
     val = val.unbatch().shard(FLAGS.every, 0).batch(16)
     nets = {"mean face (zero coefficients)": lambda images, training=False: tf.zeros([images.shape[0], 239])}
@@ -48,7 +51,7 @@ def main(_):
         sharp, blurry = (landmark_errors(net, renderer, val, key) for key in ("sharp", "blurry"))
         rows.append(f"| {name} | {sharp.mean():.2f} | {blurry.mean():.2f} | {len(sharp)} |")
         print(rows[-1])
-    table = (f"| ReconNet | landmark error, sharp input (px) | blurry input, {FLAGS.blur_window}-frame blur (px) "
+    table = (f"| ReconNet | landmark error, sharp input (px) | blurry input, {FLAGS.blur} blur (px) "
              "| val frames |\n"
              "|---|---|---|---|\n" + "\n".join(rows) + "\n")
     os.makedirs(os.path.dirname(FLAGS.table) or ".", exist_ok=True)

@@ -14,12 +14,13 @@ import sys
 
 from absl import app, flags
 
+import blur_flags
+
+flags.adopt_module_key_flags(blur_flags)
 flags.DEFINE_list("checkpoints", [], "name=path of deblurring weights (DeblurNet, DBN, SRN); default: every "
                   "checkpoints/*.weights.npz whose header is a deblurring model, named by file stem.")
 flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
 flags.DEFINE_string("split", "val", "Cache split to evaluate.")
-flags.DEFINE_integer("blur_window", None, "Sharp frames averaged per blurry frame (default: the cache's, 5); "
-                     "the committed checkpoints were trained with 9 (checkpoints/README.md).")
 flags.DEFINE_integer("every", 10, "Use every n-th frame of each run (10: 106 of the 1,056 val frames; 1: all).")
 flags.DEFINE_string("authors_dir", None, "Folder in the authors' layout (blurry/ sharp/ face/ bbox.txt) to "
                     "evaluate too; default <data root>/300vw-sample/vd001 when it exists; empty: none.")
@@ -46,9 +47,10 @@ def main(_):
     if any(len(c) != 2 for c in checkpoints) or any(len(s) != 2 or not "".join(s).isdigit() for s in sizes):
         raise app.UsageError("--checkpoints takes name=path items, --timing_sizes HxW items")
     sizes = tuple((int(h), int(w)) for h, w in sizes)
-    simple = ("cache_dir", "split", "blur_window", "every", "authors_dir", "priors_dir", "recon_weights", "face_model",
+    simple = ("cache_dir", "split", "every", "authors_dir", "priors_dir", "recon_weights", "face_model",
               "model_path", "data_dir", "out", "figures", "identity", "timing_repeats")
-    config = EvalConfig(checkpoints=checkpoints, timing_sizes=sizes, **{k: FLAGS[k].value for k in simple})
+    config = EvalConfig(checkpoints=checkpoints, timing_sizes=sizes, blur=blur_flags.blur_config(),
+                        **{k: FLAGS[k].value for k in simple})
     try:
         evaluate(config)
     except (WeightsFileError, FileNotFoundError) as err:   # no cache, no priors, a missing file

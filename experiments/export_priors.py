@@ -7,6 +7,10 @@ of the blurry centre frame, render pasted back into the frame's geometry.
 """
 from absl import app, flags
 
+import blur_flags
+
+flags.adopt_module_key_flags(blur_flags)
+
 flags.DEFINE_string("recon_weights", "checkpoints/recon_ict.weights.npz", "ReconNet weights.")
 flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
 flags.DEFINE_string("out", "cache/priors", "Output folder (replaced atomically when complete).")
@@ -14,7 +18,6 @@ flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model the R
 flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
 flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 flags.DEFINE_integer("batch_size", 16, "Frames per call.")
-flags.DEFINE_integer("blur_window", None, "Blur window of the frames the priors are read from (default: the cache's).")
 FLAGS = flags.FLAGS
 
 
@@ -29,7 +32,7 @@ def main(_):
                           FaceRenderer(load_face_model(FLAGS.face_model, FLAGS.model_path, FLAGS.data_dir)))
     count = export_priors(online, FLAGS.out, FLAGS.cache_dir, FLAGS.batch_size,
                           note=f"recon_weights={FLAGS.recon_weights}, face_model={FLAGS.face_model}",
-                          blur_window=FLAGS.blur_window)
+                          blur=blur_flags.blur_config())
     print(f"wrote priors of {count} frames to {FLAGS.out}")
 
 

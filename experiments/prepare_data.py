@@ -24,16 +24,11 @@ flags.DEFINE_float("crop_scale", D.crop_scale, "Crop side / median face size (th
 flags.DEFINE_float("max_upscale", D.max_upscale, "Drop runs whose crop would be enlarged more than this.")
 flags.DEFINE_integer("min_run_frames", D.min_run_frames, "Keep face runs of at least this many frames.")
 flags.DEFINE_integer("max_frames_per_clip", None, "Read at most this many frames of each clip (quick builds).")
-flags.DEFINE_integer("blur_window", D.blur_window, "Sharp frames averaged per blurry frame (odd; 5, 7 or 9). "
-                     "Recorded as the pipeline's default: blur is synthesised at load time.")
-flags.DEFINE_bool("linear_light", D.linear_light, "Average in linear light instead of stored sRGB values "
-                  "(recorded as the pipeline's default).")
 flags.DEFINE_list("excluded_clips", list(D.excluded_clips), "Clips skipped unread: by default the soft "
                   "clips of the videos README, not usable as sharp ground truth.")
 flags.DEFINE_bool("include_soft_clips", False, "Also use the soft clips (drops them from --excluded_clips).")
 flags.DEFINE_enum("authors_split", D.authors_split, ["train", "val"], "Split of the 300VW sample.")
 flags.DEFINE_integer("detect_max_side", D.detect_max_side, "Face detection runs on frames reduced to this side.")
-flags.register_validator("blur_window", lambda w: w >= 1 and w % 2 == 1, "--blur_window must be odd")
 FLAGS = flags.FLAGS
 
 
@@ -44,8 +39,7 @@ def main(argv):
         out=FLAGS.out, data_dir=FLAGS.data_dir,
         sources=tuple(FLAGS.sources), crop_size=FLAGS.crop_size, crop_scale=FLAGS.crop_scale,
         max_upscale=FLAGS.max_upscale, min_run_frames=FLAGS.min_run_frames,
-        max_frames_per_clip=FLAGS.max_frames_per_clip, blur_window=FLAGS.blur_window,
-        linear_light=FLAGS.linear_light,
+        max_frames_per_clip=FLAGS.max_frames_per_clip,
         excluded_clips=tuple(c for c in FLAGS.excluded_clips
                              if not (FLAGS.include_soft_clips and c in cache.SOFT_CLIPS)),
         authors_split=FLAGS.authors_split, detect_max_side=FLAGS.detect_max_side)

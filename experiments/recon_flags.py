@@ -1,7 +1,10 @@
 """Flags shared by pretrain_recon.py and finetune_recon.py -> ReconTrainConfig."""
 from absl import flags
 
+import blur_flags
 import train_flags
+
+flags.adopt_module_key_flags(blur_flags)
 from deblur3d.recon.task import ReconWeights
 from deblur3d.recon.training import ReconTrainConfig
 
@@ -17,7 +20,6 @@ flags.DEFINE_float("photometric_weight", _DEFAULT.photometric, "Weight of the ph
 flags.DEFINE_float("landmark_weight", _DEFAULT.landmark, "Weight of the 68-landmark term (Deng et al.: 1.6e-3).")
 flags.DEFINE_float("regularizer_weight", _DEFAULT.regularizer, "Weight of the coefficient regulariser (3e-4).")
 flags.DEFINE_float("albedo_weight", _DEFAULT.albedo, "Weight of the albedo-flatness term (5).")
-flags.DEFINE_integer("blur_window", None, "Sharp frames averaged per blurry frame (default: the cache's, 5).")
 flags.DEFINE_string("export", None, "Where to write the final compact weights (default: <run_dir>/recon.weights.npz).")
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(train_flags)
@@ -31,4 +33,4 @@ def config(stage, default_run_dir, init_weights=None):
         terms=tuple(FLAGS.terms) if FLAGS.terms else None,
         weights=ReconWeights(FLAGS.photometric_weight, FLAGS.landmark_weight, FLAGS.regularizer_weight,
                              FLAGS.albedo_weight),
-        blur_window=FLAGS.blur_window, train=train_flags.schedule(), export=FLAGS.export)
+        blur=blur_flags.blur_config(), train=train_flags.schedule(), export=FLAGS.export)

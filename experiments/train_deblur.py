@@ -15,9 +15,14 @@ import dataclasses
 
 from absl import app, flags
 
+import blur_flags
 import train_flags
 
+from deblur3d.deblur.archs import Arch
+
 flags.adopt_module_key_flags(train_flags)
+flags.adopt_module_key_flags(blur_flags)
+A = Arch()
 
 flags.DEFINE_string("run_dir", "runs/deblur", "Run folder: checkpoints (resumable), TensorBoard (tb/), exported weights.")
 flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
@@ -28,20 +33,29 @@ flags.DEFINE_string("recon_weights", "checkpoints/recon_ict.weights.npz", "Recon
 flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model (online priors).")
 flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
 flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
-flags.DEFINE_enum("model", "ours", ["ours", "dbn", "srn"], "ours = DeblurNet; dbn = Su et al.; srn = Tao et al.")
-flags.DEFINE_bool("use_render", True, "Concatenate the rendered face after the first conv (paper Table 2).")
-flags.DEFINE_bool("use_identity", True, "Concatenate the identity vector as a 9×9 map at the bottleneck.")
-flags.DEFINE_bool("double_input", False, "The release's 30-channel input (the 15-channel stack twice).")
-flags.DEFINE_bool("release_resblock", False, "The release's ResBlock (no ReLU after the second conv).")
-flags.DEFINE_bool("residual", False, "Output = blurry centre frame + network (not in the paper; for short CPU budgets).")
-flags.DEFINE_enum("content", "norm", ["norm", "mse", "psnr"],
-                  "L_c: Eq. 4's per-frame Euclidean norm, the release's MSE, or minus the mean per-sample PSNR "
-                  "(not in the paper: the evaluation's metric).")
+# --- the network: one flag per field of deblur3d.deblur.archs.Arch ---
+flags.DEFINE_enum("model", A.model, ["ours", "dbn", "srn"], "ours = DeblurNet; dbn = Su et al.; srn = Tao et al.")
+flags.DEFINE_bool("use_render", A.use_render, "Concatenate the rendered face after the first conv (paper Table 2).")
+flags.DEFINE_bool("use_identity", A.use_identity, "Concatenate the identity vector as a 9×9 map at the bottleneck.")
+flags.DEFINE_bool("double_input", A.double_input, "The release's 30-channel input (the 15-channel stack twice).")
+flags.DEFINE_bool("release_resblock", A.release_resblock, "The release's ResBlock (no ReLU after the second conv).")
+flags.DEFINE_bool("residual", A.residual, "Output = blurry centre frame + network (not in the paper; for short "
+                  "CPU budgets).")
+flags.DEFINE_list("widths", list(map(str, A.widths)), "Stage widths (the release's 32,64,128).")
+flags.DEFINE_integer("blocks", A.blocks, "ResBlocks per stage (the release's 3).")
+flags.DEFINE_integer("kernel", A.kernel, "Convolution kernel size (paper: 5).")
+flags.DEFINE_float("res_scale", A.res_scale, "Scale of each ResBlock's branch (paper: 1; EDSR-style 0.1-0.2 "
+                   "trains faster without normalisation).")
+flags.DEFINE_bool("zero_out", A.zero_out, "Zero-initialised output layer (with --residual the net starts "
+                  "exactly at the input).")
+# --- the loss ---
+flags.DEFINE_enum("content", "norm", ["norm", "mse", "psnr", "l1", "charbonnier"],
+                  "L_c: Eq. 4's per-frame Euclidean norm, the release's MSE, minus the mean per-sample PSNR "
+                  "(the evaluation's metric), L1 or Charbonnier (the last three not in the paper).")
 flags.DEFINE_float("psnr_floor", 1.0, "With --content=psnr: grey levels added to each sample's error (caps its "
                    "term at 48 dB for 1); more weighs blurry samples more against exact ones.")
 flags.DEFINE_bool("joint", False, "Train L_r and L_c together (needs --priors=online).")
 flags.DEFINE_integer("patch_size", 256, "Square training patch (paper: 256).")
-flags.DEFINE_integer("blur_window", None, "Sharp frames averaged per blurry frame: 5 (paper, the cache's default), 7, 9.")
 flags.DEFINE_float("sharp_fraction", 0.0, "Share of training samples left unblurred, so the model learns to leave "
                    "sharp frames alone (not in the paper).")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
@@ -50,14 +64,40 @@ flags.DEFINE_bool("mixed_precision", False, "float16 compute (GPUs).")
 flags.DEFINE_string("init_weights", None, "Start from these weights (same model and options: a fine-tune) "
                     "instead of from scratch.")
 flags.DEFINE_string("export", None, "Final compact weights (default: <run_dir>/deblur.weights.npz).")
+# Flag values of a whole recipe; flags given on the command line win. "cpu" learns fast on
+# 2 CPU cores and departs from the paper in each of these values (checkpoints/README.md,
+# "CPU recipe", measures what each buys with bench_learning.py).
+RECIPES = {
+    "paper": {},
+    "cpu": dict(residual=True, zero_out=True, res_scale=0.2, kernel=3, blocks=2, content="charbonnier",
+                schedule="cosine", learning_rate=5e-4, warmup_steps=200, batch_size=16, patch_size=64),
+}
+flags.DEFINE_enum("recipe", "paper", list(RECIPES), "paper: the paper's sizes, loss and schedule (the defaults "
+                  "of every flag); cpu: the preset that learns fast on 2 CPU cores (checkpoints/README.md). "
+                  "Flags given explicitly override the recipe.")
 FLAGS = flags.FLAGS
 
 
-def main(_):
-    from deblur3d.deblur.training import DeblurTrainConfig, train
+def apply_recipe():
+    for name, value in RECIPES[FLAGS.recipe].items():
+        if not FLAGS[name].present:
+            FLAGS[name].value = [str(v) for v in value] if isinstance(value, tuple) else value
+
+
+def config_from_flags():
+    from deblur3d.deblur.training import DeblurTrainConfig
+    apply_recipe()
     # Every flag named like a config field sets it; the rest keep the config's defaults.
-    names = [f.name for f in dataclasses.fields(DeblurTrainConfig) if f.name in FLAGS]
-    train(DeblurTrainConfig(train=train_flags.schedule(), **{name: FLAGS[name].value for name in names}))
+    grouped = ("arch", "blur", "train")
+    names = [f.name for f in dataclasses.fields(DeblurTrainConfig) if f.name in FLAGS and f.name not in grouped]
+    arch = Arch(**{f.name: FLAGS[f.name].value for f in dataclasses.fields(Arch)})
+    return DeblurTrainConfig(train=train_flags.schedule(), arch=arch, blur=blur_flags.blur_config(),
+                             **{name: FLAGS[name].value for name in names})
+
+
+def main(_):
+    from deblur3d.deblur.training import train
+    train(config_from_flags())
 
 
 if __name__ == "__main__":

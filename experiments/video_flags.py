@@ -29,6 +29,9 @@ flags.DEFINE_integer("max_side", io.MAX_SIDE, "Larger frames are refused (memory
 flags.DEFINE_integer("crop_size", _V.crop_size, "Faces are deblurred at this size (the training crops': 320).")
 flags.DEFINE_float("feather", _V.feather, "Share of the face region's side over which the correction fades out.")
 flags.DEFINE_integer("sheet_frames", _V.sheet_frames, "Frames (rows) of the contact sheet.")
+flags.DEFINE_integer("stride", _V.stride, "Frames between the neighbours of the 5-frame stack (default: the stride "
+                     "the model was trained with, in its weights header: 5 for the authors' stacks, 1 for the paper's "
+                     "text).")
 FLAGS = flags.FLAGS
 
 
@@ -39,7 +42,7 @@ def model_spec():
 def video_config():
     tracking = TrackConfig(min_face=FLAGS.min_face, detect_side=FLAGS.detect_side, max_gap=FLAGS.max_gap)
     return VideoConfig(tracking=tracking, crop_size=FLAGS.crop_size, feather=FLAGS.feather,
-                       sheet_frames=FLAGS.sheet_frames)
+                       sheet_frames=FLAGS.sheet_frames, stride=FLAGS.stride)
 
 
 def one_line_errors(fn):

@@ -79,7 +79,7 @@ def test_identities_must_not_cross_splits(tmp_path):
 def test_default_sources_resolve(data_root):
     clips = cache.resolve_sources(cache.BuildConfig(data_dir=str(data_root)))
     splits = {c.clip_id: c.split for c in clips}
-    assert splits["vd001"] == "train" and splits["livep-d0"] == "val" and len(clips) == 23
+    assert splits["vd001"] == "val" and splits["livep-d0"] == "val" and len(clips) == 23
 
 
 def test_300vw_annotations_replace_detection(tmp_path):

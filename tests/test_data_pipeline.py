@@ -35,7 +35,8 @@ def synthetic_cache(tmp_path_factory):
 
 
 def config(synthetic_cache, **kw):
-    return pipeline.PipelineConfig(cache_dir=synthetic_cache["root"], **kw)
+    """The paper's plain average unless a test says otherwise (motion: test_data_motion.py)."""
+    return pipeline.PipelineConfig(cache_dir=synthetic_cache["root"], **{"blur": "paper", **kw})
 
 
 def test_training_batches_are_consistent_crops(synthetic_cache):

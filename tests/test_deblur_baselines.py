@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from deblur3d.deblur.baselines import DBN, SRN, MultiScaleTask, make_model
+from deblur3d.deblur import archs
+from deblur3d.deblur.baselines import DBN, SRN, MultiScaleTask
 from deblur3d.deblur.model import DeblurNet
 from deblur3d.deblur.task import DeblurTask
 
@@ -59,12 +60,12 @@ def test_srn_shares_one_set_of_weights_across_scales():
     np.testing.assert_array_equal(nets[3](x), outputs[3][-1])  # default: the finest output
 
 
-def test_make_model():
-    assert isinstance(make_model("ours", use_render=False), DeblurNet)
-    assert isinstance(make_model("dbn"), DBN)
-    assert isinstance(make_model("srn", scales=2), SRN)
+def test_the_registry_builds_every_architecture():
+    assert isinstance(archs.build(archs.Arch(use_render=False)), DeblurNet)
+    assert isinstance(archs.build(archs.Arch("dbn")), DBN)
+    assert isinstance(archs.build(archs.Arch("srn")), SRN)
     with pytest.raises(ValueError, match="srn"):
-        make_model("nah")
+        archs.Arch("nah")
 
 
 def overfit(task, steps, lr=1e-3):

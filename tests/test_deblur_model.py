@@ -55,3 +55,36 @@ def test_residual_variant_starts_near_the_blurry_centre_frame_with_gradient_ever
     assert 0 < np.abs(out.numpy() - stack.numpy()[..., 6:9]).max() < 0.02
     grads = tape.gradient(loss, net.trainable_variables)
     assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads if g is not None)
+
+
+def test_scaled_residual_branch_and_zero_output_start_exactly_at_the_input():
+    stack = tf.constant(np.random.default_rng(3).uniform(size=(2, 32, 32, 15)), tf.float32)
+    net = DeblurNet(use_render=False, use_identity=False, widths=(8, 16, 16), blocks=2, kernel=3,
+                    res_scale=0.2, residual=True, zero_out=True)
+    with tf.GradientTape() as tape:
+        out = net(stack)
+        loss = tf.reduce_mean(tf.square(out - 0.5))
+    np.testing.assert_array_equal(out, stack[..., 6:9])   # the identity: no deblurring at first
+    assert net.conv_in.kernel.shape == (3, 3, 15, 8)
+    # The first step's gradient reaches the output layer (and then, once it moves, the rest).
+    grads = tape.gradient(loss, net.trainable_variables)
+    out_kernel = next(g for v, g in zip(net.trainable_variables, grads) if v is net.conv_out.kernel)
+    assert float(tf.reduce_max(tf.abs(out_kernel))) > 0
+
+
+def test_a_resblock_branch_is_scaled_by_res_scale():
+    from deblur3d.deblur.model import ResBlock
+    x = tf.constant(np.random.default_rng(0).normal(size=(1, 8, 8, 4)), tf.float32)
+    full, scaled = ResBlock(4, kernel=3), ResBlock(4, kernel=3, scale=0.2)
+    full(x), scaled(x)
+    scaled.set_weights(full.get_weights())
+    np.testing.assert_allclose(scaled(x) - x, 0.2 * (full(x) - x), atol=1e-6)
+
+
+def test_arch_round_trips_through_a_weights_header_and_reads_old_headers():
+    from deblur3d.deblur import archs
+    arch = archs.Arch(use_identity=False, widths=(16, 32, 64), blocks=1, kernel=3, res_scale=0.2, zero_out=True)
+    assert archs.Arch.from_header({"arch": arch.header()}) == arch
+    old = {"architecture": "ours", "use_render": True, "use_identity": False, "residual": True}
+    assert archs.Arch.from_header(old) == archs.Arch(use_identity=False, residual=True)
+    assert archs.Arch.from_header({"architecture": "dbn"}).model == "dbn"

@@ -3,14 +3,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from deblur3d.deblur import training
+from deblur3d.deblur import archs, training
 from deblur3d.deblur.task import precomputed_priors
 from deblur3d.train import loop, schedules
 from deblur3d.train.step import make_train_step
 
 
 def test_configurations_choose_their_priors():
-    net, task = training.make_task(training.DeblurTrainConfig(use_render=False, use_identity=False, priors="none"))
+    net, task = training.make_task(training.DeblurTrainConfig(arch=archs.Arch(use_render=False, use_identity=False), priors="none"))
     assert task.priors({}) == (None, None) and not net.use_render
     _, task = training.make_task(training.DeblurTrainConfig())
     assert task.priors is precomputed_priors
@@ -21,7 +21,8 @@ def test_configurations_choose_their_priors():
 def test_joint_mode_trains_both_branches_in_one_step(ict_model, monkeypatch, tmp_path):
     # An untrained ReconNet stands in for the committed one; the face model is the test's.
     monkeypatch.setattr("deblur3d.face.load_face_model", lambda *a, **k: ict_model)
-    config = training.DeblurTrainConfig(priors="online", joint=True, recon_weights=None, residual=True)
+    config = training.DeblurTrainConfig(priors="online", joint=True, recon_weights=None,
+                                        arch=archs.Arch(residual=True))
     net, task = training.make_task(config)
     rng = np.random.default_rng(0)
     points5 = np.array([[[22, 26], [42, 26], [32, 36], [24, 46], [40, 46]]], np.float32)
@@ -61,15 +62,16 @@ def test_init_weights_starts_training_from_a_file(tiny_cache, tmp_path):
     from deblur3d.train import weights
     from deblur3d.train.config import TrainSchedule
 
-    def config(name, **kw):
+    def config(name, model="ours", **kw):
         return training.DeblurTrainConfig(
-            cache_dir=tiny_cache, priors="none", use_render=False, use_identity=False, patch_size=32,
+            cache_dir=tiny_cache, priors="none", arch=archs.Arch(model, use_render=False, use_identity=False),
+            patch_size=32,
             run_dir=str(tmp_path / name), export=str(tmp_path / f"{name}.npz"), **kw,
             train=TrainSchedule(steps=1, batch_size=2, learning_rate=0.0, checkpoint_every=1))
 
     tf.keras.utils.set_random_seed(7)
     start = tmp_path / "start.npz"
-    weights.save(build(training.build_model(config("x"))), start)
+    weights.save(build(archs.build(config("x").arch)), start)
     for name, init in (("warm", start), ("cold", None)):
         training.train(config(name, init_weights=init and str(start)), log=lambda *a: None)
 

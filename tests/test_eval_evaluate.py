@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from deblur3d.data import blur, cache, faces
-from deblur3d.deblur.baselines import make_model
+from deblur3d.data import blur, cache, faces, motion
+from deblur3d.deblur import archs
 from deblur3d.deblur.inference import load_deblurrer
 from deblur3d.eval import evaluate as ev
 from deblur3d.eval import metrics
@@ -23,7 +23,7 @@ H, W, T = 44, 52, 6   # frames of 44×52: identity map needs >= 36 pixels, SSIM 
 
 def save_deblurnet(path, use_render, use_identity, seed=0):
     tf.keras.utils.set_random_seed(seed)
-    net = make_model("ours", use_render=use_render, use_identity=use_identity, residual=True)
+    net = archs.build(archs.Arch(use_render=use_render, use_identity=use_identity, residual=True))
     net(tf.zeros([1, 40, 40, 15]), tf.zeros([1, 40, 40, 3]) if use_render else None,
         tf.zeros([1, 80]) if use_identity else None)
     weights.save(net, path, architecture="ours", use_render=use_render, use_identity=use_identity,
@@ -131,7 +131,7 @@ def test_evaluation_tables_over_a_tiny_dataset(nets, data, tmp_path):
                                         ("gone", str(tmp_path / "gone.weights.npz"))),
                            cache_dir=str(data["root"] / "cache"), every=2, authors_dir=str(data["authors"]),
                            priors_dir=str(data["root"] / "priors"), recon_weights=None, out=str(tmp_path / "out"),
-                           figures=2, identity=False, timing_sizes=())
+                           figures=2, identity=False, timing_sizes=(), blur=motion.PRESETS["paper"])
     summary, notes = ev.evaluate(config, log=lambda *_: None)
 
     # PSNR of the input, by hand: blurry centre frame = mean of sharp frames t-2..t+2, clamped.
@@ -207,9 +207,9 @@ def test_identity_uses_the_box_of_the_sharp_frame():
 
 def test_face_region_from_68_or_5_points():
     p68 = np.array([[10, 10], [30, 10], [30, 30], [10, 30]] * 17, np.float32)
-    assert ev.face_mask((40, 40), p68).sum() == pytest.approx(21 * 21, abs=1)
+    assert metrics.face_mask((40, 40), p68).sum() == pytest.approx(21 * 21, abs=1)
     p5 = np.array([[15, 15], [25, 15], [20, 20], [15, 25], [25, 25]], np.float32)
-    assert ev.face_mask((40, 40), None, p5).sum() == ev.face_mask((40, 40), p68).sum()   # ×2 about the centre
+    assert metrics.face_mask((40, 40), None, p5).sum() == metrics.face_mask((40, 40), p68).sum()   # ×2 about the centre
 
 
 def test_timing_table(nets, tmp_path):
@@ -231,21 +231,6 @@ def test_timing_table(nets, tmp_path):
     text = (tmp_path / "table3.md").read_text()
     assert "| method | model | 360×450 | 580×610 | paper Titan X 360×450 | paper Titan X 580×610 |" in text
     assert "| full | ours + render + identity, 0 steps (priors included) |" in text and "0.67 | 0.70 |" in text
-
-
-def test_evaluation_uses_the_blur_window_the_checkpoints_were_trained_with():
-    from deblur3d.eval.evaluate import EvalConfig, Method, with_training_blur
-
-    class Trained:
-        def __init__(self, window):
-            self.header = {"architecture": "ours", "blur_window": window}
-
-    notes = []
-    agree = [Method("input"), Method("a", Trained(9)), Method("b", Trained(9))]
-    assert with_training_blur(EvalConfig(), agree, notes).blur_window == 9 and "window 9" in notes[0]
-    assert with_training_blur(EvalConfig(blur_window=5), agree, []).blur_window == 5
-    differ = [Method("a", Trained(9)), Method("b", Trained(7))]
-    assert with_training_blur(EvalConfig(), differ, []).blur_window is None
 
 
 def test_evaluate_script_without_a_cache_says_how_to_build_it(tmp_path):

@@ -89,3 +89,32 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_good_checkpoint(tmp_path):
     with pytest.raises(loop.NonFiniteLoss, match="step 3"):
         run(task, tmp_path, steps=5, batch=bad, checkpoint_every=1)
     assert tf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("ckpt-2")
+
+
+def test_l1_and_charbonnier_by_hand():
+    out = tf.zeros([1, 1, 2, 3])
+    sharp = tf.constant([[[[0.5] * 3, [-0.1] * 3]]])
+    np.testing.assert_allclose(content_loss(out, sharp, "l1"), 0.3, rtol=1e-6)
+    # sqrt(d² + 1e-6) per value: (sqrt(0.25 + 1e-6) + sqrt(0.01 + 1e-6)) / 2
+    np.testing.assert_allclose(content_loss(out, sharp, "charbonnier"),
+                               (np.sqrt(0.25 + 1e-6) + np.sqrt(0.01 + 1e-6)) / 2, rtol=1e-6)
+    np.testing.assert_allclose(content_loss(sharp, sharp, "charbonnier"), 1e-3, rtol=1e-4)   # its floor: eps
+
+
+def test_cosine_schedule_warms_up_linearly_then_decays_to_zero():
+    lr = schedules.learning_rate("cosine", initial=4e-4, total_steps=1100, warmup_steps=100)
+    np.testing.assert_allclose([float(lr(s)) for s in (0, 50, 100, 600, 1100)], [0, 2e-4, 4e-4, 2e-4, 0],
+                               atol=1e-9)
+    with pytest.raises(ValueError, match="cosine"):
+        schedules.learning_rate("linear")
+
+
+def test_the_cpu_recipe_overfits_two_samples(tmp_path):
+    # Scaled residual branches, zero-initialised output, Charbonnier, XLA-compiled step.
+    tf.keras.utils.set_random_seed(0)
+    task = DeblurTask(DeblurNet(use_render=False, use_identity=False, widths=(16, 32, 64), blocks=2, kernel=3,
+                                res_scale=0.2, residual=True, zero_out=True), content="charbonnier")
+    batch = tiny_batch()
+    before = float(task.losses(batch)["total"])
+    losses, _ = run(task, tmp_path, steps=300, batch=batch, lr=1e-3, checkpoint_every=1000, jit_compile=True)
+    assert losses["total"] < before / 2 and losses["gain_db"] > 5, (before, losses)

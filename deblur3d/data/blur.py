@@ -2,7 +2,8 @@
 
 Blurry frame t = mean of sharp frames t-h..t+h, h = (window - 1) / 2, averaged as stored
 (sRGB values, like the paper). Indices past a clip border are clamped, so edge frames repeat.
-The network input for target t is the blurry frames t-2..t+2, clamped the same way.
+The network input for target t is the blurry frames centred on t-2s..t+2s (stride s), clamped
+the same way. Motion added before the average: deblur3d/data/motion.py.
 
 `linear_light=True` averages in linear light instead (sRGB decoded, averaged, re-encoded),
 which is what a camera sensor integrating over the exposure would record; it darkens less
@@ -20,10 +21,13 @@ def window_indices(t, length, window=5):
     return np.clip(np.arange(t - h, t + h + 1), 0, length - 1)
 
 
-def stack_indices(t, length, num_frames=5, window=5):
+def stack_indices(t, length, num_frames=5, window=5, stride=1):
     """(num_frames, window) sharp-frame indices: row k is averaged into input frame k of the
-    stack for target t (blurry frames t-2..t+2 for 5 frames, each clamped)."""
-    centres = window_indices(t, length, num_frames)
+    stack for target t. Blurry frame k is centred on video frame t + stride * (k - 2) for 5
+    frames: stride 1 is the paper's text (overlapping windows), stride 5 the authors' data
+    (notes §6: their stored frames are about 5 video frames apart). All indices clamped."""
+    h = num_frames // 2
+    centres = np.clip(t + stride * np.arange(-h, h + 1), 0, length - 1)
     return np.stack([window_indices(c, length, window) for c in centres])
 
 

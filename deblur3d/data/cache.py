@@ -11,7 +11,7 @@ Layout (FORMAT 1):
                      coeffs.npy     (T, 239) float32, optional
 Uncompressed .npy so that the pipeline memory-maps a run and reads only the few frames and
 the 256x256 window a sample needs: no decoding, lossless ground truth, and blur synthesised at
-load (any window or light mode without a rebuild). 1.5 GB for the default build.
+load (deblur3d/data/motion.py: any blur without a rebuild). 1.5 GB for the default build.
 """
 import collections
 import contextlib
@@ -48,10 +48,8 @@ class BuildConfig:
     max_upscale: float = 1.5              # runs needing more enlargement are dropped
     min_run_frames: int = faces.MIN_RUN
     max_frames_per_clip: int | None = None
-    blur_window: int = 5                  # recorded as the pipeline's default
-    linear_light: bool = False            # idem
     excluded_clips: tuple = SOFT_CLIPS
-    authors_split: str = "train"
+    authors_split: str = "val"            # our only sample of the authors' blur: it measures, not trains
     detect_max_side: int = 320
 
 

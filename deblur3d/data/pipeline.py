@@ -19,12 +19,13 @@ frame, not exact. Randomness is stateless, keyed on (seed, sample counter): a se
 same batches whatever the parallelism.
 """
 import dataclasses
+import zlib
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from deblur3d.data import blur, cache, faces
+from deblur3d.data import blur, cache, faces, motion
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,23 +35,32 @@ class PipelineConfig:
     batch_size: int = 16
     patch_size: int = 256
     num_frames: int = 5
-    blur_window: int | None = None      # None: as recorded by the cache build (5 by default)
+    blur: object = None                 # a motion.PRESETS name or a motion.BlurConfig; None: the default preset
+    blur_window: int | None = None      # overrides the blur's window
     sharp_fraction: float = 0.0         # training samples left unblurred (window 1); not in the paper
-    linear_light: bool | None = None    # None: idem
+    linear_light: bool | None = None    # overrides the blur's
     flip: bool = True
     seed: int = 0
     eval_batch_size: int = 1            # whole frames of different runs may differ in size
     priors_dir: str | None = None       # priors exported by experiments/export_priors.py: frame-space
                                         # render.npy and coeffs.npy per run, replacing the cache's
 
+    @property
+    def blur_config(self):
+        return motion.resolve(self.blur, window=self.blur_window, linear_light=self.linear_light)
+
+
+# Pixels read around a patch so that motion brings in real image content, not reflections.
+MOTION_MARGIN = 32
+
 
 class _Reader:
     """The numpy side: memory-mapped runs and the read of one sample's window."""
 
-    def __init__(self, runs, num_frames, window, priors_dir=None):
+    def __init__(self, runs, num_frames, blur_config, priors_dir=None, training=False):
         if not runs:
             raise ValueError("no runs in this split of the cache")
-        self.runs, self.num_frames, self.window = runs, num_frames, window
+        self.runs, self.num_frames, self.blur, self.training = runs, num_frames, blur_config, training
         self.arrays = [{k: r.array(k) for k in ("sharp", "blurry", "points5", "points68", "render", "coeffs")
                         if r.has(k)} for r in runs]
         spaces = {r.meta["render_space"] for r in runs} - {None}
@@ -70,26 +80,53 @@ class _Reader:
 
     @property
     def dtypes(self):
-        return ([tf.uint8, tf.float32, tf.int32, tf.float32, tf.float32]
+        return ([tf.float32, tf.float32, tf.float32, tf.float32, tf.float32]
                 + [tf.uint8, tf.float32] * bool(self.render_space) + [tf.float32, tf.float32] * self.with_coeffs)
 
-    def read(self, run, t, y, x, h, w, window):
-        run, t, window = int(run), int(t), int(window)
-        a = self.arrays[run]
+    def frames(self, run, t, y, x, h, w, window, key):
+        """-> frames (K, h, w, 3) float32 to mix, mixing (n, K), target (h, w, 3): the
+        stored blurry stack, the plain average of sharp frames, or frames swept by motion."""
+        a, cfg = self.arrays[run], self.blur
         win = (slice(y, y + h), slice(x, x + w))
         length = self.runs[run].meta["frames"]
         if "blurry" in a:   # stored blurry frames are the input as given (notes §6)
             idx = blur.window_indices(t, length, self.num_frames)
             frames = np.concatenate([a["blurry"][idx, win[0], win[1]], a["sharp"][t][win][None]])
-            mixing = blur.weights(np.arange(self.num_frames)[:, None], len(frames))
-            centre = self.num_frames
-        else:
-            pick = blur.stack_indices(t, length, self.num_frames, window)
-            lo, hi = pick.min(), pick.max()
-            frames = a["sharp"][lo:hi + 1, win[0], win[1]]
-            mixing, centre = blur.weights(pick - lo, hi - lo + 1), t - lo
-        out = [np.ascontiguousarray(frames), mixing, np.int32(centre),
-               a["points5"][t].astype(np.float32), a["points68"][t].astype(np.float32)]
+            frames = frames.astype(np.float32) / 255.0
+            return frames[:-1], blur.weights(np.arange(self.num_frames)[:, None], self.num_frames), frames[-1]
+        pick = blur.stack_indices(t, length, self.num_frames, window, cfg.stride)
+        lo, hi = pick.min(), pick.max()
+        mixing = blur.weights(pick - lo, hi - lo + 1)
+        moving = cfg.motion and window > 1
+        rng = motion.sample_key(*key)
+        if not moving and not (cfg.photometric and self.training):
+            frames = a["sharp"][lo:hi + 1, win[0], win[1]].astype(np.float32) / 255.0
+            return frames, mixing, frames[t - lo]
+        size = a["sharp"].shape[1:3]
+        m = MOTION_MARGIN if moving else 0
+        y0, x0 = max(y - m, 0), max(x - m, 0)
+        y1, x1 = min(y + h + m, size[0]), min(x + w + m, size[1])
+        frames = a["sharp"][lo:hi + 1, y0:y1, x0:x1].astype(np.float32) / 255.0
+        if cfg.photometric and self.training:
+            frames = motion.photometric(frames, rng)
+        target = frames[t - lo]
+        if moving:
+            points = a["points68"][t] - np.array([x0, y0], np.float32)
+            span = cfg.stride * (self.num_frames // 2) + window // 2 + 0.5
+            sample_motion = motion.draw_motion(rng, cfg, span)
+            mask = motion.head_mask(points, frames.shape[1:3])
+            lit = motion.brighten_highlights(frames, cfg.highlights)
+            frames = motion.sweep(lit, np.arange(lo, hi + 1) - t, sample_motion, mask, points[:17].mean(0),
+                                  cfg.duty, cfg.linear_light)
+        cut = (slice(None), slice(y - y0, y - y0 + h), slice(x - x0, x - x0 + w))
+        return np.ascontiguousarray(frames[cut]), mixing, np.ascontiguousarray(target[cut[1:]])
+
+    def read(self, run, t, y, x, h, w, window, key):
+        run, t, window = int(run), int(t), int(window)
+        a = self.arrays[run]
+        frames, mixing, target = self.frames(run, t, y, x, h, w, window, key)
+        out = [frames, mixing, target, a["points5"][t].astype(np.float32), a["points68"][t].astype(np.float32)]
+        win = (slice(y, y + h), slice(x, x + w))
         if self.render_space:
             if "render" in a:
                 render = a["render"][t] if self.render_space == "aligned224" else a["render"][t][win]
@@ -103,19 +140,22 @@ class _Reader:
         return out
 
 
-def _make_sample(reader, run, t, y, x, h, w, linear_light, patch=None, window=None):
+def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None):
     """Reads a window and assembles the sample dict (TF ops, so parallel maps overlap);
-    `window`: blur window of this sample (default the reader's)."""
-    window = reader.window if window is None else window
-    frames, mixing, centre, p5, p68, *rest = tf.numpy_function(
-        reader.read, [run, t, y, x, h, w, window], reader.dtypes, stateful=False)
-    frames = tf.ensure_shape(tf.cast(frames, tf.float32) / 255.0, [None, patch, patch, 3])
+    `window`: blur window of this sample (default the blur's); `key`: int64 (3,), the seed
+    of this sample's motion and noise."""
+    cfg = reader.blur
+    window = cfg.window if window is None else window
+    frames, mixing, target, p5, p68, *rest = tf.numpy_function(
+        reader.read, [run, t, y, x, h, w, window, key], reader.dtypes, stateful=False)
+    frames = tf.ensure_shape(frames, [None, patch, patch, 3])
     n = reader.num_frames
-    stack = blur.mix(frames, tf.ensure_shape(mixing, [n, None]), linear_light)   # (n, h, w, 3)
+    stack = blur.mix(frames, tf.ensure_shape(mixing, [n, None]), cfg.linear_light)   # (n, h, w, 3)
+    stack = motion.degrade(stack, cfg, key)
     offset = tf.cast(tf.stack([x, y]), tf.float32)
     sample = dict(blurry=tf.ensure_shape(tf.reshape(tf.transpose(stack, [1, 2, 0, 3]), [h, w, 3 * n]),
                                          [patch, patch, 3 * n]),
-                  sharp=tf.gather(frames, centre),
+                  sharp=tf.ensure_shape(target, [patch, patch, 3]),
                   points5=tf.ensure_shape(p5, [5, 2]) - offset,
                   points68=tf.ensure_shape(p68, [68, 2]) - offset)
     if reader.render_space:
@@ -140,15 +180,28 @@ def _flip(sample, width):
     return out
 
 
-def _setup(config):
-    c = cache.Cache(config.cache_dir)
-    runs = c.runs(config.split)
-    window = config.blur_window or c.config["blur_window"]
-    linear = c.config["linear_light"] if config.linear_light is None else config.linear_light
-    reader = _Reader(runs, config.num_frames, window, config.priors_dir)
+def _setup(config, training=False):
+    runs = cache.Cache(config.cache_dir).runs(config.split)
+    reader = _Reader(runs, config.num_frames, config.blur_config, config.priors_dir, training)
     index = np.array([(i, t) for i, r in enumerate(runs) for t in range(r.meta["frames"])], np.int32)
     sizes = np.array([(r.meta["height"], r.meta["width"]) for r in runs], np.int32)
-    return reader, linear, index, sizes
+    return reader, index, sizes
+
+
+def frame_key(seed, run_names, item):
+    """The motion seed of an evaluation frame: (seed, run name hash, frame), so a frame gets
+    the same blur whatever else is evaluated with it."""
+    hashes = tf.constant([zlib.crc32(n.encode()) for n in run_names], tf.int64)
+    return tf.stack([tf.cast(seed, tf.int64), tf.gather(hashes, item[0]), tf.cast(item[1], tf.int64)])
+
+
+def centre_blurry_frame(run, t, blur_config, seed=0):
+    """The blurry centre frame of target t of a cache run, (H, W, 3) float32, blurred as
+    evaluation blurs it (the same per-frame motion; numpy, without noise or JPEG)."""
+    reader = _Reader([run], 5, blur_config)
+    key = (seed, zlib.crc32(run.name.encode()), t)
+    frames, mixing, _ = reader.frames(0, t, 0, 0, run.meta["height"], run.meta["width"], blur_config.window, key)
+    return np.clip(np.tensordot(mixing[reader.num_frames // 2], frames, 1), 0, 1).astype(np.float32)
 
 
 def training_dataset(config=PipelineConfig()):
@@ -157,7 +210,7 @@ def training_dataset(config=PipelineConfig()):
     With `sharp_fraction`, that share of samples is not blurred (window 1: the stack is the
     sharp frames t-2..t+2), so a model also learns to leave sharp frames alone; still val
     clips punish one that sharpens everything."""
-    reader, linear, index, sizes = _setup(config)
+    reader, index, sizes = _setup(config, training=True)
     p = config.patch_size
     if (sizes < p).any():
         small = [r.name for r, s in zip(reader.runs, sizes) if (s < p).any()]
@@ -169,8 +222,9 @@ def training_dataset(config=PipelineConfig()):
         hw = tf.gather(sizes, item[0])
         y = tf.cast(u[0] * tf.cast(hw[0] - p + 1, tf.float32), tf.int32)
         x = tf.cast(u[1] * tf.cast(hw[1] - p + 1, tf.float32), tf.int32)
-        window = tf.where(u[3] < config.sharp_fraction, 1, reader.window)
-        out = _make_sample(reader, item[0], item[1], y, x, p, p, linear, patch=p, window=window)
+        window = tf.where(u[3] < config.sharp_fraction, 1, reader.blur.window)
+        key = tf.stack([tf.cast(config.seed, tf.int64), tf.constant(-1, tf.int64), counter])
+        out = _make_sample(reader, item[0], item[1], y, x, p, p, key, patch=p, window=window)
         if not config.flip:
             return out
         return tf.cond(u[2] < 0.5, lambda: _flip(out, float(p)), lambda: out)
@@ -181,17 +235,23 @@ def training_dataset(config=PipelineConfig()):
     return ds.batch(config.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def evaluation_dataset(config=PipelineConfig(split="val"), every=1):
+def evaluation_dataset(config=PipelineConfig(split="val"), every=1, stored_blur=None):
     """One pass over the split, in order, whole frames (no crop, no flip); with `every`,
-    only frames whose index in their run is a multiple of it (the others are not read)."""
-    reader, linear, index, sizes = _setup(config)
+    only frames whose index in their run is a multiple of it (the others are not read).
+    `stored_blur`: True keeps only runs with stored blurry frames (the authors' pairs),
+    False only ours (blur synthesised), None both."""
+    reader, index, sizes = _setup(config)
     index = index[index[:, 1] % every == 0]
+    if stored_blur is not None:
+        stored = np.array(["blurry" in a for a in reader.arrays])
+        index = index[stored[index[:, 0]] == stored_blur]
     names = tf.constant([r.name for r in reader.runs])
     sizes = tf.constant(sizes)
 
     def sample(item):
         hw = tf.gather(sizes, item[0])
-        out = _make_sample(reader, item[0], item[1], 0, 0, hw[0], hw[1], linear)
+        key = frame_key(config.seed, [r.name for r in reader.runs], item)
+        out = _make_sample(reader, item[0], item[1], 0, 0, hw[0], hw[1], key)
         return dict(out, run=tf.gather(names, item[0]), frame=item[1])
 
     ds = tf.data.Dataset.from_tensor_slices(index).map(sample, num_parallel_calls=tf.data.AUTOTUNE)
@@ -213,13 +273,16 @@ def aligned_dataset(config=PipelineConfig(), shuffle=True, repeat=True):
     `points68` (68, 2) in crop pixels; `alignment` (3,) = scale, centre x, centre y of the
     frame -> crop transform. No flips: the template is only nearly symmetric.
     """
-    reader, linear, index, sizes = _setup(config)
+    reader, index, sizes = _setup(config)
     sizes = tf.constant(sizes)
     centre = 3 * (config.num_frames // 2)
 
-    def sample(item):
+    def sample(counter, item):
+        # Repeated (training): new motion at every visit; one pass: each frame's fixed motion.
+        key = (tf.stack([tf.cast(config.seed, tf.int64), tf.constant(-2, tf.int64), counter]) if repeat
+               else frame_key(config.seed, [r.name for r in reader.runs], item))
         hw = tf.gather(sizes, item[0])
-        s = _make_sample(reader, item[0], item[1], 0, 0, hw[0], hw[1], linear)
+        s = _make_sample(reader, item[0], item[1], 0, 0, hw[0], hw[1], key)
         blurry, sharp, points68, alignment = tf.numpy_function(
             _align_sample, [s["blurry"][..., centre:centre + 3], s["sharp"], s["points5"], s["points68"]],
             [tf.float32] * 4, stateful=False)
@@ -231,5 +294,5 @@ def aligned_dataset(config=PipelineConfig(), shuffle=True, repeat=True):
         ds = ds.shuffle(len(index), seed=config.seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
-    ds = ds.map(sample, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.enumerate().map(sample, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.batch(config.batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)

@@ -1,4 +1,4 @@
-"""Baselines of paper Table 1 with DeblurNet's call signature, and `make_model`.
+"""Baselines of paper Table 1 with DeblurNet's call signature (registered in archs.py).
 
 - DBN: Su et al. 2017, deep video deblurring (notes §7).
 - SRN: Tao et al. 2018, scale-recurrent network, on the 5-frame stack.
@@ -155,13 +155,3 @@ class MultiScaleTask(DeblurTask):
         outputs = self.net(batch["blurry"], training=training, return_all_scales=True)
         loss = multiscale_l2(outputs, batch["sharp"])
         return {"content": loss, "gain_db": gain_db(outputs[-1], batch["blurry"], batch["sharp"]), "total": loss}
-
-
-MODELS = {"ours": DeblurNet, "dbn": DBN, "srn": SRN}
-
-
-def make_model(name, **kwargs):
-    """'ours' (DeblurNet), 'dbn' or 'srn', built with `kwargs`."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}: one of {sorted(MODELS)}")
-    return MODELS[name](**kwargs)

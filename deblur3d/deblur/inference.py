@@ -10,8 +10,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from deblur3d.deblur.baselines import MODELS, pad_to_multiple
-from deblur3d.deblur.training import DeblurTrainConfig, build_model
+from deblur3d.deblur import archs
+from deblur3d.deblur.baselines import pad_to_multiple
 from deblur3d.face import coeffs as coeffs_lib
 from deblur3d.train import weights
 
@@ -59,11 +59,10 @@ class Deblurrer:
 def build_from_header(header):
     """The (unloaded, built) model a weights header describes."""
     architecture = header.get("architecture")
-    if architecture not in MODELS:
+    if architecture not in archs.MODELS:
         raise weights.WeightsFileError(f"not a deblurring model (architecture {architecture!r}, "
                                        f"model {header.get('model')!r})")
-    options = ("use_render", "use_identity", "double_input", "release_resblock", "residual")
-    return build(build_model(DeblurTrainConfig(model=architecture, **{k: header[k] for k in options if k in header})))
+    return build(archs.build(archs.Arch.from_header(header)))
 
 
 def build(net):

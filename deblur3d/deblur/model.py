@@ -15,16 +15,20 @@ from deblur3d.data.blur import centre_frame
 class ResBlock(layers.Layer):
     """x + ReLU(Conv5(ReLU(Conv5(x)))): the paper's Figure 2.
 
-    `release_variant=True` drops the second ReLU, as the authors' code does.
+    `release_variant=True` drops the second ReLU, as the authors' code does. `scale` < 1
+    shrinks the residual branch (EDSR's 0.1-0.2; not in the paper), so a deep stack starts
+    near the identity and trains fast without normalisation.
     """
 
-    def __init__(self, channels, release_variant=False, **kwargs):
+    def __init__(self, channels, release_variant=False, kernel=5, scale=1.0, **kwargs):
         super().__init__(**kwargs)
-        self.conv1 = layers.Conv2D(channels, 5, padding="same", activation="relu")
-        self.conv2 = layers.Conv2D(channels, 5, padding="same", activation=None if release_variant else "relu")
+        self.scale = scale
+        self.conv1 = layers.Conv2D(channels, kernel, padding="same", activation="relu")
+        self.conv2 = layers.Conv2D(channels, kernel, padding="same", activation=None if release_variant else "relu")
 
     def call(self, x):
-        return x + self.conv2(self.conv1(x))
+        branch = self.conv2(self.conv1(x))
+        return x + (branch if self.scale == 1.0 else self.scale * branch)
 
 
 def identity_map(identity, height, width):
@@ -48,7 +52,8 @@ class DeblurNet(keras.Model):
     """
 
     def __init__(self, use_render=True, use_identity=True, widths=(32, 64, 128), blocks=3,
-                 double_input=False, release_resblock=False, residual=False, **kwargs):
+                 double_input=False, release_resblock=False, residual=False, kernel=5, res_scale=1.0,
+                 zero_out=False, **kwargs):
         super().__init__(**kwargs)
         self.use_render, self.use_identity, self.double_input = use_render, use_identity, double_input
         self.residual = residual
@@ -57,13 +62,13 @@ class DeblurNet(keras.Model):
         e3 = w3 + 1 * use_identity        # identity map joins the bottleneck
 
         def stage(channels, name):
-            return [ResBlock(channels, release_resblock, name=f"{name}_{i}") for i in range(blocks)]
+            return [ResBlock(channels, release_resblock, kernel, res_scale, name=f"{name}_{i}") for i in range(blocks)]
 
-        self.conv_in = layers.Conv2D(w1, 5, padding="same", activation="relu", name="conv_in")
+        self.conv_in = layers.Conv2D(w1, kernel, padding="same", activation="relu", name="conv_in")
         self.enc1 = stage(e1, "enc1")
-        self.down2 = layers.Conv2D(w2, 5, strides=2, padding="same", activation="relu", name="down2")
+        self.down2 = layers.Conv2D(w2, kernel, strides=2, padding="same", activation="relu", name="down2")
         self.enc2 = stage(w2, "enc2")
-        self.down3 = layers.Conv2D(w3, 5, strides=2, padding="same", activation="relu", name="down3")
+        self.down3 = layers.Conv2D(w3, kernel, strides=2, padding="same", activation="relu", name="down3")
         self.enc3 = stage(w3, "enc3")
         self.dec3 = stage(e3, "dec3")
         self.up2 = layers.Conv2DTranspose(w2, 4, strides=2, padding="same", activation="relu", name="up2")
@@ -71,9 +76,11 @@ class DeblurNet(keras.Model):
         self.up1 = layers.Conv2DTranspose(e1, 4, strides=2, padding="same", activation="relu", name="up1")
         self.dec1 = stage(e1, "dec1")
         # Linear output. With `residual`, tiny at first so training starts a few grey levels
-        # from the input frame; not zero, which starves every earlier layer of gradient.
-        self.conv_out = layers.Conv2D(3, 5, padding="same", name="conv_out", kernel_initializer=(
-            keras.initializers.VarianceScaling(1e-4, "fan_avg", "uniform") if residual else "glorot_uniform"))
+        # from the input frame; `zero_out` starts exactly at the input (with scaled residual
+        # branches the first step's gradient reaches the output layer, then every layer).
+        init = ("zeros" if zero_out else keras.initializers.VarianceScaling(1e-4, "fan_avg", "uniform")
+                if residual else "glorot_uniform")
+        self.conv_out = layers.Conv2D(3, kernel, padding="same", name="conv_out", kernel_initializer=init)
 
     @staticmethod
     def _run(blocks, x):

@@ -5,7 +5,9 @@ from pathlib import Path
 import tensorflow as tf
 
 from deblur3d.data.pipeline import PipelineConfig, training_dataset
-from deblur3d.deblur.baselines import MultiScaleTask, make_model
+from deblur3d.data import motion
+from deblur3d.deblur import archs
+from deblur3d.deblur.baselines import MultiScaleTask
 from deblur3d.deblur.task import PSNR_FLOOR_GREY, DeblurTask, precomputed_priors
 from deblur3d.face import align
 from deblur3d.train import loop, strategies, weights
@@ -24,17 +26,13 @@ class DeblurTrainConfig:
     face_model: str = "ict"
     model_path: str | None = None
     data_dir: str | None = None
-    model: str = "ours"                  # ours | dbn | srn
-    use_render: bool = True
-    use_identity: bool = True
-    double_input: bool = False           # the release's 30-channel first conv
-    release_resblock: bool = False       # the release's ResBlock without the second ReLU
-    residual: bool = False               # output = centre frame + network (not in the paper)
-    content: str = "norm"                # Eq. 4 as written; "mse" as the release; "psnr" the metric
+    arch: archs.Arch = archs.Arch()      # the network (model, priors used, sizes)
+    content: str = "norm"                # Eq. 4 as written; "mse" as the release; "psnr" the metric;
+                                         # "charbonnier" / "l1" (not in the paper)
     psnr_floor: float = PSNR_FLOOR_GREY  # grey levels added to each sample's error by the "psnr" loss
     joint: bool = False                  # train L_r and L_c together (online priors)
     patch_size: int = 256
-    blur_window: int | None = None       # None: the cache's (5, the paper's)
+    blur: motion.BlurConfig = motion.PRESETS[motion.DEFAULT_PRESET]
     sharp_fraction: float = 0.0          # unblurred training samples (not in the paper; 0 = the paper)
     init_weights: str | None = None      # start from this weights file (a fine-tune), not from scratch
     train: TrainSchedule = TrainSchedule()
@@ -44,16 +42,7 @@ class DeblurTrainConfig:
 
     @property
     def needs_priors(self):
-        return self.model == "ours" and (self.use_render or self.use_identity)
-
-
-def build_model(config):
-    kwargs = {}
-    if config.model == "ours":
-        kwargs = dict(use_render=config.use_render, use_identity=config.use_identity,
-                      double_input=config.double_input, release_resblock=config.release_resblock,
-                      residual=config.residual)
-    return make_model(config.model, **kwargs)
+        return self.arch.needs_priors
 
 
 def _online(config, trainable):
@@ -94,7 +83,7 @@ class AlignedRenderingLoss:
 def make_task(config):
     if config.priors not in PRIORS:
         raise ValueError(f"unknown priors {config.priors!r}: {', '.join(PRIORS)}")
-    net = build_model(config)
+    net = archs.build(config.arch)
     if not config.needs_priors:
         priors = lambda batch: (None, None)  # noqa: E731  (baselines take no priors)
     elif config.priors == "online":
@@ -102,8 +91,8 @@ def make_task(config):
     elif config.priors == "precomputed":
         priors = precomputed_priors
     else:
-        raise ValueError(f"model {config.model} with render/identity needs priors (precomputed or online)")
-    task = (MultiScaleTask if config.model == "srn" else DeblurTask)(net, priors, config.content, config.psnr_floor)
+        raise ValueError(f"model {config.arch.model} with render/identity needs priors (precomputed or online)")
+    task = (MultiScaleTask if config.arch.model == "srn" else DeblurTask)(net, priors, config.content, config.psnr_floor)
     if config.joint:
         if config.priors != "online":
             raise ValueError("joint training computes the priors in the step: use priors='online'")
@@ -113,18 +102,24 @@ def make_task(config):
     return net, task
 
 
-def train(config, log=print):
+def training_data(config):
+    """The tf.data batches a configuration trains on."""
     run = config.train
-    tf.keras.utils.set_random_seed(run.seed)
-    strategy = strategies.make_strategy(config.strategy, config.mixed_precision)
     precomputed = config.needs_priors and config.priors == "precomputed"
     if precomputed and not (config.priors_dir and Path(config.priors_dir).is_dir()):
         raise FileNotFoundError(f"no precomputed priors at {config.priors_dir}: run experiments/export_priors.py "
                                 "or use --priors=online")
-    dataset = training_dataset(PipelineConfig(
+    return training_dataset(PipelineConfig(
         cache_dir=config.cache_dir, split="train", batch_size=run.batch_size, patch_size=config.patch_size,
-        seed=run.seed, blur_window=config.blur_window, sharp_fraction=config.sharp_fraction,
+        seed=run.seed, blur=config.blur, sharp_fraction=config.sharp_fraction,
         priors_dir=config.priors_dir if precomputed else None))
+
+
+def train(config, log=print):
+    run = config.train
+    tf.keras.utils.set_random_seed(run.seed)
+    strategy = strategies.make_strategy(config.strategy, config.mixed_precision)
+    dataset = training_data(config)
     with strategy.scope():
         net, task = make_task(config)
         optimizer = run.optimizer()
@@ -138,12 +133,16 @@ def train(config, log=print):
     losses = loop.train(task, optimizer, dataset, models, run.loop_config(config.run_dir), strategy=strategy, log=log)
     export = config.export or str(Path(config.run_dir) / "deblur.weights.npz")
     if strategies.is_chief(strategy):
-        weights.save(net, export, architecture=config.model, use_render=config.use_render,
-                     use_identity=config.use_identity, double_input=config.double_input,
-                     release_resblock=config.release_resblock, residual=config.residual, blur_window=config.blur_window,
-                     sharp_fraction=config.sharp_fraction, content=config.content,
-                     psnr_floor=config.psnr_floor, steps=run.steps,
-                     batch_size=run.batch_size, patch_size=config.patch_size,
-                     priors=config.priors, config=repr(config), final_losses=losses)
+        export_weights(net, config, export, steps=run.steps, final_losses=losses)
         log(f"exported {export}")
     return losses
+
+
+def export_weights(net, config, path, **extra):
+    """The compact weights file: the network's `arch` whole, the blur it learnt, the recipe."""
+    a, run = config.arch, config.train   # the flat three are what the tables match rows on
+    weights.save(net, path, arch=a.header(), architecture=a.model, use_render=a.use_render,
+                 use_identity=a.use_identity, blur=dataclasses.asdict(config.blur), blur_window=config.blur.window,
+                 sharp_fraction=config.sharp_fraction, content=config.content, psnr_floor=config.psnr_floor,
+                 batch_size=run.batch_size, patch_size=config.patch_size, priors=config.priors,
+                 config=repr(config), **extra)

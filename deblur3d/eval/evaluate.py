@@ -32,7 +32,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from deblur3d import paths
-from deblur3d.data import blur, readers
+from deblur3d.data import blur, motion, readers
 from deblur3d.data.blur import centre_frame
 from deblur3d.data.cache import Cache
 from deblur3d.data.pipeline import PipelineConfig, evaluation_dataset
@@ -42,7 +42,6 @@ from deblur3d.face import coeffs as coeffs_lib
 from deblur3d.recon.priors import OnlineFramePriors
 from deblur3d.train import weights
 
-FIVE_POINT_FACE_SCALE = 2.0
 ARCHITECTURE_ORDER = ("input", "dbn", "srn", "ours")   # figure columns, left to right
 
 # Paper numbers (reproduction notes §8); 300VW, the dataset our val split stands in for.
@@ -67,7 +66,8 @@ class EvalConfig:
     checkpoints_dir: str = "checkpoints"
     cache_dir: str | None = None        # None: cache/data
     split: str = "val"
-    blur_window: int | None = None      # None: the cache's (5, the paper's)
+    blur: motion.BlurConfig = motion.PRESETS[motion.DEFAULT_PRESET]   # of our runs; each frame's motion is
+                                                                       # seeded by its run and index: reproducible
     every: int = 10                     # 106 of the 1,056 val frames: `make eval` in ~10 min on 2 cores
     authors_dir: str | None = None      # None: <data root>/300vw-sample/vd001 if it exists; "": none
     priors_dir: str | None = "cache/priors"
@@ -142,17 +142,6 @@ def load_methods(config, notes):
     return sorted(methods, key=lambda m: ARCHITECTURE_ORDER.index(m.architecture))
 
 
-def with_training_blur(config, methods, notes):
-    """Unless a window is given, evaluate at the blur window the checkpoints were trained
-    with, when their headers agree (the cache's otherwise)."""
-    windows = {m.header.get("blur_window") for m in methods if m.header} - {None}
-    if config.blur_window is not None or len(windows) != 1:
-        return config
-    window = windows.pop()
-    notes.append(f"blur window {window}: the one every checkpoint was trained with (--blur_window to change)")
-    return dataclasses.replace(config, blur_window=window)
-
-
 def paper_reference(method):
     """The paper's 300VW PSNR / SSIM of the configuration a method reproduces, or '—'."""
     h = method.header
@@ -183,12 +172,14 @@ def cache_source(config):
     cache = Cache(config.cache_dir)
     runs = cache.runs(config.split)
     priors_dir = config.priors_dir if config.priors_dir and Path(config.priors_dir, "index.json").is_file() else None
+    runs = [r for r in runs if not r.has("blurry")]
     keys = [f"{r.name}/{t}" for r in runs for t in range(0, r.meta["frames"], config.every)]
     pipeline = PipelineConfig(cache_dir=config.cache_dir, split=config.split, priors_dir=priors_dir,
-                              blur_window=config.blur_window)
+                              blur=config.blur)
 
     def frames():
-        for s in evaluation_dataset(pipeline, every=config.every).unbatch().as_numpy_iterator():
+        # The authors' runs (stored blur) are scored whole by authors_source, not here.
+        for s in evaluation_dataset(pipeline, every=config.every, stored_blur=False).unbatch().as_numpy_iterator():
             frame = dict(key=f"{s['run'].decode()}/{s['frame']}", blurry=s["blurry"], sharp=s["sharp"],
                          points5=s["points5"], points68=s["points68"])
             if priors_dir:
@@ -224,18 +215,6 @@ def default_authors_dir(config):
 
 # --- metrics -------------------------------------------------------------------------
 
-def face_mask(shape, points68=None, points5=None):
-    """(H, W) bool: hull of the 68 points, else of the 5 points scaled about their centroid."""
-    if points68 is not None:
-        points = np.asarray(points68, np.float32)
-    else:
-        p = np.asarray(points5, np.float32)
-        points = p.mean(0) + FIVE_POINT_FACE_SCALE * (p - p.mean(0))
-    mask = np.zeros(shape[:2], np.uint8)
-    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(points).astype(np.int32)), 1)
-    return mask.astype(bool)
-
-
 def identity_scorer(encoder, sharp):
     """output -> identity similarity to `sharp`, in the box found once on the sharp frame."""
     box = encoder.detect(sharp) if encoder else None
@@ -268,7 +247,7 @@ def evaluate_source(source, methods, online=None, encoder=None, keep=()):
                 render, identity = frame["render"][None], frame["identity"][None]
             else:
                 render, identity = online(blurry, frame["points5"][None])
-        mask = face_mask(sharp.shape, frame["points68"], frame["points5"])
+        mask = metrics.face_mask(sharp.shape, frame["points68"], frame["points5"])
         score_identity = identity_scorer(encoder, sharp)
         outputs = {}
         for m in methods:
@@ -460,7 +439,8 @@ def evaluate(config=EvalConfig(), log=print):
     tf.keras.utils.set_random_seed(0)
     notes = []
     methods = load_methods(config, notes)
-    config = with_training_blur(config, methods, notes)
+    notes.append(f"blur of our frames: {config.blur} (each frame's motion fixed by its run and index); the "
+                 "authors' frames keep their stored blur")
     online = OnlineFramePriors(config.recon_weights, config.face_model, config.model_path, config.data_dir)
     priors_models = [m.name for m in methods if m.needs_priors]
 

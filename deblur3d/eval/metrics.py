@@ -18,6 +18,7 @@ gives the whole-frame value.
 """
 from pathlib import Path
 
+import cv2
 import numpy as np
 from scipy import ndimage
 
@@ -151,3 +152,18 @@ class IdentityEncoder:
             return float("nan")
         da, db = self.descriptor(a, box), self.descriptor(b, box)
         return cosine(da, db)
+
+
+FIVE_POINT_FACE_SCALE = 2.0   # the 5 points' hull x2 has the 68 points' hull area to +-10% on val
+
+
+def face_mask(shape, points68=None, points5=None):
+    """(H, W) bool: hull of the 68 points, else of the 5 points scaled about their centroid."""
+    if points68 is not None:
+        points = np.asarray(points68, np.float32)
+    else:
+        p = np.asarray(points5, np.float32)
+        points = p.mean(0) + FIVE_POINT_FACE_SCALE * (p - p.mean(0))
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(points).astype(np.int32)), 1)
+    return mask.astype(bool)

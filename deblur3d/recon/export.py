@@ -4,6 +4,7 @@ For each run: the coefficients of the blurry centre frame and its render pasted 
 the run's crop geometry (RGBA uint8, alpha = coverage), under <out>/runs/<run>/. The
 folder is written aside and renamed when complete.
 """
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,33 +12,33 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from deblur3d.data import blur
+from deblur3d.data import motion
 from deblur3d.data.cache import Cache, atomic_dir
+from deblur3d.data.pipeline import centre_blurry_frame
 
 
-def blurry_centres(run, window, linear_light, chunk=32):
-    """Yields (first frame, (n, H, W, 3) float32 blurry frames) over a run, in order."""
-    sharp = run.array("sharp")
-    length = len(sharp)
+def blurry_centres(run, blur_config, chunk=32):
+    """Yields (first frame, (n, H, W, 3) float32 blurry centre frames) over a run, in order:
+    the stored ones, or ours blurred as evaluation blurs them (each frame's motion seeded by
+    its run and index; training samples draw other motion about the same sharp frame, so
+    their priors come from a differently blurred copy: the render follows the sharp pose)."""
+    length = len(run.array("sharp"))
     for start in range(0, length, chunk):
         stop = min(length, start + chunk)
         if run.has("blurry"):  # stored blurry frames are the input as given (notes §6)
             yield start, run.array("blurry")[start:stop].astype(np.float32) / 255.0
             continue
-        idx = np.stack([blur.window_indices(t, length, window) for t in range(start, stop)])
-        lo, hi = idx.min(), idx.max()
-        frames = sharp[lo:hi + 1].astype(np.float32) / 255.0
-        yield start, blur.mix(frames, blur.weights(idx - lo, hi - lo + 1), linear_light).numpy()
+        yield start, np.stack([centre_blurry_frame(run, t, blur_config) for t in range(start, stop)])
 
 
-def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur_window=None):
+def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=None):
     """Runs `online` (OnlinePriors) over every cached frame; returns the frame count.
 
-    `blur_window`: frames averaged into the blurry frame the priors are read from (None:
-    the cache's); it should match the deblurring training's.
+    `blur`: a motion preset name or BlurConfig (None: the default preset) of the blurry
+    frames the priors are read from; it should match the deblurring training's.
     """
     cache = Cache(cache_dir)
-    window, linear = blur_window or cache.config["blur_window"], cache.config["linear_light"]
+    blur_config = motion.resolve(blur)
 
     @tf.function(reduce_retracing=True)
     def priors(frames, points5):
@@ -51,7 +52,7 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur_wi
         for run in cache.runs():
             points5 = run.array("points5")
             renders, coeffs = [], []
-            for start, frames in blurry_centres(run, window, linear):
+            for start, frames in blurry_centres(run, blur_config):
                 for i in range(0, len(frames), batch_size):
                     part = frames[i:i + batch_size]
                     pad = batch_size - len(part)  # one static batch size: the rasterizer loops over it
@@ -67,5 +68,5 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur_wi
             np.save(folder / "render.npy", np.concatenate(renders))
             np.save(folder / "coeffs.npy", np.concatenate(coeffs).astype(np.float32))
         (Path(tmp) / "index.json").write_text(json.dumps(dict(
-            cache=str(cache.root), runs=[r.name for r in cache.runs()], blur_window=window, note=note), indent=1))
+            cache=str(cache.root), runs=[r.name for r in cache.runs()], blur=dataclasses.asdict(blur_config), note=note), indent=1))
     return total

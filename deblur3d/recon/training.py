@@ -32,7 +32,7 @@ class ReconTrainConfig:
     init_weights: str | None = None                         # e.g. the pretrained model for finetune
     terms: tuple | None = None                              # None: the stage's default
     weights: ReconWeights = ReconWeights()
-    blur_window: int | None = None                          # None: the cache's (5, the paper's)
+    blur: object = None                                     # motion preset or BlurConfig; None: the default
     train: TrainSchedule = TrainSchedule()
     export: str | None = None                               # compact weights written at the end
 
@@ -68,7 +68,7 @@ def train(config, log=print):
     task = make_task(config, net)
     dataset = aligned_dataset(PipelineConfig(cache_dir=config.cache_dir, split="train",
                                              batch_size=run.batch_size, seed=run.seed,
-                                             blur_window=config.blur_window))
+                                             blur=config.blur))
     losses = loop.train(task, run.optimizer(), dataset, {"net": net}, run.loop_config(config.run_dir), log=log)
     export = config.export or str(Path(config.run_dir) / "recon.weights.npz")
     weights.save(net, export, stage=config.stage, steps=run.steps, batch_size=run.batch_size,

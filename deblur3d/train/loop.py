@@ -28,6 +28,7 @@ class LoopConfig:
     summary_every: int = 50
     image_every: int = 500
     keep_checkpoints: int = 3
+    jit_compile: bool = False
 
 
 def build(task, optimizer, batch):
@@ -60,7 +61,7 @@ def train(task, optimizer, dataset, models, config, strategy=None, log=print):
     if manager.latest_checkpoint:
         manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         log(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations.numpy())}")
-    train_step = make_train_step(task, optimizer, strategy)
+    train_step = make_train_step(task, optimizer, strategy, jit_compile=config.jit_compile)
     writer = tf.summary.create_file_writer(str(Path(run_dir) / "tb"))
     step = int(optimizer.iterations.numpy())
     losses = {}

@@ -33,8 +33,9 @@ class JointTask:
         return out
 
 
-def make_train_step(task, optimizer, strategy=None):
-    """Returns a tf.function: batch -> dict of losses (the mean over replicas)."""
+def make_train_step(task, optimizer, strategy=None, jit_compile=False):
+    """Returns a tf.function: batch -> dict of losses (the mean over replicas); with
+    `jit_compile`, the replica step is compiled by XLA."""
     strategy = strategy or tf.distribute.get_strategy()
     variables = task.trainable_variables
     if not variables:
@@ -49,6 +50,9 @@ def make_train_step(task, optimizer, strategy=None):
         # A non-finite loss is caught by the trainer after the step; it stops without saving.
         optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
         return losses
+
+    if jit_compile:
+        replica_step = tf.function(replica_step, jit_compile=True)
 
     @tf.function
     def train_step(batch):

@@ -1,9 +1,10 @@
 """`make demo`: a val clip, blurred as the training data were, deblurred and scored.
 
-The blur is synthesised on whole frames (the tool deblurs whole frames) with the window
-the model was trained with, so the sharp frames are a ground truth: metrics.json gives
-PSNR / SSIM of the blurry input and of the output against them, and the PSNR gain, over
-whole frames and over the face (hull of the 68 points found on the blurry frames).
+The blur is synthesised on whole frames (the tool deblurs whole frames) with the blur
+preset (deblur3d/data/motion.py: one head / camera trajectory over the clip), so the sharp
+frames, each at its mid-exposure position, are a ground truth: metrics.json gives PSNR /
+SSIM of the blurry input and of the output against them, and the PSNR gain, over whole
+frames and over the face (hull of the 68 points found on the blurry frames).
 Scores are computed on the frames before video encoding. With `video`, the user's own
 video is deblurred instead (no ground truth, no scores).
 """
@@ -17,9 +18,6 @@ from deblur3d import paths
 from deblur3d.data import readers
 from deblur3d.video import io, pipeline, sheets
 
-DEFAULT_BLUR_WINDOW = 5   # the paper's, for models whose header does not say
-
-
 @dataclasses.dataclass(frozen=True)
 class DemoConfig:
     video: str | None = None        # the user's video; None: the demo clip
@@ -27,7 +25,8 @@ class DemoConfig:
     clip: str | None = "mimictalk-german"
     out: str = "outputs/demo"
     max_frames: int | None = 120    # None: every frame
-    blur_window: int | None = None  # None: the model's training window
+    blur: object = None             # motion preset name or BlurConfig; None: the default preset
+    seed: int = 0                   # of the clip's trajectory
     data_dir: str | None = None
     max_side: int = io.MAX_SIDE
     video_config: pipeline.VideoConfig = pipeline.VideoConfig()
@@ -61,7 +60,8 @@ class Scores:
         self.sharp, self.rows = sharp, []
 
     def __call__(self, t, blurry, output, segments):
-        from deblur3d.eval.evaluate import face_mask, frame_metrics
+        from deblur3d.eval.evaluate import frame_metrics
+        from deblur3d.eval.metrics import face_mask
         mask = np.zeros(blurry.shape[:2], bool)
         for s in segments:
             mask |= face_mask(blurry.shape, s.points(t))
@@ -89,16 +89,18 @@ class Scores:
 def val_clip_demo(config, model, log=print):
     """A val clip blurred, deblurred and scored -> blurry.mp4, deblurred.mp4, side_by_side.mp4,
     contact_sheet.png, metrics.json in config.out."""
-    from deblur3d.data import blur
+    from deblur3d.data import faces, motion
 
-    header = model.check()
-    window = config.blur_window or header.get("blur_window") or DEFAULT_BLUR_WINDOW
+    model.check()
+    blur_config = motion.resolve(config.blur)
     clip = demo_clip(config)
-    sharp = np.stack(list(io.checked(readers.read_video(clip.path, config.max_frames), clip.path)))
+    original = np.stack(list(io.checked(readers.read_video(clip.path, config.max_frames), clip.path)))
     fps, _ = io.video_info(clip.path)
-    log(f"demo clip {clip.clip_id} (val): {len(sharp)} frames of {sharp.shape[2]}x{sharp.shape[1]} at {fps:g} fps, "
-        f"blurred over {window} frames (the model's training window)")
-    blurry = np.rint(blur.blur_clip(sharp.astype(np.float32) / 255, window).numpy() * 255).astype(np.uint8)
+    log(f"demo clip {clip.clip_id} (val): {len(original)} frames of {original.shape[2]}x{original.shape[1]} at "
+        f"{fps:g} fps, blurred with {blur_config}")
+    points, _, _ = faces.track(original, faces.FaceAnnotator())   # the head mask of each frame
+    blurry, sharp = motion.blur_video(original.astype(np.float32) / 255, points, blur_config, config.seed)
+    blurry, sharp = (np.rint(a * 255).astype(np.uint8) for a in (blurry, sharp))
     out = Path(config.out)
     with io.open_output(out / "blurry.mp4", fps, sharp.shape[1:3], warn=log) as write:
         for frame in blurry:
@@ -116,7 +118,7 @@ def val_clip_demo(config, model, log=print):
     report = pipeline.deblur_video(source, out / "deblurred.mp4", model, config.video_config,
                                    side_by_side=out / "side_by_side.mp4", on_frame=on_frame, log=log)
     io.write_png(out / "contact_sheet.png", sheets.contact_sheet([kept[t] for t in sorted(kept)]))
-    result = dict(clip=clip.clip_id, split="val", blur_window=window, weights=str(model.weights),
+    result = dict(clip=clip.clip_id, split="val", blur=dataclasses.asdict(blur_config), weights=str(model.weights),
                   recon_weights=str(model.recon_weights), seconds=round(report.seconds, 1), **scores.summary(),
                   conventions="RGB at 0-255 (deblur3d/eval/metrics.py), mean of per-frame values, on the frames "
                               "before video encoding; face: hull of the 68 points found on the blurry frames")

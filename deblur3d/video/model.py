@@ -20,6 +20,11 @@ class FaceDeblurrer:
     def __init__(self, deblurrer, priors=None):
         self.deblurrer, self.priors = deblurrer, priors
 
+    @property
+    def stride(self):
+        """Frames between the neighbours of the stacks the model was trained on (1: older files)."""
+        return int((self.deblurrer.header.get("blur") or {}).get("stride", 1))
+
     def __call__(self, stack, points5):
         x = np.asarray(stack, np.float32)[None]
         render = identity = None

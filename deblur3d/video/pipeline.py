@@ -1,9 +1,10 @@
 """Deblurring the faces of a video, in two passes over its frames.
 
 Pass 1 finds and follows every face (dlib, about 20 ms a frame) and keeps only points.
-Pass 2 reads the frames again with a 5-frame buffer: for each face and frame t, the
-frames t-2..t+2 (clamped to the face's track) are cropped to the face's fixed region at
-the training scale (320x320) into the 15-channel stack, the 3D priors are computed from
+Pass 2 reads the frames again with a buffer of 4s + 1 frames: for each face and frame t,
+the frames t-2s, t-s, t, t+s, t+2s (clamped to the face's track; s the model's stack
+stride, 5 for the authors' stacks, 1 for the paper's text) are cropped to the face's fixed
+region at the training scale (320x320) into the 15-channel stack, the 3D priors are computed from
 it when the model uses them, and the model's correction is pasted back feathered
 (deblur3d/video/paste.py). Frames without a face are passed through untouched. Memory
 stays a few frames whatever the video's length.
@@ -20,7 +21,7 @@ from tqdm import tqdm
 from deblur3d.data import faces
 from deblur3d.video import io, paste, sheets, tracks
 
-NUM_FRAMES = 5   # the stack: frames t-2..t+2
+NUM_FRAMES = 5   # the stack: frames t-2s..t+2s
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +30,7 @@ class VideoConfig:
     crop_size: int = 320        # faces are deblurred at the scale of the training crops
     feather: float = paste.FEATHER
     sheet_frames: int = 4       # rows of the contact sheet
+    stride: int | None = None   # frames between the stack's neighbours; None: the model's training stride
 
 
 @dataclasses.dataclass
@@ -55,9 +57,11 @@ def find_faces(source, config=VideoConfig(), progress=True):
 
 
 def deblurred_frames(frames, segments, model, config=VideoConfig()):
-    """Pass 2: yields (t, input frame, output frame, segments at t), buffering 5 frames."""
-    from deblur3d.data.blur import window_indices   # imports TensorFlow: only once a face needs it
+    """Pass 2: yields (t, input frame, output frame, segments at t), buffering 4s + 1 frames."""
+    from deblur3d.data.blur import stack_indices   # imports TensorFlow: only once a face needs it
     size, buffer, crops = config.crop_size, {}, {}
+    stride = config.stride or getattr(model, "stride", 1)
+    reach = (NUM_FRAMES // 2) * stride
 
     def crop(i, k):
         if (i, k) not in crops:
@@ -70,7 +74,7 @@ def deblurred_frames(frames, segments, model, config=VideoConfig()):
         for k in here:
             s = segments[k]
             first, stop = s.span
-            window = first + window_indices(t - first, stop - first, NUM_FRAMES)
+            window = first + stack_indices(t - first, stop - first, NUM_FRAMES, 1, stride)[:, 0]
             stack = np.concatenate([crop(i, k) for i in window], -1)
             points5 = faces.five_points(faces.crop_points(s.points(t), s.region, size))
             corrections.append((s.region, model(stack, points5) - crop(t, k)))
@@ -85,9 +89,9 @@ def deblurred_frames(frames, segments, model, config=VideoConfig()):
     t = 0
     for i, rgb in enumerate(frames):
         buffer[i] = rgb
-        while t <= i - NUM_FRAMES // 2:
+        while t <= i - reach:
             yield process(t)
-            forget(t - NUM_FRAMES // 2)
+            forget(t - reach)
             t += 1
     while t in buffer:
         yield process(t)

@@ -1,0 +1,55 @@
+"""The one registry of deblurring architectures and their configuration (BasicSR-style).
+
+`Arch` is everything needed to rebuild a network; a weights file stores it whole in its
+header, so training, inference, video and evaluation all build models through `build`.
+Defaults are the paper's DeblurNet with the authors' release sizes (notes §5); fields marked
+"not in the paper" are the CPU recipe's departures (checkpoints/README.md measures them).
+"""
+import dataclasses
+
+from deblur3d.deblur.baselines import DBN, SRN
+from deblur3d.deblur.model import DeblurNet
+
+MODELS = {"ours": DeblurNet, "dbn": DBN, "srn": SRN}
+
+
+@dataclasses.dataclass(frozen=True)
+class Arch:
+    model: str = "ours"                 # ours (DeblurNet) | dbn (Su et al.) | srn (Tao et al.)
+    use_render: bool = True             # paper Table 2's rows
+    use_identity: bool = True
+    double_input: bool = False          # the release's 30-channel first conv
+    release_resblock: bool = False      # the release's ResBlock (no second ReLU)
+    residual: bool = False              # output = blurry centre + network (not in the paper)
+    widths: tuple = (32, 64, 128)       # stage widths (the release's)
+    blocks: int = 3                     # ResBlocks per stage (the release's)
+    kernel: int = 5                     # conv kernel (paper: 5x5)
+    res_scale: float = 1.0              # residual branch scale (not in the paper below 1)
+    zero_out: bool = False              # zero-initialised output layer, with `residual`
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}: one of {sorted(MODELS)}")
+        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+
+    @property
+    def needs_priors(self):
+        return self.model == "ours" and (self.use_render or self.use_identity)
+
+    def header(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_header(cls, header):
+        """From a weights header: its `arch`, or the flat keys older files carry."""
+        if "arch" in header:
+            return cls(**header["arch"])
+        names = {f.name for f in dataclasses.fields(cls)} - {"model"}
+        return cls(model=header.get("architecture", "ours"), **{k: header[k] for k in names if k in header})
+
+
+def build(arch):
+    """An unbuilt Keras model for `arch` (variables appear on the first call)."""
+    if arch.model == "ours":
+        return DeblurNet(**{k: v for k, v in dataclasses.asdict(arch).items() if k != "model"})
+    return MODELS[arch.model]()

@@ -1,0 +1,101 @@
+"""How blurry a blur configuration makes the val split, beside the authors' own pairs (vd001).
+
+Prints, whole frame and face region: input PSNR of the blurry centre frame against the sharp
+one (mean, median, 10th / 90th percentile, share above 40 dB), and the centre-to-neighbour
+PSNR of the input stack (blurry frame t against t-1 and t+1: how different the network's
+neighbours are). Our runs use the blur given; the authors' runs keep their stored blur.
+
+    python experiments/blur_stats.py                      # the default preset
+    python experiments/blur_stats.py --blur=paper         # the paper's plain 5-frame average
+    python experiments/blur_stats.py --blur_set=head_speed=1:4,still_fraction=0
+"""
+import numpy as np
+from absl import app, flags
+
+import blur_flags
+
+flags.adopt_module_key_flags(blur_flags)
+flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
+flags.DEFINE_string("split", "val", "Split to measure.")
+flags.DEFINE_integer("every", 10, "Every n-th frame of each run (the frames make eval scores).")
+flags.DEFINE_integer("seed", 0, "Seed of the per-frame motion (make eval uses 0).")
+flags.DEFINE_string("figure", "", "Also write a JPEG: sharp | the paper's 5-frame average | this blur, for "
+                    "--figure_frames (e.g. docs/blur_examples.jpg).")
+flags.DEFINE_list("figure_frames", ["mimictalk-german-00/150", "dpe-s-00/100", "livep-d19-00/100"],
+                  "run/frame of the figure's rows.")
+FLAGS = flags.FLAGS
+
+
+def psnr(a, b, mask=None):
+    err = np.square(a - b).mean(-1)
+    mse = err[mask].mean() if mask is not None else err.mean()
+    return 10 * np.log10(1.0 / max(mse, 1e-12))
+
+
+def describe(values):
+    v = np.asarray(values)
+    return (f"{v.mean():6.2f} {np.median(v):6.2f} {np.percentile(v, 10):6.2f} {np.percentile(v, 90):6.2f} "
+            f"{100 * (v > 40).mean():5.0f}%")
+
+
+def add(groups, name, stack, sharp, points68):
+    """One frame's numbers into its group; neighbours identical to the centre (a clamped
+    clip border) are left out of the centre-to-neighbour PSNR."""
+    from deblur3d.eval.metrics import face_mask
+    centre = stack[..., 6:9]
+    g = groups.setdefault(name, dict(w=[], f=[], n=[]))
+    g["w"].append(psnr(centre, sharp))
+    g["f"].append(psnr(centre, sharp, face_mask(sharp.shape, points68)))
+    g["n"] += [psnr(centre, stack[..., k:k + 3]) for k in (3, 9) if not np.array_equal(centre, stack[..., k:k + 3])]
+
+
+def figure(path, blur_config):
+    import cv2
+
+    from deblur3d.data import cache, motion, pipeline
+    runs = {r.name: r for r in cache.Cache(FLAGS.cache_dir).runs()}
+    rows = []
+    for item in FLAGS.figure_frames:
+        name, t = item.rsplit("/", 1)
+        run, t = runs[name], int(t)
+        sharp = run.array("sharp")[t] / 255.0
+        images = [sharp] + [pipeline.centre_blurry_frame(run, t, c, FLAGS.seed)
+                            for c in (motion.PRESETS["paper"], blur_config)]
+        labels = ["sharp", "paper: 5-frame mean", f"{FLAGS.blur}"]
+        tiles = []
+        for image, label in zip(images, labels):
+            tile = np.ascontiguousarray(np.round(image * 255).astype(np.uint8)[..., ::-1])
+            text = label if image is sharp else f"{label} {psnr(image, sharp):.1f} dB"
+            cv2.putText(tile, text, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 2, cv2.LINE_AA)
+            tiles.append(tile)
+        rows.append(np.concatenate(tiles, 1))
+    cv2.imwrite(path, np.concatenate(rows, 0), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    print(f"wrote {path}")
+
+
+def main(_):
+    from deblur3d.data import cache, pipeline
+    config = pipeline.PipelineConfig(cache_dir=FLAGS.cache_dir, split=FLAGS.split, seed=FLAGS.seed,
+                                     blur=blur_flags.blur_config())
+    groups = {}
+    for s in pipeline.evaluation_dataset(config, every=FLAGS.every):
+        if not s["run"][0].numpy().decode().startswith("vd"):
+            add(groups, "ours (val, every 10th)", s["blurry"][0].numpy(), s["sharp"][0].numpy(),
+                s["points68"][0].numpy())
+    for run in cache.Cache(FLAGS.cache_dir).runs(FLAGS.split):   # every frame of the authors' pairs
+        if run.has("blurry"):
+            blurry, sharp = run.array("blurry") / 255.0, run.array("sharp") / 255.0
+            for t in range(len(sharp)):
+                idx = pipeline.blur.window_indices(t, len(sharp), 5)
+                add(groups, f"authors' {run.name}", np.concatenate(list(blurry[idx]), -1), sharp[t],
+                    run.array("points68")[t])
+    if FLAGS.figure:
+        figure(FLAGS.figure, config.blur_config)
+    print(f"blur: {config.blur_config}")
+    print(f"{'frames':<24} {'n':>4} | PSNR: mean median p10 p90 >40dB  | face region: idem{'':>16} | centre-neighbour")
+    for name, g in groups.items():
+        print(f"{name:<24} {len(g['w']):>4} | {describe(g['w'])} | {describe(g['f'])} | {np.mean(g['n']):6.2f}")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,163 @@
+"""Motion blur synthesis: hand-computed kernels, masks, seeds, and the paper's average as its zero."""
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from deblur3d.data import blur, motion, pipeline
+from test_data_pipeline import T, config, synthetic_cache  # noqa: F401  (the fixture)
+
+STILL = motion.BlurConfig(stride=5, motion=True, head_speed=(0.0, 0.0), shake_fraction=0.0)
+
+
+def line_motion(dx, dy, span=3.0):
+    """The camera moving (dx, dy) px per frame in a straight line at constant speed."""
+    times = np.linspace(-span, span, 49)
+    return motion.Motion(times, np.zeros((49, 4)), np.stack([dx * times, dy * times], 1))
+
+
+def impulse(size=33):
+    image = np.zeros((1, size, size, 3), np.float32)
+    image[0, size // 2, size // 2] = 1.0
+    return image
+
+
+def test_a_straight_constant_speed_sweep_is_the_hand_computed_line_kernel():
+    # 8 px per frame, shutter open the whole frame: 8 sub-steps at -3.5..3.5 px, each split by
+    # bilinear interpolation over two pixels -> [1, 2, 2, 2, 2, 2, 2, 2, 1] / 16 along the motion.
+    c = 16
+    out = motion.sweep(impulse(), [0], line_motion(8, 0), np.zeros((33, 33), np.float32), (c, c), duty=1.0)[0, ..., 0]
+    want = np.zeros((33, 33))
+    want[c, c - 4:c + 5] = np.array([1, 2, 2, 2, 2, 2, 2, 2, 1]) / 16
+    np.testing.assert_allclose(out, want, atol=1e-6)
+    # Vertical and diagonal: mass 1, centred, length along the motion, none across it.
+    for dx, dy in ((0, 8), (4, 4)):
+        k = motion.sweep(impulse(), [0], line_motion(dx, dy), np.zeros((33, 33), np.float32), (c, c), 1.0)[0, ..., 0]
+        assert k.sum() == pytest.approx(1.0, abs=1e-5)
+        y, x = np.mgrid[:33, :33] - c
+        assert (k * x).sum() == pytest.approx(0, abs=1e-5) and (k * y).sum() == pytest.approx(0, abs=1e-5)
+        along = (k * ((x * dx + y * dy) / np.hypot(dx, dy)) ** 2).sum()
+        across = (k * ((x * dy - y * dx) / np.hypot(dx, dy)) ** 2).sum()
+        length = np.hypot(dx, dy)
+        assert along == pytest.approx(length ** 2 / 12, rel=0.15) and across < 0.25 * along
+    # Half the exposure: half the length.
+    half = motion.sweep(impulse(), [0], line_motion(8, 0), np.zeros((33, 33), np.float32), (c, c), 0.5)[0, ..., 0]
+    assert np.count_nonzero(half[c] > 1e-6) == 5 and half.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_flat_image_stays_flat_under_any_motion():
+    rng = motion.sample_key(1, 2, 3)
+    m = motion.draw_motion(rng, dataclasses.replace(STILL, head_speed=(3, 3), shake_fraction=1.0), 12.5)
+    flat = np.full((3, 40, 40, 3), 0.37, np.float32)
+    mask = motion.head_mask(np.random.default_rng(0).uniform(10, 30, (68, 2)), (40, 40))
+    np.testing.assert_allclose(motion.sweep(flat, [-5, 0, 5], m, mask, (20, 20), 1.0), flat, atol=1e-6)
+
+
+def test_only_the_head_moves_when_the_camera_is_still():
+    rng = np.random.default_rng(0)
+    image = rng.uniform(size=(1, 120, 120, 3)).astype(np.float32)
+    points = np.stack([rng.uniform(50, 70, 68), rng.uniform(50, 70, 68)], 1)
+    points[:17] = np.stack([np.linspace(45, 75, 17), 60 + 10 * np.sin(np.linspace(0, np.pi, 17))], 1)
+    mask = motion.head_mask(points, (120, 120))
+    times = np.linspace(-3, 3, 49)
+    head = np.stack([4 * times, 2 * times, 0.5 * times, 0.01 * times], 1)
+    out = motion.sweep(image, [1], motion.Motion(times, head, np.zeros((49, 2))), mask, (60, 60), 1.0)[0]
+    outside = mask == 0
+    assert outside.mean() > 0.2 and (mask > 0.99).any()
+    np.testing.assert_allclose(out[outside], image[0][outside], atol=1e-6)
+    assert np.abs(out - image[0])[mask > 0.99].mean() > 0.05
+
+
+def test_zero_motion_is_the_plain_frame_average_bit_for_bit(synthetic_cache):  # noqa: F811
+    def stacks(blur_config):
+        cfg = config(synthetic_cache, split="val", blur=blur_config)
+        return [b["blurry"].numpy() for b in pipeline.evaluation_dataset(cfg)]
+    for a, b in zip(stacks(STILL), stacks("authors")):
+        np.testing.assert_array_equal(a, b)
+    # ... and "authors" is the paper's average over windows 5 frames apart.
+    t, got = 4, stacks("authors")[4][0, 0, 0, 2::3] * 255
+    np.testing.assert_allclose(got, 20 * blur.stack_indices(t, T, 5, 5, stride=5).mean(1), atol=1e-3)
+
+
+def test_stack_indices_with_a_stride():
+    np.testing.assert_array_equal(blur.stack_indices(12, 30, 5, 3, stride=5)[:, 1], [2, 7, 12, 17, 22])
+    np.testing.assert_array_equal(blur.stack_indices(1, 30, 3, 3, stride=5), [[0, 0, 1], [0, 1, 2], [5, 6, 7]])
+
+
+def test_the_same_seed_gives_the_same_motion_and_another_seed_another(synthetic_cache):  # noqa: F811
+    realistic = dataclasses.replace(motion.PRESETS["realistic"], still_fraction=0.0)
+
+    def first(seed):
+        cfg = config(synthetic_cache, split="val", batch_size=4, seed=seed, blur=realistic, patch_size=128)
+        return next(iter(pipeline.training_dataset(cfg)))["blurry"].numpy()
+    np.testing.assert_array_equal(first(3), first(3))
+    assert not np.array_equal(first(3), first(4))
+    # Evaluation: a frame's blur depends on its run and index only, not on what else is read.
+    every1 = list(pipeline.evaluation_dataset(config(synthetic_cache, split="val", blur=realistic)))
+    every2 = list(pipeline.evaluation_dataset(config(synthetic_cache, split="val", blur=realistic), every=2))
+    np.testing.assert_array_equal(every1[4]["blurry"], every2[2]["blurry"])
+    assert not np.array_equal(every1[4]["blurry"], every1[4]["sharp"].numpy().repeat(5, -1))
+
+
+def test_a_flip_mirrors_the_motion_and_the_points_together(synthetic_cache):  # noqa: F811
+    realistic = dataclasses.replace(motion.PRESETS["realistic"], still_fraction=0.0, photometric=False)
+
+    def batch(flip):
+        cfg = config(synthetic_cache, split="val", batch_size=8, seed=5, blur=realistic, patch_size=128, flip=flip)
+        return next(iter(pipeline.training_dataset(cfg)))
+    plain, maybe = batch(False), batch(True)
+    flipped = 0
+    for i in range(8):
+        same = np.array_equal(plain["blurry"][i], maybe["blurry"][i])
+        if not same:   # then everything is the mirror image, and the points follow
+            np.testing.assert_array_equal(plain["blurry"][i].numpy()[:, ::-1], maybe["blurry"][i])
+            np.testing.assert_array_equal(plain["sharp"][i].numpy()[:, ::-1], maybe["sharp"][i])
+            p = plain["points68"][i].numpy()
+            np.testing.assert_allclose(np.stack([127 - p[:, 0], p[:, 1]], 1)[pipeline.faces.FLIP_68],
+                                       maybe["points68"][i], atol=1e-4)
+            flipped += 1
+    assert 0 < flipped < 8
+
+
+def test_photometric_changes_target_and_input_alike():
+    frames = np.random.default_rng(0).uniform(size=(3, 8, 8, 3)).astype(np.float32)
+    a = motion.photometric(frames, motion.sample_key(9))
+    np.testing.assert_array_equal(a, motion.photometric(frames, motion.sample_key(9)))
+    assert not np.allclose(a, frames)
+    # One transform per sample: frames that were equal stay equal.
+    same = np.repeat(frames[:1], 3, 0)
+    out = motion.photometric(same, motion.sample_key(4))
+    np.testing.assert_array_equal(out[0], out[2])
+    assert 0 <= out.min() and out.max() <= 1
+
+
+def test_degrade_adds_seeded_noise_and_jpeg_only_when_asked():
+    ramp = np.linspace(0.2, 0.8, 16)   # smooth, as images are: JPEG keeps it within a few grey levels
+    stack = tf.constant(np.broadcast_to(ramp[None, :, None, None], (5, 16, 16, 3)), tf.float32)
+    key = tf.constant([0, 1, 2], tf.int64)
+    np.testing.assert_array_equal(motion.degrade(stack, motion.BlurConfig(), key), stack)
+    noisy = motion.dataclasses.replace(motion.BlurConfig(), noise=0.02, jpeg=(50.0, 60.0))
+    a, b = motion.degrade(stack, noisy, key), motion.degrade(stack, noisy, key)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, motion.degrade(stack, noisy, tf.constant([0, 1, 3], tf.int64)))
+    assert 0.0 < float(tf.reduce_mean(tf.abs(a - stack))) < 0.05
+
+
+def test_random_paths_pass_through_zero_at_the_target_at_the_asked_speed():
+    rng = motion.sample_key(0)
+    times, xy = motion.random_path(rng, 12.5, 3.0, 0.3, 0.05)
+    centre = np.argmin(np.abs(times))
+    np.testing.assert_allclose(xy[centre], 0, atol=1e-9)
+    speed = np.linalg.norm(np.diff(xy, axis=0), axis=1).mean() / (times[1] - times[0])
+    assert speed == pytest.approx(3.0, rel=1e-6)
+
+
+def test_blur_settings_parse_typed_and_refuse_unknown_keys():
+    got = motion.parse_overrides(["duty=0.5", "jpeg=60:95", "motion=false", "stride=1"])
+    assert got == dict(duty=0.5, jpeg=(60.0, 95.0), motion=False, stride=1)
+    assert motion.resolve("paper", **got).stride == 1
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        motion.parse_overrides(["speed=3"])
+    with pytest.raises(ValueError, match="unknown blur preset"):
+        motion.resolve("nope")
