@@ -42,7 +42,7 @@ bench: install
 
 # A val clip blurred, deblurred and scored -> outputs/demo/; VIDEO=path deblurs your own video there.
 demo: install
-	$(PY) experiments/demo.py $(if $(VIDEO),--video=$(VIDEO)) $(ARGS)
+	$(PY) experiments/demo.py $(if $(VIDEO),--video="$(VIDEO)") $(ARGS)
 
 data: install
 	$(PY) experiments/prepare_data.py

@@ -15,7 +15,8 @@ import blur_flags
 flags.adopt_module_key_flags(blur_flags)
 flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
 flags.DEFINE_string("split", "train", "Split to read.")
-flags.DEFINE_list("budgets", ["16x256:paper", "16x64:cpu"], "batch x patch : recipe (paper or cpu) to measure.")
+flags.DEFINE_list("budgets", ["16x256:paper", "8x128:cpu", "16x64:cpu"],
+                  "batch x patch : recipe (paper or cpu) to measure.")
 flags.DEFINE_integer("batches", 20, "Batches timed after the warm-up.")
 flags.DEFINE_integer("warmup", 3, "Batches read before timing (graph tracing, page cache).")
 flags.DEFINE_integer("steps", 3, "Training steps timed after a warm-up step (a paper-size step takes a minute).")

@@ -29,7 +29,11 @@ flags.DEFINE_string("contact_sheet", None, "Also write a PNG of a few frames (in
                     "then the face's change amplified).")
 flags.DEFINE_integer("max_frames", None, "Use only the first N frames of each input.")
 flags.DEFINE_float("fps", None, "Frame rate of a frame-folder input (default 25; videos keep their own).")
+flags.DEFINE_bool("strict", False, "Exit with status 1 when a video ends before the frame count its container "
+                  "declares (a truncated or partly corrupt file); by default the frames read are deblurred and "
+                  "written, with a warning line, and the exit status is 0.")
 flags.mark_flags_as_required(["input", "output"])
+flags.register_validator("max_frames", lambda n: n is None or n > 0, "--max_frames must be at least 1")
 FLAGS = flags.FLAGS
 
 
@@ -52,16 +56,41 @@ def main(_):
         print(f"model {spec.weights}: trained on synthetic blur ({blur['window']}-frame {kind}, stacks "
               f"{blur.get('stride', 1)} frames apart; {header.get('steps', '?')} steps); real blur may differ")
     jobs = io.plan(FLAGS.input, FLAGS.output)
+    several = len(jobs) > 1
+    io.refuse_overwriting([], [src for src, _ in jobs], [suffixed(p, Path(src).stem, several) for src, _ in jobs
+                                                         for p in (FLAGS.side_by_side, FLAGS.contact_sheet)])
+    failed, short = [], []
     for src, out in jobs:
-        source = io.VideoInput(src, FLAGS.fps, FLAGS.max_frames, FLAGS.max_side)
-        several = len(jobs) > 1
-        report = pipeline.deblur_video(source, out, spec, config,
-                                       side_by_side=suffixed(FLAGS.side_by_side, source.name, several),
-                                       contact_sheet=suffixed(FLAGS.contact_sheet, source.name, several),
-                                       log=lambda line: print(line, file=sys.stderr))
-        print(f"{out}: {report.frames} frames at {report.fps:g} fps, {report.faces} face(s) deblurred in "
-              f"{report.face_frames} frames, {report.seconds:.1f} s "
-              f"({report.frames / max(report.seconds, 1e-9):.2f} frames/s)")
+        try:
+            short += deblur_one(src, out, spec, config, several)
+        except video_flags.USER_ERRORS as err:
+            if not several:
+                raise
+            print(f"error: {err}", file=sys.stderr)   # the other videos of the folder still run
+            failed.append(Path(src).name)
+    if failed:
+        sys.exit(f"error: {len(failed)} of {len(jobs)} videos failed: {', '.join(failed)}")
+    if short and FLAGS.strict:
+        sys.exit(f"error: --strict: {', '.join(short)} ended before the frame count the container declares")
+
+
+def deblur_one(src, out, spec, config, several):
+    """One input -> its output; returns [name] when it ended before its declared length."""
+    from deblur3d.video import io, pipeline
+    source = io.VideoInput(src, FLAGS.fps, FLAGS.max_frames, FLAGS.max_side)
+    report = pipeline.deblur_video(source, out, spec, config,
+                                   side_by_side=suffixed(FLAGS.side_by_side, source.name, several),
+                                   contact_sheet=suffixed(FLAGS.contact_sheet, source.name, several),
+                                   log=lambda line: print(line, file=sys.stderr))
+    print(f"{out}: {report.frames} frames at {report.fps:g} fps, {report.faces} face(s) deblurred in "
+          f"{report.face_frames} frames, {report.seconds:.1f} s "
+          f"({report.frames / max(report.seconds, 1e-9):.2f} frames/s)")
+    if source.is_video and report.frames < source.length:
+        print(f"warning: {src}: read {report.frames} of the {source.length} frames its container declares (the rest "
+              f"cannot be decoded); the {report.frames} were deblurred and written"
+              f"{'' if FLAGS.strict else ' (--strict makes this an error)'}", file=sys.stderr)
+        return [Path(src).name]
+    return []
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ def main(_):
     from deblur3d.video.demo import run_demo
 
     config = DemoConfig(video=FLAGS.video, clip=FLAGS.clip, out=FLAGS.out, max_frames=FLAGS.max_frames or None,
-                        blur=blur_flags.blur_config(), seed=FLAGS.seed, data_dir=FLAGS.data_dir, max_side=FLAGS.max_side,
+                        blur=blur_flags.blur_config(), seed=FLAGS.seed, data_dir=FLAGS.data_dir,
+                        max_side=FLAGS.max_side,
                         video_config=video_flags.video_config())
     report, scores = run_demo(config, video_flags.model_spec())
     print(f"wrote {config.out}/: {report.frames} frames, {report.faces} face(s) deblurred in {report.face_frames} "

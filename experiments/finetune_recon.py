@@ -17,7 +17,8 @@ flags.DEFINE_string("init_weights", "runs/recon_pretrain/recon.weights.npz",
 
 def main(_):
     from deblur3d.recon import training
-    training.train(recon_flags.config("finetune", "runs/recon_finetune", flags.FLAGS.init_weights))
+    config = recon_flags.config("finetune", "runs/recon_finetune", flags.FLAGS.init_weights)
+    recon_flags.train_flags.one_line_stop(lambda: training.train(config))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Fits the skin colour model of the rendering loss's attention (notes §4) on the data cache.
+"""Fits the skin colour model of the rendering loss's attention (docs/reproduction.md §4) on the data cache.
 
     .venv/bin/python experiments/fit_skin.py [--cache_dir=cache/data] [--out=checkpoints/skin_model.npz]
 

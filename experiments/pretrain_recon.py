@@ -14,7 +14,7 @@ flags.adopt_module_key_flags(recon_flags)
 
 def main(_):
     from deblur3d.recon import training
-    training.train(recon_flags.config("pretrain", "runs/recon_pretrain"))
+    recon_flags.train_flags.one_line_stop(lambda: training.train(recon_flags.config("pretrain", "runs/recon_pretrain")))
 
 
 if __name__ == "__main__":

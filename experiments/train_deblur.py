@@ -70,7 +70,7 @@ flags.DEFINE_string("export", None, "Final compact weights (default: <run_dir>/d
 RECIPES = {
     "paper": {},
     "cpu": dict(residual=True, zero_out=True, res_scale=0.2, kernel=3, blocks=2, content="charbonnier",
-                schedule="cosine", learning_rate=5e-4, warmup_steps=200, batch_size=16, patch_size=64),
+                schedule="cosine", learning_rate=5e-4, warmup_steps=200, batch_size=8, patch_size=128),
 }
 flags.DEFINE_enum("recipe", "paper", list(RECIPES), "paper: the paper's sizes, loss and schedule (the defaults "
                   "of every flag); cpu: the preset that learns fast on 2 CPU cores (checkpoints/README.md). "
@@ -97,7 +97,7 @@ def config_from_flags():
 
 def main(_):
     from deblur3d.deblur.training import train
-    train(config_from_flags())
+    train_flags.one_line_stop(lambda: train(config_from_flags()))
 
 
 if __name__ == "__main__":

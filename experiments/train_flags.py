@@ -24,3 +24,15 @@ def schedule():
                          checkpoint_every=FLAGS.checkpoint_every, seed=FLAGS.seed,
                          epsilon=FLAGS.adam_epsilon, warmup_steps=FLAGS.warmup_steps,
                          jit_compile=FLAGS.jit_compile)
+
+
+def one_line_stop(fn):
+    """Runs a trainer: a non-finite loss or blown-up weights end with one `error:` line
+    naming the last good checkpoint, not a traceback."""
+    import sys
+
+    from deblur3d.train.loop import NonFiniteLoss
+    try:
+        return fn()
+    except NonFiniteLoss as err:
+        sys.exit(f"error: {err}")

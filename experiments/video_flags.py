@@ -45,10 +45,13 @@ def video_config():
                        sheet_frames=FLAGS.sheet_frames, stride=FLAGS.stride)
 
 
+USER_ERRORS = (BadInput, WeightsFileError, OSError, RuntimeError)
+
+
 def one_line_errors(fn):
     """Runs fn(); a bad input, a missing or wrong file, or a failed encoder exits with
     `error: <reason>` on stderr and status 1, without a traceback."""
     try:
         return fn()
-    except (BadInput, WeightsFileError, OSError, RuntimeError) as err:
+    except USER_ERRORS as err:
         sys.exit(f"error: {err}")

@@ -161,3 +161,16 @@ def test_blur_settings_parse_typed_and_refuse_unknown_keys():
         motion.parse_overrides(["speed=3"])
     with pytest.raises(ValueError, match="unknown blur preset"):
         motion.resolve("nope")
+
+
+def test_a_whole_clip_without_motion_is_the_plain_average_and_with_it_the_target_moves_too():
+    rng = np.random.default_rng(0)
+    clip = rng.uniform(size=(9, 48, 48, 3)).astype(np.float32)
+    points = [np.stack([rng.uniform(14, 34, 68), rng.uniform(14, 34, 68)], 1) for _ in range(9)]
+    blurry, target = motion.blur_video(clip, points, motion.PRESETS["paper"])
+    np.testing.assert_allclose(blurry, blur.blur_clip(clip, 5).numpy(), atol=1e-6)
+    np.testing.assert_array_equal(target, clip)
+    moving = dataclasses.replace(motion.PRESETS["realistic"], shake_fraction=1.0)
+    blurry, target = motion.blur_video(clip, points[:4] + [None] + points[5:], moving, seed=1)
+    assert blurry.shape == target.shape == clip.shape and not np.allclose(target, clip)
+    assert np.abs(blurry - target).mean() < np.abs(blur.blur_clip(clip, 5).numpy() - clip).mean() + 0.1

@@ -10,7 +10,8 @@ from deblur3d.train.step import make_train_step
 
 
 def test_configurations_choose_their_priors():
-    net, task = training.make_task(training.DeblurTrainConfig(arch=archs.Arch(use_render=False, use_identity=False), priors="none"))
+    no_priors = archs.Arch(use_render=False, use_identity=False)
+    net, task = training.make_task(training.DeblurTrainConfig(arch=no_priors, priors="none"))
     assert task.priors({}) == (None, None) and not net.use_render
     _, task = training.make_task(training.DeblurTrainConfig())
     assert task.priors is precomputed_priors

@@ -96,7 +96,7 @@ def test_bases_by_hand(official, j):
         # Exp_Pca.bin is component-major: column c of exBase is component c of the file.
         np.testing.assert_allclose(front["exBase"][row],
                                    official["exp_pc"][:64, exp_row] * official["std"][:64] / 1e5, rtol=1e-6)
-        # Expression mean dropped (notes §2; Deep3D transferBFM09).
+        # Expression mean dropped (docs/reproduction.md §2; Deep3D transferBFM09).
         assert front["meanshape"][0, row] == np.float32(src["shapeMU"][bfm_row, 0] / 1e5)
 
 

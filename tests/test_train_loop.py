@@ -118,3 +118,33 @@ def test_the_cpu_recipe_overfits_two_samples(tmp_path):
     before = float(task.losses(batch)["total"])
     losses, _ = run(task, tmp_path, steps=300, batch=batch, lr=1e-3, checkpoint_every=1000, jit_compile=True)
     assert losses["total"] < before / 2 and losses["gain_db"] > 5, (before, losses)
+
+
+def test_a_blow_up_at_a_checkpoint_step_is_not_saved_and_resume_skips_bad_checkpoints(tmp_path):
+    task = make_task()
+    run(task, tmp_path, steps=2, checkpoint_every=2)   # ckpt-2: good
+
+    class Exploding(tf.keras.optimizers.schedules.LearningRateSchedule):
+        """1e-3, then 1e25 from step 3: the loss of step 3 is finite, its update is not usable."""
+        def __call__(self, step):
+            return tf.where(step >= 2, 1e25, 1e-3)
+
+    optimizer = schedules.adam(Exploding())
+    dataset = tf.data.Dataset.from_tensors(tiny_batch()).repeat()
+    config = loop.LoopConfig(run_dir=str(tmp_path), total_steps=4, checkpoint_every=3)
+    with pytest.raises(loop.NonFiniteLoss, match=r"blew up at step 3.*ckpt-2"):
+        loop.train(task, optimizer, dataset, {"net": task.net}, config, log=lambda *_: None)
+    assert tf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("ckpt-2")
+    # A bad checkpoint on disk (as older versions saved them) is skipped on resume.
+    manager = loop.checkpoint_manager(tmp_path, optimizer, {"net": task.net})
+    for v in task.net.trainable_variables:
+        v.assign(tf.fill(v.shape, 1e30))
+    manager.save(checkpoint_number=3)
+    said = []
+    task2 = make_task()
+    optimizer2 = schedules.adam(schedules.learning_rate("paper", initial=1e-3))
+    config = loop.LoopConfig(run_dir=str(tmp_path), total_steps=3, checkpoint_every=1)
+    loop.train(task2, optimizer2, dataset, {"net": task2.net}, config, log=said.append)
+    assert any("skipped checkpoint" in s and "ckpt-3" in s for s in said)
+    assert any("resumed from" in s and "ckpt-2" in s for s in said)
+    assert all(np.isfinite(v.numpy()).all() for v in task2.net.trainable_variables)

@@ -127,6 +127,23 @@ def test_stacks_are_the_clamped_five_frame_windows_of_the_track():
     assert seen == {2: [2, 2, 2, 3, 4], 3: [2, 2, 3, 4, 5], 4: [2, 3, 4, 5, 5], 5: [3, 4, 5, 5, 5]}
 
 
+def test_a_model_trained_on_strided_stacks_sees_neighbours_that_far_apart():
+    frames = [np.full((64, 64, 3), 5 * t, np.uint8) for t in range(30)]
+    segment = tracks.Segment(0, 0, 30, (0, 30), (0, 0, 64), np.full((30, 68, 2), 32, np.float32))
+    seen = {}
+
+    def model(stack, points5):
+        seen[len(seen)] = np.round(stack[0, 0, ::3] * 255 / 5).astype(int).tolist()
+        return stack[..., 6:9]
+    model.stride = 5   # as FaceDeblurrer reads it from the weights header
+    out = list(pipeline.deblurred_frames(iter(frames), [segment], model, pipeline.VideoConfig(crop_size=32)))
+    assert [t for t, *_ in out] == list(range(30))
+    assert seen[0] == [0, 0, 0, 5, 10] and seen[12] == [2, 7, 12, 17, 22] and seen[29] == [19, 24, 29, 29, 29]
+    seen.clear()   # the flag overrides the model's stride
+    list(pipeline.deblurred_frames(iter(frames), [segment], model, pipeline.VideoConfig(crop_size=32, stride=1)))
+    assert seen[12] == [10, 11, 12, 13, 14]
+
+
 # --- whole videos ----------------------------------------------------------------------
 
 def test_face_less_frames_stay_exact_and_faces_change_only_in_their_region(models, tmp_path):
@@ -141,7 +158,7 @@ def test_face_less_frames_stay_exact_and_faces_change_only_in_their_region(model
     out = read(tmp_path / "out.mkv")   # lossless: what the tool made, bit for bit
     assert out.shape == frames.shape and io.video_info(tmp_path / "out.mkv")[0] == 25
     assert report.faces == 2 and report.face_frames == 6
-    segments, _, _ = pipeline.find_faces(source, SMALL, progress=False)
+    segments, _, _, _ = pipeline.find_faces(source, SMALL, progress=False)
     for t in range(len(frames)):
         here = [s for s in segments if s.start <= t < s.stop]
         if not here:
@@ -191,7 +208,7 @@ def test_no_face_gives_the_input_back_with_a_warning(models, tmp_path):
                                    log=notes.append, progress=False)
     out = [readers.read_image(p) for p in readers.frame_files(tmp_path / "out")]
     assert report.faces == 0 and np.array_equal(np.stack(out), np.stack(frames))
-    assert any("no face" in n and "equals the input" in n for n in notes)
+    assert any("no face" in n and "frames unchanged" in n for n in notes)
     # A whole video file without a face is copied as it is.
     clip = write_avi(tmp_path / "noise.avi", frames)
     pipeline.deblur_video(io.VideoInput(clip), tmp_path / "copy.avi", ModelSpec("absent.npz"), log=notes.append,
@@ -249,3 +266,77 @@ def test_bad_input_fails_in_one_line_and_leaves_nothing(case, models, tmp_path):
     assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert expected in lines[0] and "Traceback" not in result.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+# --- the command line: nothing lost, nothing silent ------------------------------------
+
+def test_an_output_that_is_the_input_is_refused_before_anything_is_read(models, tmp_path):
+    video = write_avi(tmp_path / "in.avi", noise_frames(3, size=64))
+    before = video.read_bytes()
+    for output in (video, tmp_path / "." / "in.avi"):
+        result = run_tool(f"--input={video}", f"--output={output}", f"--weights={models['identity']}")
+        assert result.returncode == 1 and "is an input: refusing to overwrite it" in result.stderr, result.stderr
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    write_avi(folder / "a.avi", noise_frames(3, size=64))
+    clip = write_avi(folder / "b.avi", noise_frames(3, size=64))
+    (folder / "a.mp4").write_bytes(b"an input")   # a.avi's output folder/a.mp4 would replace it
+    result = run_tool(f"--input={folder}", f"--output={folder}", f"--weights={models['identity']}")
+    assert result.returncode == 1 and "refusing to overwrite" in result.stderr
+    assert (folder / "a.mp4").read_bytes() == b"an input" and video.read_bytes() == before
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    with pytest.raises(io.BadInput, match="replace the folder holding the input"):
+        io.plan(frames, tmp_path)   # a PNG folder output is replaced whole
+    with pytest.raises(io.BadInput, match="is an input"):
+        io.refuse_overwriting([], [clip], [clip])   # --side_by_side onto the input
+    result = run_tool(f"--input={video}", f"--output={tmp_path}/o.mp4", "--max_frames=0")
+    assert result.returncode != 0 and "--max_frames must be at least 1" in result.stderr
+
+
+def truncated_video(tmp_path, frames=24, keep=0.5):
+    """An MJPG .avi whose second half is cut off: the container still declares every frame."""
+    clip = write_avi(tmp_path / "full.avi", noise_frames(frames, size=64))
+    data = clip.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[:int(len(data) * keep)])
+    return cut
+
+
+def test_a_truncated_video_says_how_many_frames_were_read_of_how_many_declared(models, tmp_path):
+    cut = truncated_video(tmp_path)
+    declared = io.video_info(cut)[1]
+    result = run_tool(f"--input={cut}", f"--output={tmp_path}/o.avi", f"--weights={models['identity']}")
+    assert result.returncode == 0 and f"of the {declared} frames its container declares" in result.stderr
+    read = len(list(readers.read_video(tmp_path / "o.avi")))
+    assert 0 < read < declared and f"read {read} of" in result.stderr
+    strict = run_tool(f"--input={cut}", f"--output={tmp_path}/s.avi", f"--weights={models['identity']}", "--strict")
+    assert strict.returncode == 1 and strict.stderr.strip().splitlines()[-1].startswith("error: --strict")
+    assert (tmp_path / "s.avi").is_file()   # written all the same
+
+
+def test_a_folder_of_videos_processes_every_good_file_and_names_the_bad_ones(models, tmp_path):
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("a", "c"):
+        write_avi(folder / f"{name}.avi", noise_frames(3, size=64))
+    (folder / "b.mp4").write_bytes(np.random.default_rng(0).bytes(5000))
+    result = run_tool(f"--input={folder}", f"--output={tmp_path}/out", f"--weights={models['identity']}")
+    assert result.returncode == 1 and (tmp_path / "out" / "a.mp4").is_file() and (tmp_path / "out" / "c.mp4").is_file()
+    lines = result.stderr.strip().splitlines()
+    assert any(line.startswith("error:") and "b.mp4" in line for line in lines[:-1])
+    assert lines[-1] == "error: 1 of 3 videos failed: b.mp4"
+
+
+def test_an_unwritable_output_place_says_so_in_one_line(tmp_path):
+    (tmp_path / "file.txt").write_text("x")   # a file where the output's folder should be (root may write anywhere)
+    with pytest.raises(OSError, match=r"x.mp4: cannot write there \(") as err:
+        with io.atomic_file(tmp_path / "file.txt" / "x.mp4"):
+            pass
+    assert "\n" not in str(err.value)
+
+
+def test_make_demo_passes_a_video_path_with_a_space_whole():
+    out = subprocess.run(["make", "-n", "demo", "VIDEO=my clip.mp4"], cwd=paths.REPO_ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    assert '--video="my clip.mp4"' in out

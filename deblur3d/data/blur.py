@@ -1,4 +1,4 @@
-"""Blur synthesis (paper Sec. 4, reproduction notes §6).
+"""Blur synthesis (paper Sec. 4, docs/reproduction.md §6).
 
 Blurry frame t = mean of sharp frames t-h..t+h, h = (window - 1) / 2, averaged as stored
 (sRGB values, like the paper). Indices past a clip border are clamped, so edge frames repeat.
@@ -25,7 +25,7 @@ def stack_indices(t, length, num_frames=5, window=5, stride=1):
     """(num_frames, window) sharp-frame indices: row k is averaged into input frame k of the
     stack for target t. Blurry frame k is centred on video frame t + stride * (k - 2) for 5
     frames: stride 1 is the paper's text (overlapping windows), stride 5 the authors' data
-    (notes §6: their stored frames are about 5 video frames apart). All indices clamped."""
+    (docs/reproduction.md §6: their stored frames are about 5 video frames apart). All indices clamped."""
     h = num_frames // 2
     centres = np.clip(t + stride * np.arange(-h, h + 1), 0, length - 1)
     return np.stack([window_indices(c, length, window) for c in centres])

@@ -2,7 +2,7 @@
 
 The five points are derived from the 68 (eye centres = mean of the eye corners, nose tip,
 mouth corners; order left eye, right eye, nose, left mouth, right mouth, "left" = image left),
-i.e. the points of the authors' `face/*.txt` and of the alignment template (notes §3).
+i.e. the points of the authors' `face/*.txt` and of the alignment template (docs/reproduction.md §3).
 dlib's own 5-point model marks eye corners and the nose base instead, so it is not used.
 """
 import importlib.util
@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-MIN_RUN = 26   # the paper keeps runs longer than 25 frames (notes §6)
+MIN_RUN = 26   # the paper keeps runs longer than 25 frames (docs/reproduction.md §6)
 
 # Index maps that mirror point identities under a horizontal flip (iBUG 68-point order).
 FLIP_5 = np.array([1, 0, 2, 4, 3])
@@ -25,7 +25,7 @@ FLIP_68 = np.array(
 
 
 def models_dir():
-    """dlib models of `face_recognition_models`, found without importing it (notes §9)."""
+    """dlib models of `face_recognition_models`, found without importing it (docs/reproduction.md §9)."""
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None:
         raise ImportError("face_recognition_models is not installed (see requirements.txt)")

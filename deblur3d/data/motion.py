@@ -50,9 +50,9 @@ class BlurConfig:
 
 
 PRESETS = {
-    # The paper's protocol as written: overlapping 5-frame windows one frame apart (notes §6).
+    # The paper's protocol as written: overlapping 5-frame windows one frame apart (docs/reproduction.md §6).
     "paper": BlurConfig(),
-    # The authors' data as measured: windows 5 frames apart (notes §6).
+    # The authors' data as measured: windows 5 frames apart (docs/reproduction.md §6).
     "authors": BlurConfig(stride=5),
     # Ours: the authors' stacks plus head motion and camera shake, calibrated on vd001
     # with experiments/blur_stats.py (docs/blur.md).
@@ -109,12 +109,10 @@ def random_path(rng, span, speed, jitter, jerk_rate, steps_per_frame=8, drift=1.
     direction = rng.uniform(0, 2 * np.pi)
     velocity = np.array([np.cos(direction), np.sin(direction)])
     dt = 1.0 / steps_per_frame
-    vs = np.empty((n, 2))
-    for i in range(n):   # n is a few hundred: cheap
-        velocity = velocity + jitter * np.sqrt(dt) * rng.normal(size=2)
-        if rng.uniform() < jerk_rate * dt:
-            velocity = velocity + rng.normal(size=2) * 1.5
-        vs[i] = velocity
+    # Velocity: a random walk (Gaussian jitter) with rare impulsive jerks.
+    kicks = jitter * np.sqrt(dt) * rng.normal(size=(n, 2))
+    kicks += (rng.uniform(size=(n, 1)) < jerk_rate * dt) * rng.normal(size=(n, 2)) * 1.5
+    vs = velocity + np.cumsum(kicks, axis=0)
     xy = np.cumsum(vs, axis=0) * dt
     if drift < 1.0:
         slow = np.stack([ndimage.gaussian_filter1d(xy[:, k], drift_frames * steps_per_frame, mode="nearest")
@@ -132,10 +130,18 @@ class Motion:
     head: np.ndarray      # (n, 4)
     camera: np.ndarray    # (n, 2)
 
-    def at(self, tau):
-        head = np.array([np.interp(tau, self.times, self.head[:, k]) for k in range(4)])
-        cam = np.array([np.interp(tau, self.times, self.camera[:, k]) for k in range(2)])
+    def at(self, taus):
+        """(n,) times -> head (n, 4), camera (n, 2), interpolated."""
+        taus = np.atleast_1d(taus)
+        head = np.stack([np.interp(taus, self.times, self.head[:, k]) for k in range(4)], 1)
+        cam = np.stack([np.interp(taus, self.times, self.camera[:, k]) for k in range(2)], 1)
         return head, cam
+
+    def reach(self, radius=100.0):
+        """Largest displacement, in px, of a point `radius` px from the face centre."""
+        head = np.abs(self.head)
+        return float((np.hypot(head[:, 0], head[:, 1]) + np.deg2rad(head[:, 2]) * radius
+                      + head[:, 3] * radius + np.hypot(self.camera[:, 0], self.camera[:, 1])).max())
 
     def speed(self):
         """Largest displacement per frame of a point 100 px from the centre (for sub-steps)."""
@@ -199,18 +205,27 @@ def _affine(head, centre):
     return m
 
 
-def warp(image, head, camera, mask, centre, grid):
-    """The frame as seen with the head moved by `head` (weighted by `mask`) and the camera by
-    `camera`: a backward map per output pixel, bilinear, borders reflected."""
-    gx, gy = grid
-    # camera: the whole scene shifted by `camera`, so output x shows scene x - camera
-    sx, sy = gx - camera[0], gy - camera[1]
-    inverse = cv2.invertAffineTransform(_affine(head, centre))
-    hx = inverse[0, 0] * sx + inverse[0, 1] * sy + inverse[0, 2]
-    hy = inverse[1, 0] * sx + inverse[1, 1] * sy + inverse[1, 2]
-    mx, my = sx + mask * (hx - sx), sy + mask * (hy - sy)
-    return cv2.remap(image, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REFLECT_101)
+class Warper:
+    """Backward maps for one sample's frames: output x shows scene x - camera, where the
+    head region (weight m) is moved by the head's rigid motion about `centre`. The maps
+    are linear in a few per-pixel arrays made once, so each sub-step costs a few passes."""
+
+    def __init__(self, mask, centre):
+        h, w = mask.shape
+        self.gx, self.gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        self.m = np.asarray(mask, np.float32)
+        self.mgx, self.mgy, self.centre = self.m * self.gx, self.m * self.gy, centre
+
+    def __call__(self, image, head, camera):
+        """`image` seen with the head at `head` (dx, dy, angle, log scale) and the camera
+        at `camera` (dx, dy): bilinear, borders reflected."""
+        (a, b, c), (d, e, f) = cv2.invertAffineTransform(_affine(head, self.centre)).tolist()
+        cx, cy = float(camera[0]), float(camera[1])   # Python floats keep the maps float32
+        # s = g - camera; map = s + m (inv [s; 1] - s), expanded so only m*g and m are arrays.
+        msx, msy = self.mgx - cx * self.m, self.mgy - cy * self.m
+        mx = (self.gx - cx) + (a - 1) * msx + b * msy + c * self.m
+        my = (self.gy - cy) + d * msx + (e - 1) * msy + f * self.m
+        return cv2.remap(image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
 def exposure_times(offset, duty, substeps):
@@ -221,23 +236,26 @@ def exposure_times(offset, duty, substeps):
 
 
 def sweep(frames, offsets, motion, mask, centre, duty, linear_light=False):
-    """(K, H, W, 3) float32 frames in [0, 1] at `offsets` (frames from the target) ->
-    each frame averaged over its exposure under `motion`. Frames whose motion is zero
-    come back unchanged (bit for bit), so zero motion is the paper's plain average."""
+    """(K, H, W, 3) frames (uint8, or float32 in [0, 1]) at `offsets` (frames from the
+    target) -> (K, H, W, 3) float32 in [0, 1], each frame averaged over its exposure under
+    `motion`, at sub-steps at most a pixel apart (fewer for the slower frames). Unchanged
+    when there is no motion (bit for bit), so zero motion is the paper's plain average."""
+    scale = 1.0 / 255.0 if frames.dtype == np.uint8 else 1.0
     if motion.still:
-        return frames
-    h, w = frames.shape[1:3]
-    grid = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
-    substeps = int(np.clip(np.ceil(motion.speed() * duty), 1, MAX_SUBSTEPS))
-    out = np.empty_like(frames)
+        return frames.astype(np.float32) * np.float32(scale) if scale != 1.0 else frames
+    if linear_light:   # remapped and averaged as light, stored again as sRGB
+        frames, scale = srgb_to_linear(frames.astype(np.float32) * np.float32(scale)), 1.0
+    warp = Warper(mask, centre)
+    out = np.empty(frames.shape, np.float32)
     for k, (frame, offset) in enumerate(zip(frames, offsets)):
-        source = srgb_to_linear(frame) if linear_light else frame
-        acc = np.zeros_like(frame)
-        times = exposure_times(offset, duty, substeps)
-        for tau in times:
-            head, cam = motion.at(tau)
-            acc += warp(source, head, cam, mask, centre, grid)
-        acc /= len(times)
+        ends = motion.at(np.array([offset - duty / 2, offset + duty / 2]))
+        moved = Motion(np.array([0.0, 1.0]), ends[0] - ends[0][:1], ends[1] - ends[1][:1]).reach()
+        times = exposure_times(offset, duty, int(np.clip(np.ceil(moved), 1, MAX_SUBSTEPS)))
+        heads, cams = motion.at(times)
+        acc = warp(frame, heads[0], cams[0]).astype(np.float32)   # uint8 remaps: half the time
+        for head, cam in zip(heads[1:], cams[1:]):
+            acc += warp(frame, head, cam)
+        acc *= np.float32(scale / len(times))
         out[k] = linear_to_srgb(acc) if linear_light else acc
     return out
 
@@ -254,7 +272,9 @@ def linear_to_srgb(x):
 # --------------------------------------------------------------------------- realism
 
 def photometric(frames, rng):
-    """Training augmentation, the same for every frame of a sample (and so for its target):
+    """Training augmentation, the same for every frame of a sample (and so for its target),
+    applied to the blurred frames (a per-pixel change: applied before the average it would
+    differ only through the gamma's curvature):
     brightness (down to dark scenes), contrast, colour balance and gamma, so a model does
     not learn the look of our few clips."""
     brightness = float(np.exp(rng.uniform(np.log(0.35), np.log(1.25))))

@@ -89,7 +89,7 @@ class _Reader:
         a, cfg = self.arrays[run], self.blur
         win = (slice(y, y + h), slice(x, x + w))
         length = self.runs[run].meta["frames"]
-        if "blurry" in a:   # stored blurry frames are the input as given (notes §6)
+        if "blurry" in a:   # stored blurry frames are the input as given (docs/reproduction.md §6)
             idx = blur.window_indices(t, length, self.num_frames)
             frames = np.concatenate([a["blurry"][idx, win[0], win[1]], a["sharp"][t][win][None]])
             frames = frames.astype(np.float32) / 255.0
@@ -103,23 +103,30 @@ class _Reader:
             frames = a["sharp"][lo:hi + 1, win[0], win[1]].astype(np.float32) / 255.0
             return frames, mixing, frames[t - lo]
         size = a["sharp"].shape[1:3]
-        m = MOTION_MARGIN if moving else 0
-        y0, x0 = max(y - m, 0), max(x - m, 0)
-        y1, x1 = min(y + h + m, size[0]), min(x + w + m, size[1])
-        frames = a["sharp"][lo:hi + 1, y0:y1, x0:x1].astype(np.float32) / 255.0
-        if cfg.photometric and self.training:
-            frames = motion.photometric(frames, rng)
-        target = frames[t - lo]
         if moving:
-            points = a["points68"][t] - np.array([x0, y0], np.float32)
             span = cfg.stride * (self.num_frames // 2) + window // 2 + 0.5
             sample_motion = motion.draw_motion(rng, cfg, span)
-            mask = motion.head_mask(points, frames.shape[1:3])
-            lit = motion.brighten_highlights(frames, cfg.highlights)
-            frames = motion.sweep(lit, np.arange(lo, hi + 1) - t, sample_motion, mask, points[:17].mean(0),
-                                  cfg.duty, cfg.linear_light)
+            moving = not sample_motion.still
+        # Read only as far around the patch as the motion reaches (at most MOTION_MARGIN).
+        m = min(MOTION_MARGIN, int(np.ceil(sample_motion.reach())) + 2) if moving else 0
+        y0, x0 = max(y - m, 0), max(x - m, 0)
+        y1, x1 = min(y + h + m, size[0]), min(x + w + m, size[1])
+        frames = a["sharp"][lo:hi + 1, y0:y1, x0:x1]
         cut = (slice(None), slice(y - y0, y - y0 + h), slice(x - x0, x - x0 + w))
-        return np.ascontiguousarray(frames[cut]), mixing, np.ascontiguousarray(target[cut[1:]])
+        target = frames[t - lo][cut[1:]].astype(np.float32) / 255.0
+        if moving:
+            points = a["points68"][t] - np.array([x0, y0], np.float32)
+            mask = motion.head_mask(points, frames.shape[1:3])
+            if cfg.highlights > 1:
+                frames = motion.brighten_highlights(frames.astype(np.float32) / 255.0, cfg.highlights)
+            frames = motion.sweep(frames, np.arange(lo, hi + 1) - t, sample_motion, mask, points[:17].mean(0),
+                                  cfg.duty, cfg.linear_light)[cut]
+        else:
+            frames = frames[cut].astype(np.float32) / 255.0
+        if cfg.photometric and self.training:
+            both = motion.photometric(np.concatenate([frames, target[None]]), rng)
+            frames, target = both[:-1], both[-1]
+        return np.ascontiguousarray(frames), mixing, np.ascontiguousarray(target)
 
     def read(self, run, t, y, x, h, w, window, key):
         run, t, window = int(run), int(t), int(window)

@@ -3,7 +3,7 @@
 Layouts: single video files (mp4/avi/... via OpenCV), folders of frames, a folder of videos
 with a `manifest.csv` (../shared/data/videos), 300VW (`NNN/vid.avi` + `NNN/annot/NNNNNN.pts`),
 VidTIMIT (`subject/video/<sentence>/NNN`, extension-less JPEGs) and the authors' sample layout
-(`blurry/ sharp/ face/ face_render/ bbox.txt`, reproduction notes §6).
+(`blurry/ sharp/ face/ face_render/ bbox.txt`, docs/reproduction.md §6).
 """
 import csv
 import dataclasses

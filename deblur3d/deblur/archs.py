@@ -2,7 +2,7 @@
 
 `Arch` is everything needed to rebuild a network; a weights file stores it whole in its
 header, so training, inference, video and evaluation all build models through `build`.
-Defaults are the paper's DeblurNet with the authors' release sizes (notes §5); fields marked
+Defaults are the paper's DeblurNet with the authors' release sizes (docs/reproduction.md §5); fields marked
 "not in the paper" are the CPU recipe's departures (checkpoints/README.md measures them).
 """
 import dataclasses

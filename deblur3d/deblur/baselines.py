@@ -1,6 +1,6 @@
 """Baselines of paper Table 1 with DeblurNet's call signature (registered in archs.py).
 
-- DBN: Su et al. 2017, deep video deblurring (notes §7).
+- DBN: Su et al. 2017, deep video deblurring (docs/reproduction.md §7).
 - SRN: Tao et al. 2018, scale-recurrent network, on the 5-frame stack.
 
 Neither uses the 3D priors (`use_render = use_identity = False`), so DeblurTask passes None.
@@ -43,7 +43,7 @@ class ConvBN(layers.Layer):
 
 
 class DBN(keras.Model):
-    """Su et al. 2017 (notes §7): 5-frame stack (B, H, W, 15) -> sharp centre frame (B, H, W, 3).
+    """Su et al. 2017 (docs/reproduction.md §7): 5-frame stack (B, H, W, 15) -> sharp centre frame (B, H, W, 3).
 
     Any H, W: the input is mirror-padded to a multiple of 8 and the output cropped back.
     """

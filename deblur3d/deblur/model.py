@@ -3,7 +3,7 @@
 An encoder-decoder at a single scale with additive skips: 5 blurry frames in, the sharp
 centre frame out. The render is concatenated after the first convolution and the
 identity vector, as a 9×9 map centred in zeros, at the bottleneck. Sizes follow the
-authors' release (notes §5); `use_render` / `use_identity` give paper Table 2's rows.
+authors' release (docs/reproduction.md §5); `use_render` / `use_identity` give paper Table 2's rows.
 """
 import keras
 import tensorflow as tf

@@ -92,7 +92,8 @@ def make_task(config):
         priors = precomputed_priors
     else:
         raise ValueError(f"model {config.arch.model} with render/identity needs priors (precomputed or online)")
-    task = (MultiScaleTask if config.arch.model == "srn" else DeblurTask)(net, priors, config.content, config.psnr_floor)
+    kind = MultiScaleTask if config.arch.model == "srn" else DeblurTask
+    task = kind(net, priors, config.content, config.psnr_floor)
     if config.joint:
         if config.priors != "online":
             raise ValueError("joint training computes the priors in the step: use priors='online'")

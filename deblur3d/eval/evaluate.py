@@ -3,7 +3,7 @@
 Methods: "input" (the blurry centre frame, no deblurring) and every checkpoint given, each
 rebuilt from its weights header (deblur3d/deblur/inference.py). Datasets: every `every`-th
 frame of each run of a cache split, and a folder in the authors' layout (their stored blurry
-frames N-2..N+2, clamped, paired with sharp/N; notes §6).
+frames N-2..N+2, clamped, paired with sharp/N; docs/reproduction.md §6).
 
 Conventions (written into the tables):
 - PSNR and SSIM as deblur3d/eval/metrics.py: RGB on the 0–255 scale, the output clipped to
@@ -44,7 +44,7 @@ from deblur3d.train import weights
 
 ARCHITECTURE_ORDER = ("input", "dbn", "srn", "ours")   # figure columns, left to right
 
-# Paper numbers (reproduction notes §8); 300VW, the dataset our val split stands in for.
+# Paper numbers (docs/reproduction.md §8); 300VW, the dataset our val split stands in for.
 PAPER_TABLE1 = (("Ren et al. (ours)", "37.70 / 0.9849", "38.16 / 0.9871"),
                 ("Tao et al. (SRN)", "36.36 / 0.9784", "37.25 / 0.9757"),
                 ("Su et al. (DBN)", "34.40 / 0.9218", "37.00 / 0.9850"),

@@ -1,6 +1,6 @@
 """Five-point alignment of a face to the 224×224 crop the reconstruction network sees.
 
-As in Deep3DFaceReconstruction (notes §3): the five image points are fitted by least
+As in Deep3DFaceReconstruction (docs/reproduction.md §3): the five image points are fitted by least
 squares to a 3D five-point template under a scaled orthographic camera; the frame is
 scaled by 102/s and a 224 crop is cut around the fitted template origin. The result is
 a similarity without rotation, kept as an `Alignment`, so a render made in the crop

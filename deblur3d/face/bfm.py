@@ -1,4 +1,4 @@
-"""Basel Face Model 2009, "front" variant of Deng et al. (reproduction notes §2).
+"""Basel Face Model 2009, "front" variant of Deng et al. (docs/reproduction.md §2).
 
 `convert_official` builds `BFM_model_front.mat` (the file layout of Deep3DFaceReconstruction)
 from the official downloads, which users bring themselves (the BFM licence forbids
@@ -78,7 +78,7 @@ def _rows(vertex_ids):
 
 
 def read_exp_pca(path, num_vertices):
-    """Exp_Pca.bin of Guo et al. -> mean (3N,), components (3N, K) (notes §2 layout)."""
+    """Exp_Pca.bin of Guo et al. -> mean (3N,), components (3N, K) (docs/reproduction.md §2 layout)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
@@ -181,7 +181,7 @@ def load_front_mat(path):
     photo[photo_ids] = True
     return FaceModel(
         name="bfm09-front",
-        mean_shape=(mean - mean.mean(axis=0)).astype(np.float32),  # notes §3: centre on the mean shape
+        mean_shape=(mean - mean.mean(axis=0)).astype(np.float32),  # docs/reproduction.md §3: centre on the mean shape
         id_basis=id_basis.astype(np.float32),
         exp_basis=exp_basis.astype(np.float32),
         mean_albedo=(mean_tex / 255.0).astype(np.float32),

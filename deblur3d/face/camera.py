@@ -1,4 +1,4 @@
-"""Pose and the perspective camera of the BFM front model (notes §3).
+"""Pose and the perspective camera of the BFM front model (docs/reproduction.md §3).
 
 Camera at z = 10 (decimetres) looking at the origin, focal 1015 px, principal point
 (112, 112), 224×224 image. Image coordinates: x to the right, y down, in pixels, with

@@ -1,4 +1,4 @@
-"""The 239-value coefficient vector of the paper (Sec. 3.1; reproduction notes §1)."""
+"""The 239-value coefficient vector of the paper (Sec. 3.1; docs/reproduction.md §1)."""
 import collections
 
 import tensorflow as tf

@@ -4,7 +4,7 @@ Reads the archive layout of `ict_facekit_face.npz` (written from the ICT OBJ fol
 `ict_convert.py`): face region plus eyeball meshes, 100 identity shapes (the first 80
 fill alpha), 53 expression blendshapes (in the first 53 of the 64 beta slots, the rest
 zero). Centimetres become decimetres and the neutral face's mean vertex goes to the
-origin, so the BFM camera (notes §3) frames it the same way.
+origin, so the BFM camera (docs/reproduction.md §3) frames it the same way.
 
 ICT ships no albedo. Until a learned albedo basis is given (`albedo_path`), the face is
 a constant skin colour with white-ish sclera and dark irises, and delta has no effect.

@@ -102,7 +102,7 @@ class FaceModel:
         """(B, V, 3) -> (B, V, 3) unit vertex normals.
 
         Triangle normals are normalised, summed over each vertex's `point_buf`
-        entries and normalised again (notes §3); the padding id reads a zero normal.
+        entries and normalised again (docs/reproduction.md §3); the padding id reads a zero normal.
         """
         t = self.tensors
         tri = t["triangles"]

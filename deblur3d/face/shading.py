@@ -1,9 +1,9 @@
-"""Spherical-harmonics lighting (notes §3): colour = albedo ⊙ (Y(n) · gamma)."""
+"""Spherical-harmonics lighting (docs/reproduction.md §3): colour = albedo ⊙ (Y(n) · gamma)."""
 import math
 
 import tensorflow as tf
 
-# Added to gamma[0] before shading, so an all-zero light vector gives a lit face (notes §1).
+# Added to gamma[0] before shading, so an all-zero light vector gives a lit face (docs/reproduction.md §1).
 AMBIENT = 0.8
 
 _A = (math.pi, 2 * math.pi / math.sqrt(3.0), 2 * math.pi / math.sqrt(8.0))

@@ -25,7 +25,7 @@ def blurry_centres(run, blur_config, chunk=32):
     length = len(run.array("sharp"))
     for start in range(0, length, chunk):
         stop = min(length, start + chunk)
-        if run.has("blurry"):  # stored blurry frames are the input as given (notes §6)
+        if run.has("blurry"):  # stored blurry frames are the input as given (docs/reproduction.md §6)
             yield start, run.array("blurry")[start:stop].astype(np.float32) / 255.0
             continue
         yield start, np.stack([centre_blurry_frame(run, t, blur_config) for t in range(start, stop)])
@@ -68,5 +68,6 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=No
             np.save(folder / "render.npy", np.concatenate(renders))
             np.save(folder / "coeffs.npy", np.concatenate(coeffs).astype(np.float32))
         (Path(tmp) / "index.json").write_text(json.dumps(dict(
-            cache=str(cache.root), runs=[r.name for r in cache.runs()], blur=dataclasses.asdict(blur_config), note=note), indent=1))
+            cache=str(cache.root), runs=[r.name for r in cache.runs()], blur=dataclasses.asdict(blur_config),
+            note=note), indent=1))
     return total

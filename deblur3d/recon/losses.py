@@ -1,7 +1,7 @@
 """Losses of the reconstruction branch (paper Eq. 3; Deng et al. for the weak supervision).
 
 Images are in [0, 1] here; the photometric loss is measured on the 0-255 scale so the
-loss weights of Deng et al. (notes §4) keep their balance.
+loss weights of Deng et al. (docs/reproduction.md §4) keep their balance.
 """
 import numpy as np
 import tensorflow as tf

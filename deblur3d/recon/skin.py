@@ -1,4 +1,4 @@
-"""Skin attention A of the rendering loss (notes §4): P(skin | colour) per pixel.
+"""Skin attention A of the rendering loss (docs/reproduction.md §4): P(skin | colour) per pixel.
 
 As in Deng et al. [6], a naive Bayes classifier over two Gaussian mixtures in YCbCr, one for
 skin and one for non-skin, with prior 0.8 for skin. We fit ours on our own crops: skin

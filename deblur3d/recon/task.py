@@ -13,7 +13,7 @@ from deblur3d.recon import losses
 
 @dataclasses.dataclass(frozen=True)
 class ReconWeights:
-    """Loss weights of Deng et al. (notes §4)."""
+    """Loss weights of Deng et al. (docs/reproduction.md §4)."""
     photometric: float = 1.92
     landmark: float = 1.6e-3
     regularizer: float = 3e-4

@@ -37,6 +37,37 @@ def build(task, optimizer, batch):
     optimizer.build(task.trainable_variables)
 
 
+def finite_weights(task):
+    return all(bool(tf.reduce_all(tf.math.is_finite(v))) for v in task.trainable_variables)
+
+
+def healthy(task, batch):
+    """True when every weight is finite and so is the loss they give on `batch`: what a
+    checkpoint must be (a loss is computed before its update, so a finite loss does not
+    prove the weights after it are usable)."""
+    return finite_weights(task) and math.isfinite(float(task.losses(batch, training=False)["total"]))
+
+
+def restore_healthy(manager, task, batch, log=print):
+    """Restores the newest checkpoint whose weights are healthy, skipping (and saying so)
+    any newer one that is not. If the loss on `batch` is non-finite with every one, the
+    batch is at fault, not the weights: the newest with finite weights is restored (and
+    the first step stops on the loss). NonFiniteLoss when no checkpoint is usable."""
+    skipped = []
+    for path in reversed(manager.checkpoints):
+        manager.checkpoint.restore(path).assert_existing_objects_matched()
+        if healthy(task, batch):
+            for bad in skipped:
+                log(f"skipped checkpoint {bad}: its weights give a non-finite loss")
+            return path
+        skipped.append(path)
+    for path in reversed(manager.checkpoints):
+        manager.checkpoint.restore(path).assert_existing_objects_matched()
+        if finite_weights(task):
+            return path
+    raise NonFiniteLoss(f"no checkpoint in {manager.directory} has usable weights: start a new --run_dir")
+
+
 def checkpoint_manager(run_dir, optimizer, models, keep=3):
     checkpoint = tf.train.Checkpoint(optimizer=optimizer, **models)
     return tf.train.CheckpointManager(checkpoint, str(Path(run_dir) / "ckpt"), max_to_keep=keep)
@@ -58,9 +89,10 @@ def train(task, optimizer, dataset, models, config, strategy=None, log=print):
     # Every worker takes part in saving (it is collective); only the chief's copy is kept.
     run_dir = config.run_dir if is_chief(strategy) else tempfile.mkdtemp(prefix="deblur3d-worker-")
     manager = checkpoint_manager(run_dir, optimizer, models, config.keep_checkpoints)
+    last_good = "none yet"
     if manager.latest_checkpoint:
-        manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        log(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations.numpy())}")
+        last_good = restore_healthy(manager, task, first, log)
+        log(f"resumed from {last_good} at step {int(optimizer.iterations.numpy())}")
     train_step = make_train_step(task, optimizer, strategy, jit_compile=config.jit_compile)
     writer = tf.summary.create_file_writer(str(Path(run_dir) / "tb"))
     step = int(optimizer.iterations.numpy())
@@ -70,9 +102,8 @@ def train(task, optimizer, dataset, models, config, strategy=None, log=print):
             losses = {k: float(v) for k, v in train_step(next(batches)).items()}
             step = int(optimizer.iterations.numpy())
             if not all(math.isfinite(v) for v in losses.values()):
-                raise NonFiniteLoss(
-                    f"non-finite loss {losses} at step {step}; stopped without saving, "
-                    f"the last good checkpoint is {manager.latest_checkpoint}")
+                raise NonFiniteLoss(f"non-finite loss at step {step}; stopped without saving, "
+                                    f"the last good checkpoint is {last_good}")
             bar.update(1)
             bar.set_postfix(loss=f"{losses['total']:.4g}")
             if step % config.summary_every == 0:
@@ -82,5 +113,9 @@ def train(task, optimizer, dataset, models, config, strategy=None, log=print):
             if hasattr(task, "images") and step % config.image_every == 0:
                 tf.summary.image("blurry | render | output | sharp", task.images(first), step=step, max_outputs=4)
             if step % config.checkpoint_every == 0 or step == config.total_steps:
-                manager.save(checkpoint_number=step)
+                if not healthy(task, first):
+                    raise NonFiniteLoss(f"the weights blew up at step {step} (non-finite weights or loss after "
+                                        f"the update); stopped without saving, the last good checkpoint is "
+                                        f"{last_good}")
+                last_good = manager.save(checkpoint_number=step)
     return losses

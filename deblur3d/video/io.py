@@ -11,9 +11,11 @@ OpenCV writes mp4v / FFV1 and the audio is dropped, with a warning. A path witho
 suffix is a folder of PNG frames.
 """
 import contextlib
+import errno
 import itertools
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -137,10 +139,28 @@ def plan(input_path, output):
     if videos:
         if out.suffix:
             raise BadInput(f"{src} is a folder of videos: --output must be a folder")
-        return [(v, out / f"{v.stem}.mp4") for v in videos]
-    if src.is_file() and not out.suffix:
-        return [(src, out / f"{src.stem}.mp4")]
-    return [(src, out)]
+        pairs = [(v, out / f"{v.stem}.mp4") for v in videos]
+    elif src.is_file() and not out.suffix:
+        pairs = [(src, out / f"{src.stem}.mp4")]
+    else:
+        pairs = [(src, out)]
+    refuse_overwriting(pairs, videos or [src])
+    return pairs
+
+
+def refuse_overwriting(pairs, inputs, extra=()):
+    """BadInput, before anything is read, when an output would replace an input: the same
+    file, an input file of the folder, or (a PNG folder is replaced whole) a folder
+    holding the input. `extra`: other outputs (side by side, contact sheet)."""
+    inputs = [Path(p).resolve() for p in inputs]
+    outputs = [Path(o) for _, o in pairs] + [Path(e) for e in extra if e]
+    for out in outputs:
+        target = out.resolve()
+        if target in inputs:
+            raise BadInput(f"{out}: this output is an input: refusing to overwrite it (choose another output)")
+        if not out.suffix and any(target == p or target in p.parents for p in inputs):
+            raise BadInput(f"{out}: this output folder would replace the folder holding the input: "
+                           "choose another output")
 
 
 @contextlib.contextmanager
@@ -148,8 +168,12 @@ def atomic_file(path):
     """Yields a temporary path beside `path` (same suffix: encoders choose the format by
     it), renamed to `path` when the block completes and deleted when it fails."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    try:   # a folder we cannot write to says so now, not as an encoder's broken pipe later
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.touch()
+    except OSError as err:
+        raise OSError(f"{path}: cannot write there ({err.strerror or err})") from None
     try:
         yield tmp
         os.replace(tmp, path)
@@ -163,6 +187,15 @@ def write_png(path, rgb):
         raise RuntimeError(f"cannot encode {path}")
     with atomic_file(path) as tmp:
         tmp.write_bytes(data.tobytes())
+
+
+def encoder_error(path, err):
+    """One line for an encoder that stopped: no space left, or the encoder's first line."""
+    free = shutil.disk_usage(Path(path).parent).free
+    if getattr(err, "errno", None) == errno.ENOSPC or free < (64 << 20):
+        return OSError(f"{path}: no space left on the device ({free >> 20} MB free)")
+    first = next((line for line in str(err).splitlines() if line.strip()), type(err).__name__)
+    return OSError(f"{path}: the video encoder stopped: {first[:200]}")
 
 
 class _FfmpegEncoder:
@@ -182,16 +215,23 @@ class _FfmpegEncoder:
             keep = (path.suffix.lower() == ".mkv") or (not lossless and source in ("aac", "mp3", "alac"))
             options = dict(audio_path=str(audio), audio_codec="copy" if keep else "pcm_s16le" if lossless else "aac")
             params = params + ["-shortest"]
+        self.path = path
         self._gen = imageio_ffmpeg.write_frames(str(path), (width, height), fps=float(fps), codec=codec,
                                                 pix_fmt_out=pix_fmt, quality=None, macro_block_size=1,
                                                 ffmpeg_log_level="error", output_params=params, **options)
         self._gen.send(None)
 
     def write(self, rgb):
-        self._gen.send(np.ascontiguousarray(rgb))
+        try:
+            self._gen.send(np.ascontiguousarray(rgb))
+        except OSError as err:   # BrokenPipeError, or imageio's IOError with ffmpeg's log
+            raise encoder_error(self.path, err) from None
 
     def close(self):
-        self._gen.close()
+        try:
+            self._gen.close()
+        except OSError as err:
+            raise encoder_error(self.path, err) from None
 
 
 class _OpenCVEncoder:

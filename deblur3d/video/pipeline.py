@@ -46,14 +46,14 @@ class VideoReport:
 
 
 def find_faces(source, config=VideoConfig(), progress=True):
-    """Pass 1 -> (segments, frame count, (height, width))."""
+    """Pass 1 -> (segments, frame count, (height, width), whether any face was seen at all)."""
     annotator = faces.FaceAnnotator(config.tracking.detect_side)
     frames = tqdm(source.frames(), desc=f"{source.name}: finding faces", unit="frame",
                   total=source.length or None, disable=not progress, leave=False)
     found, count, hw = tracks.follow_faces(frames, annotator, config.tracking)
     if count == 0:
         raise io.BadInput(f"{source.name}: no frames")
-    return tracks.segments(found, hw, config.tracking), count, hw
+    return tracks.segments(found, hw, config.tracking), count, hw, bool(found)
 
 
 def deblurred_frames(frames, segments, model, config=VideoConfig()):
@@ -107,11 +107,8 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     output, segments)` sees every frame. Outputs appear together at the end, or not at all.
     """
     start = time.perf_counter()
-    segments, count, hw = find_faces(source, config, progress)
+    segments, count, hw, seen = find_faces(source, config, progress)
     warnings = []
-    if not segments:
-        warnings.append(f"{source.name}: no face of at least {config.tracking.min_face} px found "
-                        "(--min_face): the output equals the input")
     face_frames = sorted({t for s in segments for t in range(s.start, s.stop)})
     keep = set(sheets.pick_frames(face_frames or range(count), config.sheet_frames)) if contact_sheet else set()
     if segments:
@@ -121,6 +118,18 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     # Nothing to change in a whole video file: the output is a copy, audio and all.
     copy = (not segments and output is not None and source.is_video and Path(output).suffix.lower() ==
             source.path.suffix.lower() and (source.max_frames is None or count < source.max_frames))
+    if not segments:
+        why = (f"faces were seen only in tracks of fewer than {config.tracking.min_frames} frames (taken for false "
+               "detections)" if seen else f"no face of at least {config.tracking.min_face} px found (--min_face)")
+        if copy:
+            what = "the output is a copy of the input"
+        elif output is None or not Path(output).suffix or Path(output).suffix.lower() in io.LOSSLESS:
+            what = "the output holds the input's frames unchanged"
+        else:
+            what = "the output is the input's frames re-encoded (H.264: close to, not exactly, the input)"
+        if source.max_frames is not None and count >= source.max_frames:
+            what += f", its first {count} frames (--max_frames)"
+        warnings.append(f"{source.name}: {why}: {what}")
     rows = []
     with contextlib.ExitStack() as stack:
         writers = []
