@@ -4,6 +4,15 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+# Artefacts of the repository, anchored at its root so scripts work from any folder.
+CHECKPOINTS = REPO_ROOT / "checkpoints"
+DEBLUR_WEIGHTS = CHECKPOINTS / "deblur_full.weights.npz"
+RECON_WEIGHTS = CHECKPOINTS / "recon_ict.weights.npz"
+SKIN_MODEL = CHECKPOINTS / "skin_model.npz"
+ICT_ALBEDO = CHECKPOINTS / "ict_albedo.npz"
+DATA_CACHE = REPO_ROOT / "cache" / "data"
+PRIORS = REPO_ROOT / "cache" / "priors"
+
 
 def default_data_root():
     """The data folder to use when no flag names one, or None if there is none."""

@@ -12,7 +12,6 @@ authors' vd001 pairs with their own blur. Scoring time is not counted. Not part 
         --content=charbonnier --schedule=cosine --learning_rate=3e-4 --warmup_steps=100 \\
         --patch_size=64 --batch_size=16 --steps=2000
 """
-import dataclasses
 import json
 import time
 from pathlib import Path
@@ -77,7 +76,7 @@ def main(_):
     deblurrer = Deblurrer(net)
     out = Path(FLAGS.out)
     out.mkdir(parents=True, exist_ok=True)
-    curve, trained, steps, next_eval = [], 0.0, 0, 0.0
+    curve, trained, steps, next_eval, losses = [], 0.0, 0, 0.0, {}
     print(f"{'minutes':>8} {'steps':>6} {'loss':>9} | val gain dB (share better) | vd001 gain dB (share better)")
     while True:
         if trained >= next_eval * 60 or trained >= FLAGS.minutes * 60:

@@ -14,10 +14,12 @@ from pathlib import Path
 
 from absl import app, flags
 
+from deblur3d import paths
+
 flags.DEFINE_integer("frames", 10, "Timed frames per size.")
 flags.DEFINE_list("sizes", ["360x450", "720x1280"], "Frame sizes, height x width.")
-flags.DEFINE_string("weights", "checkpoints/deblur_full.weights.npz", "Deblurring weights (fresh model if absent).")
-flags.DEFINE_string("recon_weights", "checkpoints/recon_ict.weights.npz", "ReconNet weights (untrained if absent).")
+flags.DEFINE_string("weights", str(paths.DEBLUR_WEIGHTS), "Deblurring weights (fresh model if absent).")
+flags.DEFINE_string("recon_weights", str(paths.RECON_WEIGHTS), "ReconNet weights (untrained if absent).")
 flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 FLAGS = flags.FLAGS
 

@@ -11,11 +11,13 @@ import time
 
 from absl import app, flags
 
+from deblur3d import paths
+
 flags.DEFINE_string("cache_dir", None, "Data cache (default: cache/data, built by `make data`).")
 flags.DEFINE_string("data_dir", None, "Data root for the ICT model (default: $DEBLUR3D_DATA, else ../shared/data).")
 flags.DEFINE_integer("frames_per_identity", 8, "Sharp frames fitted per training identity, spread over its runs.")
 flags.DEFINE_list("fit_steps", ["100", "60"], "Iterations with landmarks alone, then with the photometric term.")
-flags.DEFINE_string("out", "checkpoints/ict_albedo.npz", "Output .npz (mean_albedo, albedo_basis).")
+flags.DEFINE_string("out", str(paths.ICT_ALBEDO), "Output .npz (mean_albedo, albedo_basis).")
 flags.DEFINE_string("picture", "docs/ict_albedo.png", "PNG of the mean and first components ('' for none).")
 FLAGS = flags.FLAGS
 

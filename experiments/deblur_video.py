@@ -46,7 +46,7 @@ def suffixed(path, name, several):
 
 
 def main(_):
-    from deblur3d.video import io, pipeline
+    from deblur3d.video import io
 
     spec, config = video_flags.model_spec(), video_flags.video_config()
     header = spec.check()   # a missing weights file fails now, not after finding the faces

@@ -15,6 +15,7 @@ import sys
 from absl import app, flags
 
 import blur_flags
+from deblur3d import paths
 
 flags.adopt_module_key_flags(blur_flags)
 flags.DEFINE_list("checkpoints", [], "name=path of deblurring weights (DeblurNet, DBN, SRN); default: every "
@@ -24,9 +25,9 @@ flags.DEFINE_string("split", "val", "Cache split to evaluate.")
 flags.DEFINE_integer("every", 10, "Use every n-th frame of each run (10: 106 of the 1,056 val frames; 1: all).")
 flags.DEFINE_string("authors_dir", None, "Folder in the authors' layout (blurry/ sharp/ face/ bbox.txt) to "
                     "evaluate too; default <data root>/300vw-sample/vd001 when it exists; empty: none.")
-flags.DEFINE_string("priors_dir", "cache/priors", "Precomputed priors of the cache (experiments/export_priors.py); "
+flags.DEFINE_string("priors_dir", str(paths.PRIORS), "Precomputed priors of the cache (experiments/export_priors.py); "
                     "without them the priors are computed online.")
-flags.DEFINE_string("recon_weights", "checkpoints/recon_ict.weights.npz", "ReconNet weights for online priors.")
+flags.DEFINE_string("recon_weights", str(paths.RECON_WEIGHTS), "ReconNet weights for online priors.")
 flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model of the ReconNet (online priors).")
 flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
 flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")

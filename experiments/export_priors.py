@@ -8,12 +8,13 @@ of the blurry centre frame, render pasted back into the frame's geometry.
 from absl import app, flags
 
 import blur_flags
+from deblur3d import paths
 
 flags.adopt_module_key_flags(blur_flags)
 
-flags.DEFINE_string("recon_weights", "checkpoints/recon_ict.weights.npz", "ReconNet weights.")
+flags.DEFINE_string("recon_weights", str(paths.RECON_WEIGHTS), "ReconNet weights.")
 flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
-flags.DEFINE_string("out", "cache/priors", "Output folder (replaced atomically when complete).")
+flags.DEFINE_string("out", str(paths.PRIORS), "Output folder (replaced atomically when complete).")
 flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model the ReconNet was trained with.")
 flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
 flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")

@@ -13,7 +13,9 @@ import time
 
 from absl import app, flags
 
-flags.DEFINE_string("cache_dir", "cache/data", "Data cache built by experiments/prepare_data.py.")
+from deblur3d import paths
+
+flags.DEFINE_string("cache_dir", str(paths.DATA_CACHE), "Data cache built by experiments/prepare_data.py.")
 flags.DEFINE_string("split", "train", "Split whose runs supply the training pixels.")
 flags.DEFINE_string("check_split", "val", "Split on which the fitted model is checked (never fitted on).")
 flags.DEFINE_integer("frames_per_run", 20, "Frames sampled per run, evenly spaced.", lower_bound=1)
@@ -21,7 +23,7 @@ flags.DEFINE_integer("pixels_per_class", 50_000, "Skin and non-skin pixels fed t
 flags.DEFINE_list("components", ["8"], "Mixture components: one count for both, or skin,nonskin.")
 flags.DEFINE_float("skin_prior", 0.8, "P(skin) of the naive Bayes posterior (Deng et al.: 0.8).")
 flags.DEFINE_integer("seed", 0, "Seed of the pixel sampling and of EM's k-means start.")
-flags.DEFINE_string("out", "checkpoints/skin_model.npz", "Where the fitted model is saved (.npz).")
+flags.DEFINE_string("out", str(paths.SKIN_MODEL), "Where the fitted model is saved (.npz).")
 flags.DEFINE_string("preview", None, "Optional PNG: 4 check-split crops | P(skin) | sample masks "
                     "(green skin, red non-skin).")
 FLAGS = flags.FLAGS

@@ -3,17 +3,18 @@ from absl import flags
 
 import blur_flags
 import train_flags
-
-flags.adopt_module_key_flags(blur_flags)
+from deblur3d import paths
 from deblur3d.recon.task import ReconWeights
 from deblur3d.recon.training import ReconTrainConfig
+
+flags.adopt_module_key_flags(blur_flags)
 
 flags.DEFINE_string("run_dir", None, "Run folder: checkpoints (resumable), TensorBoard (tb/), exported weights.")
 flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
 flags.DEFINE_string("data_dir", None, "Data root for the face model (default: $DEBLUR3D_DATA, else ../shared/data).")
 flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model.")
 flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
-flags.DEFINE_string("skin_model", "checkpoints/skin_model.npz", "Skin colour model for the attention A ('' for none).")
+flags.DEFINE_string("skin_model", str(paths.SKIN_MODEL), "Skin colour model for the attention A ('' for none).")
 flags.DEFINE_list("terms", None, "Loss terms (photometric, landmark, regularizer, albedo); default: the stage's.")
 _DEFAULT = ReconWeights()
 flags.DEFINE_float("photometric_weight", _DEFAULT.photometric, "Weight of the photometric term (Deng et al.: 1.92).")

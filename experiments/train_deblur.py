@@ -18,6 +18,7 @@ from absl import app, flags
 import blur_flags
 import train_flags
 
+from deblur3d import paths
 from deblur3d.deblur.archs import Arch
 
 flags.adopt_module_key_flags(train_flags)
@@ -28,8 +29,8 @@ flags.DEFINE_string("run_dir", "runs/deblur", "Run folder: checkpoints (resumabl
 flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
 flags.DEFINE_enum("priors", "precomputed", ["precomputed", "online", "none"],
                   "3D priors: precomputed by export_priors.py (the authors' way) or computed in the step.")
-flags.DEFINE_string("priors_dir", "cache/priors", "Exported priors (experiments/export_priors.py).")
-flags.DEFINE_string("recon_weights", "checkpoints/recon_ict.weights.npz", "ReconNet weights for online priors.")
+flags.DEFINE_string("priors_dir", str(paths.PRIORS), "Exported priors (experiments/export_priors.py).")
+flags.DEFINE_string("recon_weights", str(paths.RECON_WEIGHTS), "ReconNet weights for online priors.")
 flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model (online priors).")
 flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
 flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")

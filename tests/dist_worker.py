@@ -18,6 +18,7 @@ def main(strategy_name, cpus, steps, run_dir):
     from deblur3d.deblur.model import DeblurNet
     from deblur3d.deblur.task import DeblurTask
     from deblur3d.train import loop, schedules
+    from deblur3d.train.config import TrainSchedule
 
     strategy = strategies.make_strategy(strategy_name)
     rng = np.random.default_rng(0)
@@ -32,7 +33,7 @@ def main(strategy_name, cpus, steps, run_dir):
         # Variables are made on first use: inside the scope, so they are mirrored.
         first_loss = float(task.losses({k: tf.constant(v) for k, v in batch.items()})["total"])
     losses = loop.train(task, optimizer, dataset, {"net": task.net},
-                        loop.LoopConfig(run_dir=run_dir, total_steps=steps, checkpoint_every=steps),
+                        TrainSchedule(steps=steps, checkpoint_every=steps).loop_config(run_dir),
                         strategy=strategy, log=lambda *_: None)
     print(json.dumps({"replicas": strategy.num_replicas_in_sync, "first_loss": first_loss,
                       "loss": losses["total"], "steps": int(optimizer.iterations.numpy()),

@@ -15,7 +15,8 @@ from deblur3d.data import blur, cache, faces, motion
 from deblur3d.deblur import archs
 from deblur3d.deblur.inference import load_deblurrer
 from deblur3d.eval import evaluate as ev
-from deblur3d.eval import metrics
+from deblur3d.eval import metrics, reference, timing, writers
+from deblur3d.eval.methods import Method
 from deblur3d.train import weights
 
 H, W, T = 44, 52, 6   # frames of 44×52: identity map needs >= 36 pixels, SSIM > 11
@@ -172,18 +173,18 @@ def test_evaluation_tables_over_a_tiny_dataset(nets, data, tmp_path):
 def test_table2_rows_match_checkpoints_by_header():
     def method(name, **header):
         deblurrer = types.SimpleNamespace(header=header, needs_priors=False)
-        return ev.Method(name, deblurrer)
+        return Method(name, deblurrer)
 
-    methods = [ev.Method("input"), method("dbn", architecture="dbn", use_render=True, use_identity=True),
+    methods = [Method("input"), method("dbn", architecture="dbn", use_render=True, use_identity=True),
                method("a", architecture="ours", use_render=True, use_identity=True),
                method("b", architecture="ours", use_render=False, use_identity=False),
                method("c", architecture="ours", use_render=True, use_identity=True),
                method("d", architecture="ours", use_render=False, use_identity=True)]
-    rows = {label: [m.name for m in matches] for label, matches, _ in ev.ablation_rows(methods)}
+    rows = {label: [m.name for m in matches] for label, matches, _ in reference.ablation_rows(methods)}
     assert rows == {"baseline (no priors)": ["b"], "+ identity": ["d"], "+ render": [],
                     "+ render + identity (full)": ["a", "c"]}
-    assert ev.paper_reference(methods[1]) == ("34.40", "0.9218")
-    assert ev.paper_reference(methods[3]) == ("36.74", "0.9817")
+    assert reference.paper_reference(methods[1]) == ("34.40", "0.9218")
+    assert reference.paper_reference(methods[3]) == ("36.74", "0.9817")
 
 
 def test_identity_uses_the_box_of_the_sharp_frame():
@@ -199,10 +200,10 @@ def test_identity_uses_the_box_of_the_sharp_frame():
             return np.array([1.0, image.mean()])
 
     sharp = np.zeros((8, 8, 3))
-    score = ev.identity_scorer(Encoder(), sharp)
+    score = metrics.identity_scorer(Encoder(), sharp)
     assert score(sharp) == pytest.approx(1.0) and score(np.ones((8, 8, 3))) == pytest.approx(np.sqrt(0.5))
     assert Encoder.seen == [0.0]   # detected once, on the sharp frame
-    assert np.isnan(ev.identity_scorer(None, sharp)(sharp))
+    assert np.isnan(metrics.identity_scorer(None, sharp)(sharp))
 
 
 def test_face_region_from_68_or_5_points():
@@ -213,8 +214,8 @@ def test_face_region_from_68_or_5_points():
 
 
 def test_timing_table(nets, tmp_path):
-    methods = [ev.Method("input"), ev.Method("base", load_deblurrer(nets["base"][1])),
-               ev.Method("full", load_deblurrer(nets["full"][1]))]
+    methods = [Method("input"), Method("base", load_deblurrer(nets["base"][1])),
+               Method("full", load_deblurrer(nets["full"][1]))]
     calls = []
 
     def online(blurry, points5):
@@ -222,12 +223,12 @@ def test_timing_table(nets, tmp_path):
         return tf.zeros(blurry.shape[:3] + (3,)), tf.zeros([1, 80])
 
     sizes = ((40, 48), (44, 52))
-    seconds = ev.time_methods(methods, sizes, online, repeats=1)
+    seconds = timing.time_methods(methods, sizes, online, repeats=1)
     assert set(seconds) == {"base", "full"} and all(len(v) == 2 and min(v) > 0 for v in seconds.values())
     assert calls == [(1, 40, 48, 15)] * 2 + [(1, 44, 52, 15)] * 2   # priors timed with the model needing them
-    ev.write_table3(tmp_path, methods, sizes, seconds, 1, "")
+    writers.write_table3(tmp_path, methods, sizes, seconds, 1, "")
     assert "| method | model | 40×48 | 44×52 |\n" in (tmp_path / "table3.md").read_text()   # no paper column
-    ev.write_table3(tmp_path, methods, ev.PAPER_SIZES, seconds, 1, "")   # the paper's sizes: its numbers beside
+    writers.write_table3(tmp_path, methods, reference.PAPER_SIZES, seconds, 1, "")   # the paper's sizes: its numbers beside
     text = (tmp_path / "table3.md").read_text()
     assert "| method | model | 360×450 | 580×610 | paper Titan X 360×450 | paper Titan X 580×610 |" in text
     assert "| full | ours + render + identity, 0 steps (priors included) |" in text and "0.67 | 0.70 |" in text

@@ -1,6 +1,5 @@
 """The package's import graph: no module of deblur3d/ imports one that imports it back."""
 import ast
-from pathlib import Path
 
 from deblur3d import paths
 

@@ -4,8 +4,10 @@ import pytest
 import tensorflow as tf
 
 from deblur3d.deblur.model import DeblurNet
-from deblur3d.deblur.task import DeblurTask, content_loss, gain_db
+from deblur3d.deblur.losses import content_loss, gain_db
+from deblur3d.deblur.task import DeblurTask
 from deblur3d.train import loop, schedules
+from deblur3d.train.config import TrainSchedule
 
 
 def tiny_batch(seed=0, size=48):
@@ -32,7 +34,7 @@ def make_task():
 def run(task, run_dir, steps, batch=None, lr=1e-3, **kwargs):
     optimizer = schedules.adam(schedules.learning_rate("paper", initial=lr))
     dataset = tf.data.Dataset.from_tensors(batch or tiny_batch()).repeat()
-    config = loop.LoopConfig(run_dir=str(run_dir), total_steps=steps, **kwargs)
+    config = TrainSchedule(steps=steps, **kwargs).loop_config(str(run_dir))
     return loop.train(task, optimizer, dataset, {"net": task.net}, config, log=lambda *_: None), optimizer
 
 
@@ -131,7 +133,7 @@ def test_a_blow_up_at_a_checkpoint_step_is_not_saved_and_resume_skips_bad_checkp
 
     optimizer = schedules.adam(Exploding())
     dataset = tf.data.Dataset.from_tensors(tiny_batch()).repeat()
-    config = loop.LoopConfig(run_dir=str(tmp_path), total_steps=4, checkpoint_every=3)
+    config = TrainSchedule(steps=4, checkpoint_every=3).loop_config(str(tmp_path))
     with pytest.raises(loop.NonFiniteLoss, match=r"blew up at step 3.*ckpt-2"):
         loop.train(task, optimizer, dataset, {"net": task.net}, config, log=lambda *_: None)
     assert tf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("ckpt-2")
@@ -143,7 +145,7 @@ def test_a_blow_up_at_a_checkpoint_step_is_not_saved_and_resume_skips_bad_checkp
     said = []
     task2 = make_task()
     optimizer2 = schedules.adam(schedules.learning_rate("paper", initial=1e-3))
-    config = loop.LoopConfig(run_dir=str(tmp_path), total_steps=3, checkpoint_every=1)
+    config = TrainSchedule(steps=3, checkpoint_every=1).loop_config(str(tmp_path))
     loop.train(task2, optimizer2, dataset, {"net": task2.net}, config, log=said.append)
     assert any("skipped checkpoint" in s and "ckpt-3" in s for s in said)
     assert any("resumed from" in s and "ckpt-2" in s for s in said)

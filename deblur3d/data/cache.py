@@ -39,7 +39,7 @@ SOFT_CLIPS = ("retalk-2", "livep-d20", "livep-d11", "livep-d12", "livep-d14")
 
 @dataclasses.dataclass(frozen=True)
 class BuildConfig:
-    out: str = str(paths.REPO_ROOT / "cache" / "data")
+    out: str = str(paths.DATA_CACHE)
     data_dir: str | None = None           # None: deblur3d.paths.default_data_root()
     sources: tuple = ("videos", "300vw-sample")
     crop_size: int = 320                  # stored crops are crop_size x crop_size

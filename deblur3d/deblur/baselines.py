@@ -10,8 +10,9 @@ import tensorflow as tf
 from keras import layers
 
 from deblur3d.data.blur import centre_frame
+from deblur3d.deblur.losses import gain_db, multiscale_l2
 from deblur3d.deblur.model import DeblurNet, ResBlock
-from deblur3d.deblur.task import DeblurTask, gain_db
+from deblur3d.deblur.task import DeblurTask
 
 
 def pad_to_multiple(x, multiple):
@@ -140,12 +141,6 @@ class SRN(DeblurNet):
             previous, state = self._level(tf.concat([tf.image.resize(blurry, size), previous], -1), state)
             outputs.append(previous)
         return outputs if return_all_scales else outputs[-1]
-
-
-def multiscale_l2(outputs, sharp):
-    """Tao et al.'s loss: the sum over levels of the mean squared error to the resized sharp frame."""
-    return tf.add_n([tf.reduce_mean(tf.square(out - tf.image.resize(sharp, tf.shape(out)[1:3])))
-                     for out in outputs])
 
 
 class MultiScaleTask(DeblurTask):

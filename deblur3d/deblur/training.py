@@ -4,11 +4,13 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from deblur3d.data.pipeline import PipelineConfig, training_dataset
+from deblur3d import paths
 from deblur3d.data import motion
+from deblur3d.data.pipeline import PipelineConfig, training_dataset
 from deblur3d.deblur import archs
 from deblur3d.deblur.baselines import MultiScaleTask
-from deblur3d.deblur.task import PSNR_FLOOR_GREY, DeblurTask, precomputed_priors
+from deblur3d.deblur.losses import PSNR_FLOOR_GREY
+from deblur3d.deblur.task import DeblurTask, precomputed_priors
 from deblur3d.face import align
 from deblur3d.train import loop, strategies, weights
 from deblur3d.train.config import TrainSchedule
@@ -21,8 +23,8 @@ class DeblurTrainConfig:
     run_dir: str = "runs/deblur"
     cache_dir: str | None = None
     priors: str = "precomputed"          # the authors precompute them; "online" runs ReconNet in the step
-    priors_dir: str | None = "cache/priors"
-    recon_weights: str | None = "checkpoints/recon_ict.weights.npz"  # online priors / joint training
+    priors_dir: str | None = str(paths.PRIORS)
+    recon_weights: str | None = str(paths.RECON_WEIGHTS)  # online priors / joint training
     face_model: str = "ict"
     model_path: str | None = None
     data_dir: str | None = None

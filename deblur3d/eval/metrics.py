@@ -167,3 +167,23 @@ def face_mask(shape, points68=None, points5=None):
     mask = np.zeros(shape[:2], np.uint8)
     cv2.fillConvexPoly(mask, cv2.convexHull(np.round(points).astype(np.int32)), 1)
     return mask.astype(bool)
+
+
+def identity_scorer(encoder, sharp):
+    """output -> identity similarity to `sharp`, in the box found once on the sharp frame."""
+    box = encoder.detect(sharp) if encoder else None
+    if box is None:
+        return lambda image: float("nan")
+    reference = encoder.descriptor(sharp, box)
+    return lambda image: cosine(reference, encoder.descriptor(image, box))
+
+
+def frame_metrics(output, sharp, mask, identity):
+    face = mask.any()
+    return dict(psnr=psnr(output, sharp), ssim=ssim(output, sharp),
+                face_psnr=psnr(output, sharp, mask) if face else float("nan"),
+                face_ssim=ssim(output, sharp, mask) if face else float("nan"),
+                identity=identity(output))
+
+
+METRICS = ("psnr", "ssim", "face_psnr", "face_ssim", "identity")

@@ -13,7 +13,7 @@ def default_model_path(name, data_dir=None):
 
 
 # The ICT model's learned albedo basis (experiments/build_albedo.py), used when present.
-ICT_ALBEDO = paths.REPO_ROOT / "checkpoints" / "ict_albedo.npz"
+ICT_ALBEDO = paths.ICT_ALBEDO
 
 
 def load_face_model(name, path=None, data_dir=None, albedo_path=None):

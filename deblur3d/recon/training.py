@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from deblur3d import paths
 from deblur3d.data.pipeline import PipelineConfig, aligned_dataset
 from deblur3d.face import load_face_model
 from deblur3d.face.render import FaceRenderer
@@ -28,7 +29,7 @@ class ReconTrainConfig:
     data_dir: str | None = None
     face_model: str = "ict"
     model_path: str | None = None
-    skin_model: str | None = "checkpoints/skin_model.npz"   # None: attention 1 everywhere
+    skin_model: str | None = str(paths.SKIN_MODEL)   # None: attention 1 everywhere
     init_weights: str | None = None                         # e.g. the pretrained model for finetune
     terms: tuple | None = None                              # None: the stage's default
     weights: ReconWeights = ReconWeights()

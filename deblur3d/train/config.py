@@ -17,6 +17,7 @@ class TrainSchedule:
     checkpoint_every: int = 500
     summary_every: int = 25
     image_every: int = 250
+    keep_checkpoints: int = 3
     seed: int = 0
     epsilon: float = schedules.EPSILON
 
@@ -28,4 +29,4 @@ class TrainSchedule:
     def loop_config(self, run_dir):
         return loop.LoopConfig(run_dir=run_dir, total_steps=self.steps, checkpoint_every=self.checkpoint_every,
                                summary_every=self.summary_every, image_every=self.image_every,
-                               jit_compile=self.jit_compile)
+                               keep_checkpoints=self.keep_checkpoints, jit_compile=self.jit_compile)

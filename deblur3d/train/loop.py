@@ -22,13 +22,14 @@ class NonFiniteLoss(RuntimeError):
 
 @dataclasses.dataclass(frozen=True)
 class LoopConfig:
+    """Built by TrainSchedule.loop_config, where the defaults live (one place)."""
     run_dir: str
     total_steps: int
-    checkpoint_every: int = 1000
-    summary_every: int = 50
-    image_every: int = 500
-    keep_checkpoints: int = 3
-    jit_compile: bool = False
+    checkpoint_every: int
+    summary_every: int
+    image_every: int
+    keep_checkpoints: int
+    jit_compile: bool
 
 
 def build(task, optimizer, batch):

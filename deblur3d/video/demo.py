@@ -60,8 +60,7 @@ class Scores:
         self.sharp, self.rows = sharp, []
 
     def __call__(self, t, blurry, output, segments):
-        from deblur3d.eval.evaluate import frame_metrics
-        from deblur3d.eval.metrics import face_mask
+        from deblur3d.eval.metrics import face_mask, frame_metrics
         mask = np.zeros(blurry.shape[:2], bool)
         for s in segments:
             mask |= face_mask(blurry.shape, s.points(t))

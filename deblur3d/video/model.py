@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from deblur3d import paths
 from deblur3d.train import weights as weights_lib
 
-DEFAULT_WEIGHTS = "checkpoints/deblur_full.weights.npz"
-DEFAULT_RECON = "checkpoints/recon_ict.weights.npz"
+DEFAULT_WEIGHTS = str(paths.DEBLUR_WEIGHTS)
+DEFAULT_RECON = str(paths.RECON_WEIGHTS)
 
 
 class FaceDeblurrer:

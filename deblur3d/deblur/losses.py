@@ -1,0 +1,52 @@
+"""The deblurring branch's losses: L_c (paper Eq. 4) and its variants, SRN's multi-scale
+loss, and the gain over the input that the trainers log."""
+import tensorflow as tf
+
+from deblur3d.data.blur import centre_frame
+
+# The "psnr" loss adds the square of this many grey levels to each patch's MSE: one caps a
+# patch's term at 48.1 dB, so exact patches (static background) do not dominate; more
+# weighs blurry patches more against them (checkpoints/README.md: the trade-off).
+PSNR_FLOOR_GREY = 1.0
+CHARBONNIER_EPS = 1e-3
+CONTENT_LOSSES = ("norm", "mse", "psnr", "l1", "charbonnier")
+
+
+def decibels(ratio):
+    return 10.0 * tf.math.log(ratio) / tf.math.log(10.0)
+
+
+def content_loss(output, sharp, kind="norm", psnr_floor_grey=PSNR_FLOOR_GREY):
+    """Eq. 4. 'norm': the Euclidean norm of each frame's difference, averaged over frames
+    (the paper); 'mse': mean squared error per pixel (the authors' release); 'psnr': minus
+    the mean per-sample PSNR in dB (not in the paper: the evaluation's metric, which MSE
+    pooled over a batch lets still samples lose to moving ones), each sample's MSE raised
+    by `psnr_floor_grey` grey levels squared; 'l1' and 'charbonnier' (sqrt(d^2 + 1e-6) per
+    value) are the usual deblurring losses, not the paper's."""
+    diff = output - sharp
+    per_sample = tf.reshape(diff, [tf.shape(diff)[0], -1])
+    if kind == "norm":
+        return tf.reduce_mean(tf.norm(per_sample, axis=-1))
+    if kind == "mse":
+        return tf.reduce_mean(tf.square(diff))
+    if kind == "l1":
+        return tf.reduce_mean(tf.abs(diff))
+    if kind == "charbonnier":   # a smooth L1 (DeepDeblur, Restormer): robust, yet steady near zero
+        return tf.reduce_mean(tf.sqrt(tf.square(diff) + CHARBONNIER_EPS ** 2))
+    if kind == "psnr":
+        mse = tf.reduce_mean(tf.square(per_sample), axis=-1)
+        return tf.reduce_mean(decibels(mse + (psnr_floor_grey / 255.0) ** 2))
+    raise ValueError(f"unknown content loss {kind!r}: one of {', '.join(CONTENT_LOSSES)}")
+
+
+def gain_db(output, blurry, sharp):
+    """PSNR of the output minus PSNR of the blurry centre frame, over the batch: above zero
+    once the model beats "no deblurring". Monitoring only (TensorBoard), no gradient."""
+    mse = lambda x: tf.reduce_mean(tf.square(tf.stop_gradient(x) - sharp)) + 1e-10  # noqa: E731
+    return decibels(mse(centre_frame(blurry)) / mse(output))
+
+
+def multiscale_l2(outputs, sharp):
+    """Tao et al.'s loss: the sum over levels of the mean squared error to the resized sharp frame."""
+    return tf.add_n([tf.reduce_mean(tf.square(out - tf.image.resize(sharp, tf.shape(out)[1:3])))
+                     for out in outputs])
