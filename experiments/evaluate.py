@@ -15,32 +15,33 @@ import sys
 from absl import app, flags
 
 import blur_flags
-from deblur3d import paths
+from deblur3d.eval.evaluate import EvalConfig
 
 flags.adopt_module_key_flags(blur_flags)
+E = EvalConfig()   # every default below comes from it
 flags.DEFINE_list("checkpoints", [], "name=path of deblurring weights (DeblurNet, DBN, SRN); default: every "
                   "checkpoints/*.weights.npz whose header is a deblurring model, named by file stem.")
-flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
-flags.DEFINE_string("split", "val", "Cache split to evaluate.")
-flags.DEFINE_integer("every", 10, "Use every n-th frame of each run (10: 106 of the 1,056 val frames; 1: all).")
-flags.DEFINE_string("authors_dir", None, "Folder in the authors' layout (blurry/ sharp/ face/ bbox.txt) to "
+flags.DEFINE_string("cache_dir", E.cache_dir, "Data cache built by `make data` (default cache/data).")
+flags.DEFINE_string("split", E.split, "Cache split to evaluate.")
+flags.DEFINE_integer("every", E.every, "Use every n-th frame of each run (10: 106 of the 1,056 val frames; 1: all).")
+flags.DEFINE_string("authors_dir", E.authors_dir, "Folder in the authors' layout (blurry/ sharp/ face/ bbox.txt) to "
                     "evaluate too; default <data root>/300vw-sample/vd001 when it exists; empty: none.")
-flags.DEFINE_string("priors_dir", str(paths.PRIORS), "Precomputed priors of the cache (experiments/export_priors.py); "
+flags.DEFINE_string("priors_dir", E.priors_dir, "Precomputed priors of the cache (experiments/export_priors.py); "
                     "without them the priors are computed online.")
-flags.DEFINE_string("recon_weights", str(paths.RECON_WEIGHTS), "ReconNet weights for online priors.")
-flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model of the ReconNet (online priors).")
-flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
-flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
-flags.DEFINE_string("out", "results", "Output folder.")
-flags.DEFINE_integer("figures", 4, "Val frames shown in figures/.")
-flags.DEFINE_bool("identity", True, "Compute dlib identity similarity (Table 2).")
-flags.DEFINE_list("timing_sizes", ["360x450", "580x610"], "Table 3 frame sizes, height x width; empty: no timing.")
-flags.DEFINE_integer("timing_repeats", 2, "Timed calls per model and size (after one warm-up call).")
+flags.DEFINE_string("recon_weights", E.recon_weights, "ReconNet weights for online priors.")
+flags.DEFINE_enum("face_model", E.face_model, ["ict", "bfm"], "3D morphable model of the ReconNet (online priors).")
+flags.DEFINE_string("model_path", E.model_path, "Face model file (default: under the data root).")
+flags.DEFINE_string("data_dir", E.data_dir, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
+flags.DEFINE_string("out", E.out, "Output folder.")
+flags.DEFINE_integer("figures", E.figures, "Val frames shown in figures/.")
+flags.DEFINE_bool("identity", E.identity, "Compute dlib identity similarity (Table 2).")
+flags.DEFINE_list("timing_sizes", [f"{h}x{w}" for h, w in E.timing_sizes], "Table 3 frame sizes, height x width; empty: no timing.")
+flags.DEFINE_integer("timing_repeats", E.timing_repeats, "Timed calls per model and size (after one warm-up call).")
 FLAGS = flags.FLAGS
 
 
 def main(_):
-    from deblur3d.eval.evaluate import EvalConfig, evaluate
+    from deblur3d.eval.evaluate import evaluate
     from deblur3d.train.weights import WeightsFileError
 
     checkpoints = tuple(tuple(item.split("=", 1)) for item in FLAGS.checkpoints)

@@ -18,22 +18,23 @@ from absl import app, flags
 import blur_flags
 import train_flags
 
-from deblur3d import paths
 from deblur3d.deblur.archs import Arch
+from deblur3d.deblur.losses import CONTENT_LOSSES
+from deblur3d.deblur.training import PRIORS, DeblurTrainConfig
 
 flags.adopt_module_key_flags(train_flags)
 flags.adopt_module_key_flags(blur_flags)
-A = Arch()
+A, D = Arch(), DeblurTrainConfig()   # every default below comes from these dataclasses
 
-flags.DEFINE_string("run_dir", "runs/deblur", "Run folder: checkpoints (resumable), TensorBoard (tb/), exported weights.")
-flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
-flags.DEFINE_enum("priors", "precomputed", ["precomputed", "online", "none"],
+flags.DEFINE_string("run_dir", D.run_dir, "Run folder: checkpoints (resumable), TensorBoard (tb/), exported weights.")
+flags.DEFINE_string("cache_dir", D.cache_dir, "Data cache built by `make data` (default cache/data).")
+flags.DEFINE_enum("priors", D.priors, list(PRIORS),
                   "3D priors: precomputed by export_priors.py (the authors' way) or computed in the step.")
-flags.DEFINE_string("priors_dir", str(paths.PRIORS), "Exported priors (experiments/export_priors.py).")
-flags.DEFINE_string("recon_weights", str(paths.RECON_WEIGHTS), "ReconNet weights for online priors.")
-flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model (online priors).")
-flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
-flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
+flags.DEFINE_string("priors_dir", D.priors_dir, "Exported priors (experiments/export_priors.py).")
+flags.DEFINE_string("recon_weights", D.recon_weights, "ReconNet weights for online priors.")
+flags.DEFINE_enum("face_model", D.face_model, ["ict", "bfm"], "3D morphable model (online priors).")
+flags.DEFINE_string("model_path", D.model_path, "Face model file (default: under the data root).")
+flags.DEFINE_string("data_dir", D.data_dir, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 # --- the network: one flag per field of deblur3d.deblur.archs.Arch ---
 flags.DEFINE_enum("model", A.model, ["ours", "dbn", "srn"], "ours = DeblurNet; dbn = Su et al.; srn = Tao et al.")
 flags.DEFINE_bool("use_render", A.use_render, "Concatenate the rendered face after the first conv (paper Table 2).")
@@ -50,21 +51,21 @@ flags.DEFINE_float("res_scale", A.res_scale, "Scale of each ResBlock's branch (p
 flags.DEFINE_bool("zero_out", A.zero_out, "Zero-initialised output layer (with --residual the net starts "
                   "exactly at the input).")
 # --- the loss ---
-flags.DEFINE_enum("content", "norm", ["norm", "mse", "psnr", "l1", "charbonnier"],
+flags.DEFINE_enum("content", D.content, list(CONTENT_LOSSES),
                   "L_c: Eq. 4's per-frame Euclidean norm, the release's MSE, minus the mean per-sample PSNR "
                   "(the evaluation's metric), L1 or Charbonnier (the last three not in the paper).")
-flags.DEFINE_float("psnr_floor", 1.0, "With --content=psnr: grey levels added to each sample's error (caps its "
+flags.DEFINE_float("psnr_floor", D.psnr_floor, "With --content=psnr: grey levels added to each sample's error (caps its "
                    "term at 48 dB for 1); more weighs blurry samples more against exact ones.")
-flags.DEFINE_bool("joint", False, "Train L_r and L_c together (needs --priors=online).")
-flags.DEFINE_integer("patch_size", 256, "Square training patch (paper: 256).")
-flags.DEFINE_float("sharp_fraction", 0.0, "Share of training samples left unblurred, so the model learns to leave "
+flags.DEFINE_bool("joint", D.joint, "Train L_r and L_c together (needs --priors=online).")
+flags.DEFINE_integer("patch_size", D.patch_size, "Square training patch (paper: 256).")
+flags.DEFINE_float("sharp_fraction", D.sharp_fraction, "Share of training samples left unblurred, so the model learns to leave "
                    "sharp frames alone (not in the paper).")
-flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker"],
+flags.DEFINE_enum("strategy", D.strategy, ["default", "mirrored", "multiworker"],
                   "tf.distribute: mirrored = all local GPUs; multiworker = machines in $TF_CONFIG.")
-flags.DEFINE_bool("mixed_precision", False, "float16 compute (GPUs).")
-flags.DEFINE_string("init_weights", None, "Start from these weights (same model and options: a fine-tune) "
+flags.DEFINE_bool("mixed_precision", D.mixed_precision, "float16 compute (GPUs).")
+flags.DEFINE_string("init_weights", D.init_weights, "Start from these weights (same model and options: a fine-tune) "
                     "instead of from scratch.")
-flags.DEFINE_string("export", None, "Final compact weights (default: <run_dir>/deblur.weights.npz).")
+flags.DEFINE_string("export", D.export, "Final compact weights (default: <run_dir>/deblur.weights.npz).")
 # Flag values of a whole recipe; flags given on the command line win. "cpu" learns fast on
 # 2 CPU cores and departs from the paper in each of these values (checkpoints/README.md,
 # "CPU recipe", measures what each buys with bench_learning.py).
@@ -86,7 +87,6 @@ def apply_recipe():
 
 
 def config_from_flags():
-    from deblur3d.deblur.training import DeblurTrainConfig
     apply_recipe()
     # Every flag named like a config field sets it; the rest keep the config's defaults.
     grouped = ("arch", "blur", "train")

@@ -2,19 +2,22 @@
 from absl import flags
 
 from deblur3d.train.config import TrainSchedule
+from deblur3d.train.schedules import SCHEDULES
 
-flags.DEFINE_integer("steps", 400_000, "Training iterations (paper: 400K; CPU runs: see checkpoints/README.md).")
-flags.DEFINE_integer("batch_size", 16, "Global batch size (paper: 16).")
-flags.DEFINE_float("learning_rate", 1e-4, "Initial Adam learning rate (paper: 1e-4).")
-flags.DEFINE_enum("schedule", "paper", ["paper", "release", "cosine"],
+T = TrainSchedule()   # every default below comes from it
+
+flags.DEFINE_integer("steps", T.steps, "Training iterations (paper: 400K; CPU runs: see checkpoints/README.md).")
+flags.DEFINE_integer("batch_size", T.batch_size, "Global batch size (paper: 16).")
+flags.DEFINE_float("learning_rate", T.learning_rate, "Initial Adam learning rate (paper: 1e-4).")
+flags.DEFINE_enum("schedule", T.schedule, list(SCHEDULES),
                   "paper: x0.3 every --decay_every; release: polynomial decay, power 0.3; cosine: linear "
                   "warm-up over --warmup_steps, then cosine to 0 (not in the paper).")
-flags.DEFINE_integer("warmup_steps", 0, "Warm-up iterations of --schedule=cosine.")
-flags.DEFINE_bool("jit_compile", False, "Compile the training step with XLA.")
-flags.DEFINE_integer("decay_every", 50_000, "Iterations between learning-rate drops (paper: 50K).")
-flags.DEFINE_integer("checkpoint_every", 500, "Iterations between checkpoints (a kill loses at most this many).")
-flags.DEFINE_float("adam_epsilon", TrainSchedule.epsilon, "Adam's epsilon (default: TF1's, as the authors' release).")
-flags.DEFINE_integer("seed", 0, "Seed of data order and initialisation.")
+flags.DEFINE_integer("warmup_steps", T.warmup_steps, "Warm-up iterations of --schedule=cosine.")
+flags.DEFINE_bool("jit_compile", T.jit_compile, "Compile the training step with XLA.")
+flags.DEFINE_integer("decay_every", T.decay_every, "Iterations between learning-rate drops (paper: 50K).")
+flags.DEFINE_integer("checkpoint_every", T.checkpoint_every, "Iterations between checkpoints (a kill loses at most this many).")
+flags.DEFINE_float("adam_epsilon", T.epsilon, "Adam's epsilon (default: TF1's, as the authors' release).")
+flags.DEFINE_integer("seed", T.seed, "Seed of data order and initialisation.")
 FLAGS = flags.FLAGS
 
 
