@@ -15,7 +15,8 @@ flags.DEFINE_enum("schedule", T.schedule, list(SCHEDULES),
 flags.DEFINE_integer("warmup_steps", T.warmup_steps, "Warm-up iterations of --schedule=cosine.")
 flags.DEFINE_bool("jit_compile", T.jit_compile, "Compile the training step with XLA.")
 flags.DEFINE_integer("decay_every", T.decay_every, "Iterations between learning-rate drops (paper: 50K).")
-flags.DEFINE_integer("checkpoint_every", T.checkpoint_every, "Iterations between checkpoints (a kill loses at most this many).")
+flags.DEFINE_integer("checkpoint_every", T.checkpoint_every,
+                     "Iterations between checkpoints (a kill loses at most this many).")
 flags.DEFINE_float("adam_epsilon", T.epsilon, "Adam's epsilon (default: TF1's, as the authors' release).")
 flags.DEFINE_integer("seed", T.seed, "Seed of data order and initialisation.")
 FLAGS = flags.FLAGS
