@@ -35,7 +35,8 @@ flags.DEFINE_string("data_dir", E.data_dir, "Data root (default: $DEBLUR3D_DATA,
 flags.DEFINE_string("out", E.out, "Output folder.")
 flags.DEFINE_integer("figures", E.figures, "Val frames shown in figures/.")
 flags.DEFINE_bool("identity", E.identity, "Compute dlib identity similarity (Table 2).")
-flags.DEFINE_list("timing_sizes", [f"{h}x{w}" for h, w in E.timing_sizes], "Table 3 frame sizes, height x width; empty: no timing.")
+flags.DEFINE_list("timing_sizes", [f"{h}x{w}" for h, w in E.timing_sizes],
+                  "Table 3 frame sizes, height x width; empty: no timing.")
 flags.DEFINE_integer("timing_repeats", E.timing_repeats, "Timed calls per model and size (after one warm-up call).")
 FLAGS = flags.FLAGS
 
