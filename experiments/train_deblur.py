@@ -55,13 +55,11 @@ flags.DEFINE_enum("content", D.content, list(CONTENT_LOSSES),
                   "L_c: Eq. 4's per-frame Euclidean norm, the release's MSE, minus the mean per-sample PSNR "
                   "(the evaluation's metric), L1 or Charbonnier (the last three not in the paper).")
 flags.DEFINE_float("psnr_floor", D.psnr_floor, "With --content=psnr: grey levels added to each sample's error "
-                   "(caps its "
-                   "term at 48 dB for 1); more weighs blurry samples more against exact ones.")
+                   "(caps its term at 48 dB for 1); more weighs blurry samples more against exact ones.")
 flags.DEFINE_bool("joint", D.joint, "Train L_r and L_c together (needs --priors=online).")
 flags.DEFINE_integer("patch_size", D.patch_size, "Square training patch (paper: 256).")
 flags.DEFINE_float("sharp_fraction", D.sharp_fraction, "Share of training samples left unblurred, so the model "
-                   "learns to leave "
-                   "sharp frames alone (not in the paper).")
+                   "learns to leave sharp frames alone (not in the paper).")
 flags.DEFINE_enum("strategy", D.strategy, ["default", "mirrored", "multiworker"],
                   "tf.distribute: mirrored = all local GPUs; multiworker = machines in $TF_CONFIG.")
 flags.DEFINE_bool("mixed_precision", D.mixed_precision, "float16 compute (GPUs).")
