@@ -37,10 +37,7 @@ def main(_):
 
     from deblur3d.deblur.model import DeblurNet
     from deblur3d.deblur.task import DeblurTask
-    from deblur3d.face import load_face_model
-    from deblur3d.face.render import FaceRenderer
-    from deblur3d.recon.priors import OnlinePriors
-    from deblur3d.recon.training import build_net
+    from deblur3d.recon.priors import build_online_priors
     from deblur3d.train import loop, schedules
     from deblur3d.train.step import make_train_step
 
@@ -61,7 +58,7 @@ def main(_):
     forward = tf.function(lambda: net(frame, tf.zeros([1, 360, 452, 3]), tf.zeros([1, 80])))
     print(f"  forward, one 360x450 frame: {timed(forward, FLAGS.repeats):.2f} s")
 
-    online = OnlinePriors(build_net(FLAGS.recon_weights or None), FaceRenderer(load_face_model("ict")))
+    online = build_online_priors(FLAGS.recon_weights or None)
     batch = synthetic_batch(8, 64)
     priors_only = tf.function(lambda: online(batch))
     prior_seconds = timed(priors_only, FLAGS.repeats)

@@ -23,14 +23,10 @@ FLAGS = flags.FLAGS
 
 
 def main(_):
-    from deblur3d.face import load_face_model
-    from deblur3d.face.render import FaceRenderer
     from deblur3d.recon.export import export_priors
-    from deblur3d.recon.priors import OnlinePriors
-    from deblur3d.recon.training import build_net
+    from deblur3d.recon.priors import build_online_priors
 
-    online = OnlinePriors(build_net(FLAGS.recon_weights),
-                          FaceRenderer(load_face_model(FLAGS.face_model, FLAGS.model_path, FLAGS.data_dir)))
+    online = build_online_priors(FLAGS.recon_weights, FLAGS.face_model, FLAGS.model_path, FLAGS.data_dir)
     count = export_priors(online, FLAGS.out, FLAGS.cache_dir, FLAGS.batch_size,
                           note=f"recon_weights={FLAGS.recon_weights}, face_model={FLAGS.face_model}",
                           blur=blur_flags.blur_config())

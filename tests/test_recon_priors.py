@@ -2,6 +2,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
+from deblur3d.face import align
 from deblur3d.face.align import Alignment, alignment_params, fit_alignment
 from deblur3d.recon import priors
 
@@ -20,10 +21,10 @@ def test_graph_crop_and_uncrop_match_the_numpy_alignment():
     frame = cv2.GaussianBlur(rng.uniform(size=(180, 200, 3)).astype(np.float32), (0, 0), 3)
     a = Alignment(scale=1.3, center=(97.5, 88.25))
     params = tf.constant([[a.scale, *a.center]], tf.float32)
-    got = priors.crop(tf.constant(frame[None]), params).numpy()[0]
+    got = align.crop(tf.constant(frame[None]), params).numpy()[0]
     want = a.crop(frame, interpolation=cv2.INTER_LINEAR)
     np.testing.assert_allclose(got[2:-2, 2:-2], want[2:-2, 2:-2], atol=2e-3)
-    back = priors.uncrop(tf.constant(want[None]), params, 180, 200).numpy()[0]
+    back = align.uncrop(tf.constant(want[None]), params, 180, 200).numpy()[0]
     # Away from the crop's border, where the two libraries blend with the fill differently.
     ys, xs = np.mgrid[:180, :200]
     inner = np.all((a.to_crop(np.stack([xs, ys], -1)) > 2) & (a.to_crop(np.stack([xs, ys], -1)) < 221), -1)

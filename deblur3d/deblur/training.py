@@ -48,13 +48,9 @@ class DeblurTrainConfig:
 
 
 def _online(config, trainable):
-    from deblur3d.face import load_face_model
-    from deblur3d.face.render import FaceRenderer
-    from deblur3d.recon.priors import OnlinePriors
-    from deblur3d.recon.training import build_net
-    recon = build_net(config.recon_weights)
-    renderer = FaceRenderer(load_face_model(config.face_model, config.model_path, config.data_dir))
-    return OnlinePriors(recon, renderer, trainable=trainable)
+    from deblur3d.recon.priors import build_online_priors
+    return build_online_priors(config.recon_weights, config.face_model, config.model_path, config.data_dir,
+                               trainable)
 
 
 class AlignedRenderingLoss:
@@ -72,11 +68,11 @@ class AlignedRenderingLoss:
 
     def losses(self, batch, training=True):
         from deblur3d.data.blur import centre_frame
-        from deblur3d.recon.priors import crop
         params = align.alignment_params(batch["points5"])
         s, cx, cy = tf.unstack(params[:, None, :], axis=-1)
         points = tf.stack([(batch["points68"][..., 0] - cx) * s, (batch["points68"][..., 1] - cy) * s], -1)
-        aligned = {"blurry": crop(centre_frame(batch["blurry"]), params), "sharp": crop(batch["sharp"], params),
+        aligned = {"blurry": align.crop(centre_frame(batch["blurry"]), params),
+                   "sharp": align.crop(batch["sharp"], params),
                    "points68": points + align.CROP_SIZE / 2}
         out = self.task.losses(aligned, training=training)
         return {"rendering": out["photometric"], "total": out["total"]}

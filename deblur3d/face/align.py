@@ -109,3 +109,32 @@ def alignment_params(points5):
     k = tf.matmul(tf.cast(flipped, tf.float64), tf.constant(SOLVER.T))
     s = (tf.norm(k[:, 0:3], axis=-1) + tf.norm(k[:, 4:7], axis=-1)) / 2
     return tf.cast(tf.stack([TEMPLATE_SIZE / s, k[:, 3], -k[:, 7]], axis=-1), tf.float32)
+
+
+# --- the same crop and its inverse as TF ops, inside the graph (priors, joint training);
+# TensorFlow is imported where used, as above: the numpy side needs none.
+
+def _warp(images, transforms, height, width):
+    import tensorflow as tf
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=transforms, output_shape=tf.stack([height, width]),
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+
+
+def crop(images, params, size=CROP_SIZE):
+    """Frames (B, H, W, C) -> aligned crops (B, size, size, C); params (B, 3) = scale, cx, cy."""
+    import tensorflow as tf
+    s, cx, cy = tf.unstack(params, axis=-1)
+    zero, half = tf.zeros_like(s), size / 2
+    # Maps each output (crop) pixel to the frame pixel it reads.
+    transforms = tf.stack([1 / s, zero, cx - half / s, zero, 1 / s, cy - half / s, zero, zero], axis=-1)
+    return _warp(images, transforms, size, size)
+
+
+def uncrop(crops, params, height, width):
+    """Aligned crops (B, size, size, C) -> frame geometry (B, height, width, C), zero outside."""
+    import tensorflow as tf
+    s, cx, cy = tf.unstack(params, axis=-1)
+    zero, half = tf.zeros_like(s), crops.shape[1] / 2
+    transforms = tf.stack([s, zero, half - s * cx, zero, s, half - s * cy, zero, zero], axis=-1)
+    return _warp(crops, transforms, height, width)

@@ -12,30 +12,7 @@ import tensorflow as tf
 
 from deblur3d.data.blur import centre_frame
 from deblur3d.face import coeffs as coeffs_lib
-from deblur3d.face.align import CROP_SIZE, alignment_params
-
-
-def _warp(images, transforms, height, width):
-    return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=transforms, output_shape=tf.stack([height, width]),
-        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
-
-
-def crop(images, params, size=CROP_SIZE):
-    """Frames (B, H, W, C) -> aligned crops (B, size, size, C); params (B, 3) = scale, cx, cy."""
-    s, cx, cy = tf.unstack(params, axis=-1)
-    zero, half = tf.zeros_like(s), size / 2
-    # Maps each output (crop) pixel to the frame pixel it reads.
-    transforms = tf.stack([1 / s, zero, cx - half / s, zero, 1 / s, cy - half / s, zero, zero], axis=-1)
-    return _warp(images, transforms, size, size)
-
-
-def uncrop(crops, params, height, width):
-    """Aligned crops (B, size, size, C) -> frame geometry (B, height, width, C), zero outside."""
-    s, cx, cy = tf.unstack(params, axis=-1)
-    zero, half = tf.zeros_like(s), crops.shape[1] / 2
-    transforms = tf.stack([s, zero, half - s * cx, zero, s, half - s * cy, zero, zero], axis=-1)
-    return _warp(crops, transforms, height, width)
+from deblur3d.face.align import alignment_params, crop, uncrop
 
 
 class OnlinePriors:
@@ -63,6 +40,18 @@ class OnlinePriors:
         return render, coeffs[..., coeffs_lib.SLICES["identity"]]
 
 
+def build_online_priors(recon_weights=None, face_model="ict", model_path=None, data_dir=None, trainable=False):
+    """The one way the priors are assembled: ReconNet (untrained without weights) + the face
+    model's renderer. Used by online training, export_priors, the frame-by-frame priors of
+    evaluation and the video tool, and the benchmarks."""
+    # Imported here: recon.training brings the whole training stack with it.
+    from deblur3d.face import load_face_model
+    from deblur3d.face.render import FaceRenderer
+    from deblur3d.recon.training import build_net
+    renderer = FaceRenderer(load_face_model(face_model, model_path, data_dir))
+    return OnlinePriors(build_net(recon_weights), renderer, trainable=trainable)
+
+
 class OnlineFramePriors:
     """ReconNet + renderer on one frame: (1, H, W, 15), (1, 5, 2) -> render, identity alpha.
 
@@ -79,16 +68,12 @@ class OnlineFramePriors:
 
     def available(self):
         if self._fn is None and self.reason is None:
-            # Imported on first use: recon.training brings the whole training stack with it.
-            from deblur3d.face import load_face_model
-            from deblur3d.face.render import FaceRenderer
-            from deblur3d.recon.training import build_net
             try:
-                renderer = FaceRenderer(load_face_model(self.face_model, self.model_path, self.data_dir))
+                online = build_online_priors(self.recon_weights if self.trained else None, self.face_model,
+                                             self.model_path, self.data_dir)
             except (OSError, RuntimeError) as err:   # no face model file, no rasterizer op
                 self.reason = str(err)
                 return False
-            online = OnlinePriors(build_net(self.recon_weights if self.trained else None), renderer)
             # No Python control flow on tensors inside; AutoGraph would only trip on its imports.
             self._fn = tf.function(online.frame_priors, reduce_retracing=True, autograph=False)
         return self._fn is not None
