@@ -6,6 +6,7 @@ delivers with the blur preset (motion swept through every frame of the stack), a
 samples/s one training step consumes on this machine. The pipeline should deliver at
 least 3x the demand so that training never waits for data.
 """
+import dataclasses
 import time
 
 from absl import app, flags
@@ -22,9 +23,6 @@ flags.DEFINE_integer("warmup", 3, "Batches read before timing (graph tracing, pa
 flags.DEFINE_integer("steps", 3, "Training steps timed after a warm-up step (a paper-size step takes a minute).")
 FLAGS = flags.FLAGS
 
-# The architectures of the recipes of experiments/train_deblur.py (no priors: the step's cost
-# without the render input differs by a few percent).
-ARCHS = {"paper": dict(), "cpu": dict(residual=True, zero_out=True, res_scale=0.2, kernel=3, blocks=2)}
 
 
 def pipeline_rate(batch, patch):
@@ -46,12 +44,16 @@ def step_rate(batch, patch, recipe):
 
     from deblur3d.deblur import archs
     from deblur3d.deblur.task import DeblurTask
+    from deblur3d.deblur.training import CPU_RECIPE
     from deblur3d.train import loop, schedules
     from deblur3d.train.step import make_train_step
     rng = np.random.default_rng(0)
     data = {"blurry": tf.constant(rng.uniform(size=(batch, patch, patch, 15)), tf.float32),
             "sharp": tf.constant(rng.uniform(size=(batch, patch, patch, 3)), tf.float32)}
-    task = DeblurTask(archs.build(archs.Arch(use_render=False, use_identity=False, **ARCHS[recipe])))
+    # The recipe's architecture without priors (the render input changes the cost by a few percent).
+    names = {f.name for f in dataclasses.fields(archs.Arch)}
+    sizes = {k: v for k, v in CPU_RECIPE.items() if k in names} if recipe == "cpu" else {}
+    task = DeblurTask(archs.build(archs.Arch(use_render=False, use_identity=False, **sizes)))
     optimizer = schedules.adam(schedules.learning_rate())
     loop.build(task, optimizer, data)
     step = make_train_step(task, optimizer)

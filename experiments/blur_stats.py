@@ -26,12 +26,6 @@ flags.DEFINE_list("figure_frames", ["mimictalk-german-00/150", "dpe-s-00/100", "
 FLAGS = flags.FLAGS
 
 
-def psnr(a, b, mask=None):
-    err = np.square(a - b).mean(-1)
-    mse = err[mask].mean() if mask is not None else err.mean()
-    return 10 * np.log10(1.0 / max(mse, 1e-12))
-
-
 def describe(values):
     v = np.asarray(values)
     return (f"{v.mean():6.2f} {np.median(v):6.2f} {np.percentile(v, 10):6.2f} {np.percentile(v, 90):6.2f} "
@@ -41,7 +35,7 @@ def describe(values):
 def add(groups, name, stack, sharp, points68):
     """One frame's numbers into its group; neighbours identical to the centre (a clamped
     clip border) are left out of the centre-to-neighbour PSNR."""
-    from deblur3d.eval.metrics import face_mask
+    from deblur3d.eval.metrics import face_mask, psnr
     centre = stack[..., 6:9]
     g = groups.setdefault(name, dict(w=[], f=[], n=[]))
     g["w"].append(psnr(centre, sharp))
@@ -53,13 +47,14 @@ def figure(path, blur_config):
     import cv2
 
     from deblur3d.data import cache, motion, pipeline
+    from deblur3d.eval.metrics import psnr
     runs = {r.name: r for r in cache.Cache(FLAGS.cache_dir).runs()}
     rows = []
     for item in FLAGS.figure_frames:
         name, t = item.rsplit("/", 1)
         run, t = runs[name], int(t)
         sharp = run.array("sharp")[t] / 255.0
-        images = [sharp] + [pipeline.centre_blurry_frame(run, t, c, FLAGS.seed)
+        images = [sharp] + [next(pipeline.centre_blurry_frames(run, c, [t], FLAGS.seed))
                             for c in (motion.PRESETS["paper"], blur_config)]
         labels = ["sharp", "paper: 5-frame mean", f"{FLAGS.blur}"]
         tiles = []

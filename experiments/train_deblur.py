@@ -20,7 +20,7 @@ import train_flags
 
 from deblur3d.deblur.archs import Arch
 from deblur3d.deblur.losses import CONTENT_LOSSES
-from deblur3d.deblur.training import PRIORS, DeblurTrainConfig
+from deblur3d.deblur.training import CPU_RECIPE, PRIORS, DeblurTrainConfig
 
 flags.adopt_module_key_flags(train_flags)
 flags.adopt_module_key_flags(blur_flags)
@@ -69,11 +69,7 @@ flags.DEFINE_string("export", D.export, "Final compact weights (default: <run_di
 # Flag values of a whole recipe; flags given on the command line win. "cpu" learns fast on
 # 2 CPU cores and departs from the paper in each of these values (checkpoints/README.md,
 # "CPU recipe", measures what each buys with bench_learning.py).
-RECIPES = {
-    "paper": {},
-    "cpu": dict(residual=True, zero_out=True, res_scale=0.2, kernel=3, blocks=2, content="charbonnier",
-                schedule="cosine", learning_rate=5e-4, warmup_steps=200, batch_size=8, patch_size=128),
-}
+RECIPES = {"paper": {}, "cpu": CPU_RECIPE}
 flags.DEFINE_enum("recipe", "paper", list(RECIPES), "paper: the paper's sizes, loss and schedule (the defaults "
                   "of every flag); cpu: the preset that learns fast on 2 CPU cores (checkpoints/README.md). "
                   "Flags given explicitly override the recipe.")

@@ -139,21 +139,19 @@ class Motion:
 
     def reach(self, radius=100.0):
         """Largest displacement, in px, of a point `radius` px from the face centre."""
-        head = np.abs(self.head)
-        return float((np.hypot(head[:, 0], head[:, 1]) + np.deg2rad(head[:, 2]) * radius
-                      + head[:, 3] * radius + np.hypot(self.camera[:, 0], self.camera[:, 1])).max())
-
-    def speed(self):
-        """Largest displacement per frame of a point 100 px from the centre (for sub-steps)."""
-        step = self.times[1] - self.times[0]
-        head = np.abs(np.diff(self.head, axis=0))
-        per = head[:, 0:2].sum(1) + np.deg2rad(head[:, 2]) * 100 + head[:, 3] * 100
-        per = per + np.abs(np.diff(self.camera, axis=0)).sum(1)
-        return float(per.max() / step) if len(per) else 0.0
+        return reach(self.head, self.camera, radius)
 
     @property
     def still(self):
         return not (self.head.any() or self.camera.any())
+
+
+def reach(head, camera, radius=100.0):
+    """Largest displacement, in px, of a point `radius` px from the face centre under head
+    poses (n, 4) and camera shifts (n, 2)."""
+    head = np.abs(head)
+    return float((np.hypot(head[:, 0], head[:, 1]) + np.deg2rad(head[:, 2]) * radius
+                  + head[:, 3] * radius + np.hypot(camera[:, 0], camera[:, 1])).max())
 
 
 def draw_motion(rng, config, span):
@@ -248,8 +246,8 @@ def sweep(frames, offsets, motion, mask, centre, duty, linear_light=False):
     warp = Warper(mask, centre)
     out = np.empty(frames.shape, np.float32)
     for k, (frame, offset) in enumerate(zip(frames, offsets)):
-        ends = motion.at(np.array([offset - duty / 2, offset + duty / 2]))
-        moved = Motion(np.array([0.0, 1.0]), ends[0] - ends[0][:1], ends[1] - ends[1][:1]).reach()
+        (head0, head1), (cam0, cam1) = motion.at(np.array([offset - duty / 2, offset + duty / 2]))
+        moved = reach((head1 - head0)[None], (cam1 - cam0)[None])   # over the exposure
         times = exposure_times(offset, duty, int(np.clip(np.ceil(moved), 1, MAX_SUBSTEPS)))
         heads, cams = motion.at(times)
         acc = warp(frame, heads[0], cams[0]).astype(np.float32)   # uint8 remaps: half the time
@@ -334,6 +332,6 @@ def blur_video(sharp, points68, config, seed=0):
         lit = brighten_highlights(sharp[f:f + 1], config.highlights)
         swept[f] = sweep(lit, [f - middle], clip_motion, mask, centre, config.duty, config.linear_light)[0]
         target[f] = sweep(sharp[f:f + 1], [f - middle], clip_motion, mask, centre, 0.0)[0]
-    h = config.window // 2
-    blurry = np.stack([swept[np.clip(np.arange(t - h, t + h + 1), 0, length - 1)].mean(0) for t in range(length)])
+    from deblur3d.data.blur import window_indices   # imports TensorFlow
+    blurry = np.stack([swept[window_indices(t, length, config.window)].mean(0) for t in range(length)])
     return np.clip(blurry, 0, 1), target

@@ -195,20 +195,27 @@ def _setup(config, training=False):
     return reader, index, sizes
 
 
+def run_hash(name):
+    """The run part of an evaluation frame's motion seed."""
+    return zlib.crc32(name.encode())
+
+
 def frame_key(seed, run_names, item):
     """The motion seed of an evaluation frame: (seed, run name hash, frame), so a frame gets
     the same blur whatever else is evaluated with it."""
-    hashes = tf.constant([zlib.crc32(n.encode()) for n in run_names], tf.int64)
+    hashes = tf.constant([run_hash(n) for n in run_names], tf.int64)
     return tf.stack([tf.cast(seed, tf.int64), tf.gather(hashes, item[0]), tf.cast(item[1], tf.int64)])
 
 
-def centre_blurry_frame(run, t, blur_config, seed=0):
-    """The blurry centre frame of target t of a cache run, (H, W, 3) float32, blurred as
-    evaluation blurs it (the same per-frame motion; numpy, without noise or JPEG)."""
+def centre_blurry_frames(run, blur_config, frames, seed=0):
+    """Yields the blurry centre frame of each target t in `frames` of a cache run, (H, W, 3)
+    float32, blurred as evaluation blurs it (the same per-frame motion; numpy, without noise
+    or JPEG). The run is opened once."""
     reader = _Reader([run], 5, blur_config)
-    key = (seed, zlib.crc32(run.name.encode()), t)
-    frames, mixing, _ = reader.frames(0, t, 0, 0, run.meta["height"], run.meta["width"], blur_config.window, key)
-    return np.clip(np.tensordot(mixing[reader.num_frames // 2], frames, 1), 0, 1).astype(np.float32)
+    for t in frames:
+        stack, mixing, _ = reader.frames(0, t, 0, 0, run.meta["height"], run.meta["width"], blur_config.window,
+                                         (seed, run_hash(run.name), t))
+        yield np.clip(np.tensordot(mixing[reader.num_frames // 2], stack, 1), 0, 1).astype(np.float32)
 
 
 def training_dataset(config=PipelineConfig()):

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from deblur3d.data import motion
 from deblur3d.data.cache import Cache, atomic_dir
-from deblur3d.data.pipeline import centre_blurry_frame
+from deblur3d.data.pipeline import centre_blurry_frames
 
 
 def blurry_centres(run, blur_config, chunk=32):
@@ -23,12 +23,13 @@ def blurry_centres(run, blur_config, chunk=32):
     its run and index; training samples draw other motion about the same sharp frame, so
     their priors come from a differently blurred copy: the render follows the sharp pose)."""
     length = len(run.array("sharp"))
+    synthesised = None if run.has("blurry") else centre_blurry_frames(run, blur_config, range(length))
     for start in range(0, length, chunk):
         stop = min(length, start + chunk)
-        if run.has("blurry"):  # stored blurry frames are the input as given (docs/reproduction.md §6)
+        if synthesised is None:  # stored blurry frames are the input as given (docs/reproduction.md §6)
             yield start, run.array("blurry")[start:stop].astype(np.float32) / 255.0
-            continue
-        yield start, np.stack([centre_blurry_frame(run, t, blur_config) for t in range(start, stop)])
+        else:
+            yield start, np.stack([next(synthesised) for _ in range(start, stop)])
 
 
 def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=None):
