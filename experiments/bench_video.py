@@ -8,19 +8,20 @@ when present, else a freshly built full DeblurNet and an untrained ReconNet (sam
 
     python experiments/bench_video.py [--frames=10] [--sizes=360x450,720x1280]
 """
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
 
 from absl import app, flags
 
+import priors_flags
 from deblur3d import paths
 
 flags.DEFINE_integer("frames", 10, "Timed frames per size.")
 flags.DEFINE_list("sizes", ["360x450", "720x1280"], "Frame sizes, height x width.")
 flags.DEFINE_string("weights", str(paths.DEBLUR_WEIGHTS), "Deblurring weights (fresh model if absent).")
-flags.DEFINE_string("recon_weights", str(paths.RECON_WEIGHTS), "ReconNet weights (untrained if absent).")
-flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
+flags.adopt_module_key_flags(priors_flags)   # an absent --recon_weights file: an untrained ReconNet (same cost)
 FLAGS = flags.FLAGS
 
 
@@ -45,8 +46,9 @@ def main(_):
     with tempfile.TemporaryDirectory() as tmp:
         trained = Path(FLAGS.weights).is_file()
         weights = FLAGS.weights if trained else untrained_weights(Path(tmp) / "fresh.weights.npz")
-        recon = FLAGS.recon_weights if Path(FLAGS.recon_weights).is_file() else None
-        spec = ModelSpec(weights, recon, data_dir=FLAGS.data_dir)
+        settings = priors_flags.priors_settings()
+        recon = settings.recon_weights if settings.trained else None
+        spec = ModelSpec(weights, dataclasses.replace(settings, recon_weights=recon), FLAGS.data_dir)
         print(f"model: {weights if trained else 'freshly built full DeblurNet (no trained weights: same cost)'}, "
               f"ReconNet: {recon or 'untrained (same cost)'}")
         for size in FLAGS.sizes:

@@ -15,9 +15,11 @@ import sys
 from absl import app, flags
 
 import blur_flags
+import priors_flags
 from deblur3d.eval.evaluate import EvalConfig
 
 flags.adopt_module_key_flags(blur_flags)
+flags.adopt_module_key_flags(priors_flags)   # the ReconNet of priors computed online
 E = EvalConfig()   # every default below comes from it
 flags.DEFINE_list("checkpoints", [], "name=path of deblurring weights (DeblurNet, DBN, SRN); default: every "
                   "checkpoints/*.weights.npz whose header is a deblurring model, named by file stem.")
@@ -28,10 +30,6 @@ flags.DEFINE_string("authors_dir", E.authors_dir, "Folder in the authors' layout
                     "evaluate too; default <data root>/300vw-sample/vd001 when it exists; empty: none.")
 flags.DEFINE_string("priors_dir", E.priors_dir, "Precomputed priors of the cache (experiments/export_priors.py); "
                     "without them the priors are computed online.")
-flags.DEFINE_string("recon_weights", E.recon_weights, "ReconNet weights for online priors.")
-flags.DEFINE_enum("face_model", E.face_model, ["ict", "bfm"], "3D morphable model of the ReconNet (online priors).")
-flags.DEFINE_string("model_path", E.model_path, "Face model file (default: under the data root).")
-flags.DEFINE_string("data_dir", E.data_dir, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 flags.DEFINE_string("out", E.out, "Output folder.")
 flags.DEFINE_integer("figures", E.figures, "Val frames shown in figures/.")
 flags.DEFINE_bool("identity", E.identity, "Compute dlib identity similarity (Table 2).")
@@ -50,9 +48,10 @@ def main(_):
     if any(len(c) != 2 for c in checkpoints) or any(len(s) != 2 or not "".join(s).isdigit() for s in sizes):
         raise app.UsageError("--checkpoints takes name=path items, --timing_sizes HxW items")
     sizes = tuple((int(h), int(w)) for h, w in sizes)
-    simple = ("cache_dir", "split", "every", "authors_dir", "priors_dir", "recon_weights", "face_model",
-              "model_path", "data_dir", "out", "figures", "identity", "timing_repeats")
+    simple = ("cache_dir", "split", "every", "authors_dir", "priors_dir", "data_dir", "out", "figures", "identity",
+              "timing_repeats")
     config = EvalConfig(checkpoints=checkpoints, timing_sizes=sizes, blur=blur_flags.blur_config(),
+                        recon=priors_flags.priors_settings(),
                         **{k: FLAGS[k].value for k in simple})
     try:
         evaluate(config)

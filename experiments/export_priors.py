@@ -8,16 +8,14 @@ of the blurry centre frame, render pasted back into the frame's geometry.
 from absl import app, flags
 
 import blur_flags
+import priors_flags
 from deblur3d import paths
 
 flags.adopt_module_key_flags(blur_flags)
+flags.adopt_module_key_flags(priors_flags)
 
-flags.DEFINE_string("recon_weights", str(paths.RECON_WEIGHTS), "ReconNet weights.")
 flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
 flags.DEFINE_string("out", str(paths.PRIORS), "Output folder (replaced atomically when complete).")
-flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model the ReconNet was trained with.")
-flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
-flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 flags.DEFINE_integer("batch_size", 16, "Frames per call.")
 FLAGS = flags.FLAGS
 
@@ -26,7 +24,7 @@ def main(_):
     from deblur3d.recon.export import export_priors
     from deblur3d.recon.priors import build_online_priors
 
-    online = build_online_priors(FLAGS.recon_weights, FLAGS.face_model, FLAGS.model_path, FLAGS.data_dir)
+    online = build_online_priors(priors_flags.priors_settings(), FLAGS.data_dir)
     count = export_priors(online, FLAGS.out, FLAGS.cache_dir, FLAGS.batch_size,
                           note=f"recon_weights={FLAGS.recon_weights}, face_model={FLAGS.face_model}",
                           blur=blur_flags.blur_config())

@@ -16,6 +16,7 @@ import dataclasses
 from absl import app, flags
 
 import blur_flags
+import priors_flags
 import train_flags
 
 from deblur3d.deblur.archs import Arch
@@ -24,6 +25,7 @@ from deblur3d.deblur.training import CPU_RECIPE, PRIORS, DeblurTrainConfig
 
 flags.adopt_module_key_flags(train_flags)
 flags.adopt_module_key_flags(blur_flags)
+flags.adopt_module_key_flags(priors_flags)   # ReconNet of online priors / joint training
 A, D = Arch(), DeblurTrainConfig()   # every default below comes from these dataclasses
 
 flags.DEFINE_string("run_dir", D.run_dir, "Run folder: checkpoints (resumable), TensorBoard (tb/), exported weights.")
@@ -31,10 +33,6 @@ flags.DEFINE_string("cache_dir", D.cache_dir, "Data cache built by `make data` (
 flags.DEFINE_enum("priors", D.priors, list(PRIORS),
                   "3D priors: precomputed by export_priors.py (the authors' way) or computed in the step.")
 flags.DEFINE_string("priors_dir", D.priors_dir, "Exported priors (experiments/export_priors.py).")
-flags.DEFINE_string("recon_weights", D.recon_weights, "ReconNet weights for online priors.")
-flags.DEFINE_enum("face_model", D.face_model, ["ict", "bfm"], "3D morphable model (online priors).")
-flags.DEFINE_string("model_path", D.model_path, "Face model file (default: under the data root).")
-flags.DEFINE_string("data_dir", D.data_dir, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 # --- the network: one flag per field of deblur3d.deblur.archs.Arch ---
 flags.DEFINE_enum("model", A.model, ["ours", "dbn", "srn"], "ours = DeblurNet; dbn = Su et al.; srn = Tao et al.")
 flags.DEFINE_bool("use_render", A.use_render, "Concatenate the rendered face after the first conv (paper Table 2).")
@@ -85,10 +83,11 @@ def apply_recipe():
 def config_from_flags():
     apply_recipe()
     # Every flag named like a config field sets it; the rest keep the config's defaults.
-    grouped = ("arch", "blur", "train")
+    grouped = ("arch", "blur", "train", "recon")
     names = [f.name for f in dataclasses.fields(DeblurTrainConfig) if f.name in FLAGS and f.name not in grouped]
     arch = Arch(**{f.name: FLAGS[f.name].value for f in dataclasses.fields(Arch)})
     return DeblurTrainConfig(train=train_flags.schedule(), arch=arch, blur=blur_flags.blur_config(),
+                             recon=priors_flags.priors_settings(),
                              **{name: FLAGS[name].value for name in names})
 
 

@@ -10,16 +10,14 @@ from absl import flags  # noqa: E402
 from deblur3d.data.readers import BadInput  # noqa: E402
 from deblur3d.train.weights import WeightsFileError  # noqa: E402
 from deblur3d.video import io  # noqa: E402
-from deblur3d.video.model import DEFAULT_RECON, DEFAULT_WEIGHTS, ModelSpec  # noqa: E402
+import priors_flags  # noqa: E402
+from deblur3d.video.model import DEFAULT_WEIGHTS, ModelSpec  # noqa: E402
 from deblur3d.video.pipeline import VideoConfig  # noqa: E402
 from deblur3d.video.tracks import TrackConfig  # noqa: E402
 
+flags.adopt_module_key_flags(priors_flags)
 _T, _V = TrackConfig(), VideoConfig()
 flags.DEFINE_string("weights", DEFAULT_WEIGHTS, "Deblurring model weights (.weights.npz: DeblurNet, DBN or SRN).")
-flags.DEFINE_string("recon_weights", DEFAULT_RECON, "ReconNet weights for the 3D priors (models that use them).")
-flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model of the ReconNet.")
-flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
-flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 flags.DEFINE_integer("min_face", _T.min_face, "Faces narrower than this (px, detector box) are left as they are.")
 flags.DEFINE_integer("detect_side", _T.detect_side, "Frames are reduced to this for detection; dlib finds faces of "
                      "~80 px there, i.e. of 80 x frame side / detect_side px in the frame: raise it for small faces.")
@@ -36,7 +34,7 @@ FLAGS = flags.FLAGS
 
 
 def model_spec():
-    return ModelSpec(FLAGS.weights, FLAGS.recon_weights, FLAGS.face_model, FLAGS.model_path, FLAGS.data_dir)
+    return ModelSpec(FLAGS.weights, priors_flags.priors_settings(), FLAGS.data_dir)
 
 
 def video_config():

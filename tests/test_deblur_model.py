@@ -88,3 +88,29 @@ def test_arch_round_trips_through_a_weights_header_and_reads_old_headers():
     old = {"architecture": "ours", "use_render": True, "use_identity": False, "residual": True}
     assert archs.Arch.from_header(old) == archs.Arch(use_identity=False, residual=True)
     assert archs.Arch.from_header({"architecture": "dbn"}).model == "dbn"
+
+
+def test_the_face_deblurrer_uses_given_priors_computes_missing_ones_and_keeps_the_batch():
+    from deblur3d.deblur.face_deblurrer import FaceDeblurrer
+    from deblur3d.deblur.inference import Deblurrer, build_from_header
+
+    net = build_from_header(dict(architecture="ours", use_render=True, use_identity=True, widths=(8, 16, 32),
+                                 blocks=1, kernel=3))
+    calls = []
+
+    def online(stack, points5):
+        calls.append((stack.shape, points5.shape))
+        return np.zeros(stack.shape[:3] + (3,), np.float32), np.zeros((len(stack), 80), np.float32)
+
+    face = FaceDeblurrer(Deblurrer(net, {"architecture": "ours", "blur": {"stride": 5}}), online)
+    stack = np.random.default_rng(0).uniform(size=(40, 40, 15)).astype(np.float32)
+    points5 = np.full((5, 2), 20.0, np.float32)
+    single = face(stack, points5)
+    assert single.shape == (40, 40, 3) and calls == [((1, 40, 40, 15), (1, 5, 2))] and face.stride == 5
+    batch = face(np.stack([stack, stack]), np.stack([points5, points5]))
+    assert batch.shape == (2, 40, 40, 3) and calls[-1] == ((2, 40, 40, 15), (2, 5, 2))
+    np.testing.assert_allclose(batch[1], single, atol=1e-5)
+    given = face(stack[None], None, np.zeros((1, 40, 40, 3), np.float32), np.zeros((1, 80), np.float32))
+    assert len(calls) == 2 and np.allclose(given[0], single, atol=1e-5)   # given priors: none computed
+    with pytest.raises(ValueError, match="needs 3D priors"):
+        FaceDeblurrer(face.deblurrer)(stack, points5)

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from deblur3d.deblur import archs, training
 from deblur3d.deblur.task import precomputed_priors
+from deblur3d.recon.settings import PriorsSettings
 from deblur3d.train import loop, schedules
 from deblur3d.train.step import make_train_step
 
@@ -22,7 +23,7 @@ def test_configurations_choose_their_priors():
 def test_joint_mode_trains_both_branches_in_one_step(ict_model, monkeypatch, tmp_path):
     # An untrained ReconNet stands in for the committed one; the face model is the test's.
     monkeypatch.setattr("deblur3d.face.load_face_model", lambda *a, **k: ict_model)
-    config = training.DeblurTrainConfig(priors="online", joint=True, recon_weights=None,
+    config = training.DeblurTrainConfig(priors="online", joint=True, recon=PriorsSettings(recon_weights=None),
                                         arch=archs.Arch(residual=True))
     net, task = training.make_task(config)
     rng = np.random.default_rng(0)

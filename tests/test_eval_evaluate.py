@@ -13,10 +13,12 @@ import tensorflow as tf
 
 from deblur3d.data import blur, cache, faces, motion
 from deblur3d.deblur import archs
+from deblur3d.deblur.face_deblurrer import FaceDeblurrer
 from deblur3d.deblur.inference import load_deblurrer
 from deblur3d.eval import evaluate as ev
 from deblur3d.eval import metrics, reference, timing, writers
 from deblur3d.eval.methods import Method
+from deblur3d.recon.settings import PriorsSettings
 from deblur3d.train import weights
 
 H, W, T = 44, 52, 6   # frames of 44×52: identity map needs >= 36 pixels, SSIM > 11
@@ -131,7 +133,7 @@ def test_evaluation_tables_over_a_tiny_dataset(nets, data, tmp_path):
     config = ev.EvalConfig(checkpoints=(("base", str(nets["base"][1])), ("full", str(nets["full"][1])),
                                         ("gone", str(tmp_path / "gone.weights.npz"))),
                            cache_dir=str(data["root"] / "cache"), every=2, authors_dir=str(data["authors"]),
-                           priors_dir=str(data["root"] / "priors"), recon_weights=None, out=str(tmp_path / "out"),
+                           priors_dir=str(data["root"] / "priors"), recon=PriorsSettings(recon_weights=None), out=str(tmp_path / "out"),
                            figures=2, identity=False, timing_sizes=(), blur=motion.PRESETS["paper"])
     summary, notes = ev.evaluate(config, log=lambda *_: None)
 
@@ -172,8 +174,8 @@ def test_evaluation_tables_over_a_tiny_dataset(nets, data, tmp_path):
 
 def test_table2_rows_match_checkpoints_by_header():
     def method(name, **header):
-        deblurrer = types.SimpleNamespace(header=header, needs_priors=False)
-        return Method(name, deblurrer)
+        face = types.SimpleNamespace(header=header, needs_priors=False)
+        return Method(name, face)
 
     methods = [Method("input"), method("dbn", architecture="dbn", use_render=True, use_identity=True),
                method("a", architecture="ours", use_render=True, use_identity=True),
@@ -214,8 +216,8 @@ def test_face_region_from_68_or_5_points():
 
 
 def test_timing_table(nets, tmp_path):
-    methods = [Method("input"), Method("base", load_deblurrer(nets["base"][1])),
-               Method("full", load_deblurrer(nets["full"][1]))]
+    methods = [Method("input"), Method("base", FaceDeblurrer(load_deblurrer(nets["base"][1]))),
+               Method("full", FaceDeblurrer(load_deblurrer(nets["full"][1])))]
     calls = []
 
     def online(blurry, points5):

@@ -11,6 +11,7 @@ from data_fixtures import face_frames, noise_frames, write_avi
 from deblur3d import paths
 from deblur3d.data import readers
 from deblur3d.video import io, paste, pipeline, sheets, tracks
+from deblur3d.recon.settings import PriorsSettings
 from deblur3d.video.model import ModelSpec, untrained_weights
 
 CLIP = "livep-d0"   # val identity
@@ -152,7 +153,7 @@ def test_face_less_frames_stay_exact_and_faces_change_only_in_their_region(model
     clip = write_avi(tmp_path / "in.avi", real[:3] + black + real[3:] + noise_frames(3, size=256))
     source = io.VideoInput(clip)
     frames = read(clip)
-    spec = ModelSpec(models["changing"], recon_weights=None)
+    spec = ModelSpec(models["changing"], PriorsSettings(recon_weights=None))
     report = pipeline.deblur_video(source, tmp_path / "out.mkv", spec, SMALL, side_by_side=tmp_path / "sbs.mp4",
                                    contact_sheet=tmp_path / "sheet.png", progress=False)
     out = read(tmp_path / "out.mkv")   # lossless: what the tool made, bit for bit
@@ -177,8 +178,8 @@ def test_face_less_frames_stay_exact_and_faces_change_only_in_their_region(model
 
 def test_render_model_runs_with_priors_and_an_identity_model_changes_nothing(models, tmp_path, data_root):
     clip = write_avi(tmp_path / "in.avi", face_frames(3, clip=CLIP, size=256))
-    spec = ModelSpec(untrained_weights(tmp_path / "full.weights.npz", identity=True), recon_weights=None,
-                     data_dir=str(data_root))
+    spec = ModelSpec(untrained_weights(tmp_path / "full.weights.npz", identity=True),
+                     PriorsSettings(recon_weights=None), str(data_root))
     model = spec.get()
     calls, priors = [], model.priors
 

@@ -12,6 +12,7 @@ from deblur3d.deblur.baselines import MultiScaleTask
 from deblur3d.deblur.losses import PSNR_FLOOR_GREY
 from deblur3d.deblur.task import DeblurTask, precomputed_priors
 from deblur3d.face import align
+from deblur3d.recon.settings import PriorsSettings
 from deblur3d.train import loop, strategies, weights
 from deblur3d.train.config import TrainSchedule
 
@@ -29,9 +30,7 @@ class DeblurTrainConfig:
     cache_dir: str | None = None
     priors: str = "precomputed"          # the authors precompute them; "online" runs ReconNet in the step
     priors_dir: str | None = str(paths.PRIORS)
-    recon_weights: str | None = str(paths.RECON_WEIGHTS)  # online priors / joint training
-    face_model: str = "ict"
-    model_path: str | None = None
+    recon: PriorsSettings = PriorsSettings()   # the ReconNet of online priors / joint training
     data_dir: str | None = None
     arch: archs.Arch = archs.Arch()      # the network (model, priors used, sizes)
     content: str = "norm"                # Eq. 4 as written; "mse" as the release; "psnr" the metric;
@@ -54,8 +53,7 @@ class DeblurTrainConfig:
 
 def _online(config, trainable):
     from deblur3d.recon.priors import build_online_priors
-    return build_online_priors(config.recon_weights, config.face_model, config.model_path, config.data_dir,
-                               trainable)
+    return build_online_priors(config.recon, config.data_dir, trainable)
 
 
 class AlignedRenderingLoss:

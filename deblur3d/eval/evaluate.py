@@ -38,6 +38,7 @@ from deblur3d.eval.sources import authors_source, cache_source, default_authors_
 from deblur3d.eval.timing import time_methods
 from deblur3d.eval.writers import figure_keys, write_figure, write_table1, write_table2, write_table3
 from deblur3d.recon.priors import OnlineFramePriors
+from deblur3d.recon.settings import PriorsSettings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,9 +52,7 @@ class EvalConfig:
     every: int = 10                     # 106 of the 1,056 val frames: `make eval` in ~10 min on 2 cores
     authors_dir: str | None = None      # None: <data root>/300vw-sample/vd001 if it exists; "": none
     priors_dir: str | None = str(paths.PRIORS)
-    recon_weights: str | None = str(paths.RECON_WEIGHTS)
-    face_model: str = "ict"
-    model_path: str | None = None
+    recon: PriorsSettings = PriorsSettings()   # the ReconNet of priors computed online
     data_dir: str | None = None
     out: str = "results"
     figures: int = 4
@@ -80,7 +79,7 @@ def evaluate_source(source, methods, online=None, encoder=None, keep=()):
         score_identity = identity_scorer(encoder, sharp)
         outputs = {}
         for m in methods:
-            out = m(blurry, render, identity)
+            out = m(blurry, frame["points5"][None], render, identity)
             records.append(dict(dataset=source.name, key=frame["key"], method=m.name,
                                 **frame_metrics(out, sharp, mask, score_identity)))
             outputs[m.name] = out
@@ -109,10 +108,10 @@ def evaluate(config=EvalConfig(), log=print):
     returns (summary, notes)."""
     tf.keras.utils.set_random_seed(0)
     notes = []
-    methods = load_methods(config, notes)
+    online = OnlineFramePriors(config.recon, config.data_dir)
+    methods = load_methods(config, notes, online)
     notes.append(f"blur of our frames: {config.blur} (each frame's motion fixed by its run and index); the "
                  "authors' frames keep their stored blur")
-    online = OnlineFramePriors(config.recon_weights, config.face_model, config.model_path, config.data_dir)
     priors_models = [m.name for m in methods if m.needs_priors]
 
     sources = [cache_source(config)]   # no cache: stops here, before anything is written
@@ -133,7 +132,7 @@ def evaluate(config=EvalConfig(), log=print):
         # Built only when a source needs it: loading ReconNet and the face model takes a while.
         online_ok = bool(priors_models) and not source.precomputed_priors and online.trained and online.available()
         usable = [m for m in methods if not m.needs_priors or source.precomputed_priors or online_ok]
-        why = f"no ReconNet weights at {config.recon_weights}" if not online.trained else online.reason
+        why = f"no ReconNet weights at {config.recon.recon_weights}" if not online.trained else online.reason
         for m in methods:
             if m not in usable:
                 notes.append(f"{m.name} not evaluated on {source.name}: it needs priors, none precomputed "

@@ -1,5 +1,5 @@
 """The methods `make eval` compares: the blurry input itself and every deblurring
-checkpoint, each rebuilt from its weights header (deblur3d/deblur/inference.py)."""
+checkpoint as a FaceDeblurrer (deblur3d/deblur/face_deblurrer.py), rebuilt from its weights header."""
 import dataclasses
 import glob
 from pathlib import Path
@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from deblur3d.data.blur import centre_frame
+from deblur3d.deblur.face_deblurrer import FaceDeblurrer
 from deblur3d.deblur.inference import load_deblurrer
 from deblur3d.eval.reference import ARCHITECTURE_ORDER
 from deblur3d.train import weights
@@ -15,11 +16,11 @@ from deblur3d.train import weights
 @dataclasses.dataclass
 class Method:
     name: str
-    deblurrer: object = None   # None: the input itself
+    face: object = None   # deblur.face_deblurrer.FaceDeblurrer; None: the input itself
 
     @property
     def header(self):
-        return self.deblurrer.header if self.deblurrer else {}
+        return self.face.header if self.face else {}
 
     @property
     def architecture(self):
@@ -27,20 +28,14 @@ class Method:
 
     @property
     def needs_priors(self):
-        return bool(self.deblurrer and self.deblurrer.needs_priors)
+        return bool(self.face and self.face.needs_priors)
 
     def describe(self):
-        if not self.deblurrer:
-            return "no deblurring"
-        what = self.architecture
-        if what == "ours":
-            priors = [p for p in ("render", "identity") if self.header.get(f"use_{p}")]
-            what += " + " + " + ".join(priors) if priors else ", no priors"
-        return f"{what}, {self.header.get('steps', '?')} steps"
+        return self.face.describe() if self.face else "no deblurring"
 
-    def __call__(self, blurry, render=None, identity=None):
-        """(1, H, W, 15) -> (H, W, 3) numpy."""
-        out = self.deblurrer(blurry, render, identity) if self.deblurrer else centre_frame(blurry)
+    def __call__(self, blurry, points5=None, render=None, identity=None):
+        """(1, H, W, 15) -> (H, W, 3) numpy; priors the evaluation computed once for every method."""
+        out = self.face(blurry, points5, render, identity) if self.face else centre_frame(blurry)
         return np.asarray(out)[0]
 
 
@@ -57,14 +52,16 @@ def discover_checkpoints(folder):
     return found
 
 
-def load_methods(config, notes):
-    """input + every checkpoint, ordered as the figure columns; missing files become notes."""
+def load_methods(config, notes, online=None):
+    """input + every checkpoint, ordered as the figure columns; missing files become notes.
+    `online`: the OnlineFramePriors the models needing priors share."""
     methods = [Method("input")]
     for name, path in config.checkpoints or discover_checkpoints(config.checkpoints_dir):
         if not Path(path).is_file():
             notes.append(f"checkpoint {name}: {path} does not exist, skipped")
             continue
-        methods.append(Method(name, load_deblurrer(path)))
+        deblurrer = load_deblurrer(path)
+        methods.append(Method(name, FaceDeblurrer(deblurrer, online if deblurrer.needs_priors else None)))
     if len(methods) == 1:
         notes.append(f"no deblurring checkpoint found (in {config.checkpoints_dir}): only the input is evaluated")
     return sorted(methods, key=lambda m: ARCHITECTURE_ORDER.index(m.architecture))

@@ -17,12 +17,12 @@ def random_frame(height, width, rng):
 def time_methods(methods, sizes, online, repeats=2, seed=0):
     """{method name: [seconds per frame at each size]} (NaN where priors are unavailable)."""
     rng = np.random.default_rng(seed)
-    seconds = {m.name: [] for m in methods if m.deblurrer}
+    seconds = {m.name: [] for m in methods if m.face}
     steps = tqdm(total=len(sizes) * len(seconds), desc="timing", unit="model")
     for height, width in sizes:
         blurry, points5 = random_frame(height, width, rng)
         for m in methods:
-            if not m.deblurrer:
+            if not m.face:
                 continue
             if m.needs_priors and online is None:
                 seconds[m.name].append(float("nan"))
@@ -31,7 +31,7 @@ def time_methods(methods, sizes, online, repeats=2, seed=0):
 
             def once():
                 priors = online(blurry, points5) if m.needs_priors else (None, None)
-                return np.asarray(m.deblurrer(blurry, *priors))
+                return m(blurry, points5, *priors)
 
             once()   # traces the graphs for this size
             start = time.perf_counter()

@@ -63,7 +63,7 @@ def write_table2(out, sources, methods, summary, identity_on):
             "Checkpoints are matched to rows by their header (architecture 'ours', use_render, use_identity).\n"]
     for s in sources:
         rows = []
-        inputs = [("input (no deblurring)", [m for m in methods if not m.deblurrer], ("—", "—", "—"))]
+        inputs = [("input (no deblurring)", [m for m in methods if not m.face], ("—", "—", "—"))]
         for label, matches, (p_psnr, p_ssim, p_id) in inputs + ablation_rows(methods):
             for m in matches or [None]:
                 r = summary.get((s.name, m.name)) if m else None

@@ -6,13 +6,14 @@ render -> pasted back into the frame's geometry with the exact inverse of the cr
 `export_priors.py` stores these per frame, as the authors precomputed them; the online
 mode of the deblurring trainer calls the same code inside the training step.
 """
-from pathlib import Path
+import dataclasses
 
 import tensorflow as tf
 
 from deblur3d.data.blur import centre_frame
 from deblur3d.face import coeffs as coeffs_lib
 from deblur3d.face.align import alignment_params, crop, uncrop
+from deblur3d.recon.settings import PriorsSettings
 
 
 class OnlinePriors:
@@ -40,7 +41,7 @@ class OnlinePriors:
         return render, coeffs[..., coeffs_lib.SLICES["identity"]]
 
 
-def build_online_priors(recon_weights=None, face_model="ict", model_path=None, data_dir=None, trainable=False):
+def build_online_priors(settings=PriorsSettings(recon_weights=None), data_dir=None, trainable=False):
     """The one way the priors are assembled: ReconNet (untrained without weights) + the face
     model's renderer. Used by online training, export_priors, the frame-by-frame priors of
     evaluation and the video tool, and the benchmarks."""
@@ -48,8 +49,8 @@ def build_online_priors(recon_weights=None, face_model="ict", model_path=None, d
     from deblur3d.face import load_face_model
     from deblur3d.face.render import FaceRenderer
     from deblur3d.recon.training import build_net
-    renderer = FaceRenderer(load_face_model(face_model, model_path, data_dir))
-    return OnlinePriors(build_net(recon_weights), renderer, trainable=trainable)
+    renderer = FaceRenderer(load_face_model(settings.face_model, settings.model_path, data_dir))
+    return OnlinePriors(build_net(settings.recon_weights), renderer, trainable=trainable)
 
 
 class OnlineFramePriors:
@@ -60,17 +61,16 @@ class OnlineFramePriors:
     recon weights the net is untrained (`trained` False): fine for timing and tests only.
     """
 
-    def __init__(self, recon_weights, face_model="ict", model_path=None, data_dir=None):
-        self.recon_weights, self.face_model, self.model_path, self.data_dir = (
-            recon_weights, face_model, model_path, data_dir)
+    def __init__(self, settings=PriorsSettings(), data_dir=None):
+        self.settings, self.data_dir = settings, data_dir
         self._fn, self.reason = None, None
-        self.trained = bool(recon_weights) and Path(recon_weights).is_file()
+        self.trained = settings.trained
 
     def available(self):
         if self._fn is None and self.reason is None:
             try:
-                online = build_online_priors(self.recon_weights if self.trained else None, self.face_model,
-                                             self.model_path, self.data_dir)
+                settings = self.settings if self.trained else dataclasses.replace(self.settings, recon_weights=None)
+                online = build_online_priors(settings, self.data_dir)
             except (OSError, RuntimeError) as err:   # no face model file, no rasterizer op
                 self.reason = str(err)
                 return False

@@ -118,7 +118,7 @@ def val_clip_demo(config, model, log=print):
                                    side_by_side=out / "side_by_side.mp4", on_frame=on_frame, log=log)
     io.write_png(out / "contact_sheet.png", sheets.contact_sheet([kept[t] for t in sorted(kept)]))
     result = dict(clip=clip.clip_id, split="val", blur=dataclasses.asdict(blur_config), weights=str(model.weights),
-                  recon_weights=str(model.recon_weights), seconds=round(report.seconds, 1), **scores.summary(),
+                  recon_weights=str(model.recon.recon_weights), seconds=round(report.seconds, 1), **scores.summary(),
                   conventions="RGB at 0-255 (deblur3d/eval/metrics.py), mean of per-frame values, on the frames "
                               "before video encoding; face: hull of the 68 points found on the blurry frames")
     (out / "metrics.json").write_text(json.dumps(result, indent=1) + "\n")

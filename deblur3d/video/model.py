@@ -6,44 +6,21 @@ that fails on its input, or finds no face, should not have to pay for it or show
 import dataclasses
 from pathlib import Path
 
-import numpy as np
-
 from deblur3d import paths
+from deblur3d.recon.settings import PriorsSettings
 from deblur3d.train import weights as weights_lib
 
 DEFAULT_WEIGHTS = str(paths.DEBLUR_WEIGHTS)
-DEFAULT_RECON = str(paths.RECON_WEIGHTS)
-
-
-class FaceDeblurrer:
-    """(S, S, 15) stack of crops in [0, 1] + five points in the crop -> (S, S, 3) deblurred crop."""
-
-    def __init__(self, deblurrer, priors=None):
-        self.deblurrer, self.priors = deblurrer, priors
-
-    @property
-    def stride(self):
-        """Frames between the neighbours of the stacks the model was trained on (1: older files)."""
-        return int((self.deblurrer.header.get("blur") or {}).get("stride", 1))
-
-    def __call__(self, stack, points5):
-        x = np.asarray(stack, np.float32)[None]
-        render = identity = None
-        if self.priors is not None:
-            render, identity = self.priors(x, np.asarray(points5, np.float32)[None])
-        return np.asarray(self.deblurrer(x, render, identity))[0]
 
 
 @dataclasses.dataclass
 class ModelSpec:
     """Where the model comes from; `check()` validates it cheaply, `get()` loads it once.
 
-    recon_weights None: an untrained ReconNet (same cost: for timing and tests only).
+    recon.recon_weights None: an untrained ReconNet (same cost: for timing and tests only).
     """
     weights: str = DEFAULT_WEIGHTS
-    recon_weights: str | None = DEFAULT_RECON
-    face_model: str = "ict"
-    model_path: str | None = None
+    recon: PriorsSettings = PriorsSettings()
     data_dir: str | None = None
     _loaded: object = dataclasses.field(default=None, repr=False, compare=False)
 
@@ -62,27 +39,24 @@ class ModelSpec:
             raise weights_lib.WeightsFileError(
                 f"{self.weights}: not a deblurring model ({header.get('model')}); pass --weights=<deblurring weights>")
         if header.get("use_render") or header.get("use_identity"):
-            if self.recon_weights is not None and not Path(self.recon_weights).is_file():
+            recon = self.recon.recon_weights
+            if recon is not None and not Path(recon).is_file():
                 raise weights_lib.WeightsFileError(
-                    f"{self.recon_weights}: no such ReconNet weights file, needed by {self.weights} "
+                    f"{recon}: no such ReconNet weights file, needed by {self.weights} "
                     "for its 3D priors (pass --recon_weights)")
             from deblur3d.face import default_model_path
-            if self.model_path is None:
-                default_model_path(self.face_model, self.data_dir)   # FileNotFoundError saying where
+            if self.recon.model_path is None:
+                default_model_path(self.recon.face_model, self.data_dir)   # FileNotFoundError saying where
         return header
 
     def get(self):
         if self._loaded is None:
-            from deblur3d.deblur.inference import load_deblurrer
-            from deblur3d.recon.priors import OnlineFramePriors
+            from deblur3d.deblur.face_deblurrer import load_face_deblurrer
             self.check()
-            deblurrer = load_deblurrer(self.weights)
-            priors = None
-            if deblurrer.needs_priors:
-                priors = OnlineFramePriors(self.recon_weights, self.face_model, self.model_path, self.data_dir)
-                if not priors.available():
-                    raise RuntimeError(f"3D priors unavailable: {priors.reason}")
-            self._loaded = FaceDeblurrer(deblurrer, priors)
+            face = load_face_deblurrer(self.weights, self.recon, self.data_dir)
+            if face.priors is not None and not face.priors.available():
+                raise RuntimeError(f"3D priors unavailable: {face.priors.reason}")
+            self._loaded = face
         return self._loaded
 
 

@@ -1,0 +1,61 @@
+"""The whole method on a face: a deblurring model with the 3D priors it was trained with.
+
+    face = load_face_deblurrer("checkpoints/deblur_full.weights.npz", PriorsSettings())
+    sharp = face(stack, points5)      # (H, W, 15) + (5, 2) -> (H, W, 3); batches work too
+
+One object used by evaluation (which may hand it precomputed priors), the video tool and the
+demo; the model comes from its weights header, the priors from ReconNet when it needs them.
+"""
+import numpy as np
+
+from deblur3d.deblur.inference import load_deblurrer
+from deblur3d.recon.priors import OnlineFramePriors
+from deblur3d.recon.settings import PriorsSettings
+
+
+class FaceDeblurrer:
+    def __init__(self, deblurrer, priors=None):
+        """deblurrer: inference.Deblurrer; priors: OnlineFramePriors, or None when the model
+        needs none or its caller always hands them over."""
+        self.deblurrer, self.priors = deblurrer, priors
+
+    @property
+    def header(self):
+        return self.deblurrer.header
+
+    @property
+    def needs_priors(self):
+        return self.deblurrer.needs_priors
+
+    @property
+    def stride(self):
+        """Frames between the neighbours of the stacks the model was trained on (1: older files)."""
+        return int((self.header.get("blur") or {}).get("stride", 1))
+
+    def describe(self):
+        what = self.header.get("architecture", "?")
+        if what == "ours":
+            used = [p for p in ("render", "identity") if self.header.get(f"use_{p}")]
+            what += " + " + " + ".join(used) if used else ", no priors"
+        return f"{what}, {self.header.get('steps', '?')} steps"
+
+    def __call__(self, stack, points5=None, render=None, identity=None):
+        """stack (B, H, W, 15) or (H, W, 15) in [0, 1], its centre frame's five points; priors
+        given are used as they are, missing ones computed -> numpy, batched as the input."""
+        single = np.ndim(stack) == 3
+        x = np.asarray(stack, np.float32)[None] if single else np.asarray(stack, np.float32)
+        if self.needs_priors and render is None and identity is None:
+            if self.priors is None:
+                raise ValueError("this model needs 3D priors: give them, or build it with OnlineFramePriors")
+            points = np.asarray(points5, np.float32)
+            render, identity = self.priors(x, points[None] if single else points)
+        out = np.asarray(self.deblurrer(x, render, identity))
+        return out[0] if single else out
+
+
+def load_face_deblurrer(path, settings=PriorsSettings(), data_dir=None):
+    """Weights file -> FaceDeblurrer with online priors if the model uses them (built when
+    first needed; `priors.available()` says whether they can be)."""
+    deblurrer = load_deblurrer(path)
+    priors = OnlineFramePriors(settings, data_dir) if deblurrer.needs_priors else None
+    return FaceDeblurrer(deblurrer, priors)

@@ -1,0 +1,19 @@
+"""The flags of the 3D priors, shared by every script that computes them -> PriorsSettings.
+
+Their defaults are PriorsSettings' (deblur3d/recon/settings.py); `--data_dir` is here too,
+as the face model is found under the data root.
+"""
+from absl import flags
+
+from deblur3d.recon.settings import PriorsSettings
+
+_P = PriorsSettings()
+flags.DEFINE_string("recon_weights", _P.recon_weights, "ReconNet weights for the 3D priors (models that use them).")
+flags.DEFINE_enum("face_model", _P.face_model, ["ict", "bfm"], "3D morphable model the ReconNet was trained with.")
+flags.DEFINE_string("model_path", _P.model_path, "Face model file (default: under the data root).")
+flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
+FLAGS = flags.FLAGS
+
+
+def priors_settings():
+    return PriorsSettings(FLAGS.recon_weights or None, FLAGS.face_model, FLAGS.model_path)
