@@ -81,6 +81,7 @@ def test_demo_scores_give_the_gain_unrounded_and_no_face_scores_without_a_face()
     assert whole["psnr_gain_db"] == 6.0   # 20 log10(2) = 6.02, to two significant digits
     assert summary["face_region"]["input"]["psnr"] is None and summary["face_region"]["psnr_gain_db"] is None
     assert summary["frames"] == 2 and summary["frames_with_face"] == 0
+    assert summary["warping_error_face"] == {"input": None, "output": None, "sharp": None}   # no face, no region
 
 
 # --- tracking --------------------------------------------------------------------------

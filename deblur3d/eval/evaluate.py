@@ -16,6 +16,11 @@ Conventions (written into the tables):
   are left out of the mean.
 - Priors of checkpoints that use them: precomputed (`priors_dir`) for the cache when they
   exist, else computed online by ReconNet from the blurry centre frame and the 5 points.
+- Warping error (temporal consistency, Lai et al. 2018): the previous scored frame of the
+  same run, output warped onto the current one by the flow between the sharp frames, mean
+  |difference| (0–255) over the face region where the flow passes a forward-backward check;
+  the sharp frames' own value is the floor. Scored frames are `every` frames apart (the
+  authors': consecutive stored frames, about 5 video frames apart).
 - Table 3: seconds per frame on random input on this machine, priors included, after one
   warm-up call per size; sizes are height × width.
 """
@@ -66,7 +71,7 @@ class EvalConfig:
 def evaluate_source(source, methods, online=None, encoder=None, keep=()):
     """Runs every method on every frame -> (records: one dict per frame and method,
     kept: {key: {method name or 'sharp': image}} for the keys in `keep`)."""
-    records, kept = [], {}
+    records, kept, warping = [], {}, metrics.ClipWarping()
     for frame in tqdm(source.frames(), total=len(source.keys), desc=source.name, unit="frame"):
         blurry, sharp = frame["blurry"][None], frame["sharp"]
         render = identity = None
@@ -77,12 +82,12 @@ def evaluate_source(source, methods, online=None, encoder=None, keep=()):
                 render, identity = online(blurry, frame["points5"][None])
         mask = metrics.face_mask(sharp.shape, frame["points68"], frame["points5"])
         score_identity = identity_scorer(encoder, sharp)
-        outputs = {}
+        outputs = {m.name: m(blurry, frame["points5"][None], render, identity) for m in methods}
+        # Consecutive scored frames of a run: `every` frames apart (the authors': stored frames).
+        warp, floor = warping.score(frame["key"].rsplit("/", 1)[0], sharp, outputs, mask)
         for m in methods:
-            out = m(blurry, frame["points5"][None], render, identity)
-            records.append(dict(dataset=source.name, key=frame["key"], method=m.name,
-                                **frame_metrics(out, sharp, mask, score_identity)))
-            outputs[m.name] = out
+            records.append(dict(dataset=source.name, key=frame["key"], method=m.name, warp=warp[m.name],
+                                warp_sharp=floor, **frame_metrics(outputs[m.name], sharp, mask, score_identity)))
         if frame["key"] in keep:
             kept[frame["key"]] = dict(outputs, sharp=sharp)
     return records, kept

@@ -54,10 +54,12 @@ def own_video(config, model, log=print):
 
 
 class Scores:
-    """Per-frame PSNR / SSIM of input and output against the sharp frames (on_frame hook)."""
+    """Per-frame PSNR / SSIM and warping error of input and output against the sharp frames
+    (on_frame hook); the sharp frames' own warping error is the floor."""
 
     def __init__(self, sharp):
-        self.sharp, self.rows = sharp, []
+        from deblur3d.eval.metrics import ClipWarping
+        self.sharp, self.rows, self.warping, self.floor = sharp, [], ClipWarping(), []
 
     def __call__(self, t, blurry, output, segments):
         from deblur3d.eval.metrics import face_mask, frame_metrics
@@ -65,8 +67,11 @@ class Scores:
         for s in segments:
             mask |= face_mask(blurry.shape, s.points(t))
         no_identity = lambda image: float("nan")   # noqa: E731  (dlib identity: not part of the demo)
-        self.rows.append({name: frame_metrics(image, self.sharp[t], mask, no_identity)
-                          for name, image in (("input", blurry), ("output", output))})
+        images = {"input": blurry, "output": output}
+        warp, floor = self.warping.score("clip", self.sharp[t], images, mask)
+        self.floor.append(floor)
+        self.rows.append({name: dict(frame_metrics(image, self.sharp[t], mask, no_identity), warp=warp[name])
+                          for name, image in images.items()})
 
     def summary(self):
         def mean(name, key):
@@ -81,8 +86,11 @@ class Scores:
             return dict(rounded, psnr_gain_db=None if gain is None else float(f"{gain:.2g}"))
 
         face = sum(np.isfinite(r["input"]["face_psnr"]) for r in self.rows)
+        floor = np.array(self.floor, np.float64)
+        warping = {n: None if mean(n, "warp") is None else round(mean(n, "warp"), 3) for n in ("input", "output")}
+        warping["sharp"] = round(float(np.nanmean(floor)), 3) if np.isfinite(floor).any() else None
         return {"whole_frame": region("psnr", "ssim"), "face_region": region("face_psnr", "face_ssim"),
-                "frames": len(self.rows), "frames_with_face": int(face)}
+                "warping_error_face": warping, "frames": len(self.rows), "frames_with_face": int(face)}
 
 
 def val_clip_demo(config, model, log=print):
