@@ -13,10 +13,11 @@ from deblur3d.video import io  # noqa: E402
 import priors_flags  # noqa: E402
 from deblur3d.video.model import DEFAULT_WEIGHTS, ModelSpec  # noqa: E402
 from deblur3d.video.pipeline import VideoConfig  # noqa: E402
+from deblur3d.video.smoothing import FILTERS, Smoothing  # noqa: E402
 from deblur3d.video.tracks import TrackConfig  # noqa: E402
 
 flags.adopt_module_key_flags(priors_flags)
-_T, _V = TrackConfig(), VideoConfig()
+_T, _V, _S = TrackConfig(), VideoConfig(), Smoothing()
 flags.DEFINE_string("weights", DEFAULT_WEIGHTS, "Deblurring model weights (.weights.npz: DeblurNet, DBN or SRN).")
 flags.DEFINE_integer("min_face", _T.min_face, "Faces narrower than this (px, detector box) are left as they are.")
 flags.DEFINE_integer("detect_side", _T.detect_side, "Frames are reduced to this for detection; dlib finds faces of "
@@ -30,6 +31,12 @@ flags.DEFINE_integer("sheet_frames", _V.sheet_frames, "Frames (rows) of the cont
 flags.DEFINE_integer("stride", _V.stride, "Frames between the neighbours of the 5-frame stack (default: the stride "
                      "the model was trained with, in its weights header: 5 for the authors' stacks, 1 for the paper's "
                      "text).")
+flags.DEFINE_integer("smooth_radius", _S.radius, "Frames either side over which each face's points and the pose, "
+                     "expression and light of its 3D priors are smoothed (jitter removed; 0: frame by frame).")
+flags.DEFINE_enum("smooth_filter", _S.filter, list(FILTERS), "bilateral keeps real fast moves sharp; gaussian "
+                  "smooths everything alike.")
+flags.DEFINE_bool("hold_identity", _S.hold_identity, "Hold identity and texture of the priors at their running "
+                  "mean along each face's track (ReconNet's per-frame estimate of a face's shape jitters).")
 FLAGS = flags.FLAGS
 
 
@@ -40,7 +47,8 @@ def model_spec():
 def video_config():
     tracking = TrackConfig(min_face=FLAGS.min_face, detect_side=FLAGS.detect_side, max_gap=FLAGS.max_gap)
     return VideoConfig(tracking=tracking, crop_size=FLAGS.crop_size, feather=FLAGS.feather,
-                       sheet_frames=FLAGS.sheet_frames, stride=FLAGS.stride)
+                       sheet_frames=FLAGS.sheet_frames, stride=FLAGS.stride,
+                       smoothing=Smoothing(FLAGS.smooth_radius, FLAGS.smooth_filter, FLAGS.hold_identity))
 
 
 USER_ERRORS = (BadInput, WeightsFileError, OSError, RuntimeError)

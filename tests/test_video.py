@@ -1,5 +1,6 @@
 """The video tool on short clips made here from a few real frames: untouched frames stay
 bit-exact, corrections stay inside the feathered face region, bad inputs fail in one line."""
+import dataclasses
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from deblur3d.data import readers
 from deblur3d.video import io, paste, pipeline, sheets, tracks
 from deblur3d.recon.settings import PriorsSettings
 from deblur3d.video.model import ModelSpec, untrained_weights
+from deblur3d.video.smoothing import Smoothing
 
 CLIP = "livep-d0"   # val identity
 SMALL = pipeline.VideoConfig(crop_size=96)   # the model at 96² instead of 320²: same code, 10x faster
@@ -120,7 +122,7 @@ def test_stacks_are_the_clamped_five_frame_windows_of_the_track():
     segment = tracks.Segment(0, 2, 6, (2, 6), (0, 0, 64), np.full((4, 68, 2), 32, np.float32))
     seen = {}
 
-    def model(stack, points5):
+    def model(stack, points5, *priors):
         seen[len(seen) + 2] = np.round(stack[0, 0, ::3] * 255 / 10).astype(int).tolist()
         return stack[..., 6:9]   # the centre frame: no change
 
@@ -134,7 +136,7 @@ def test_a_model_trained_on_strided_stacks_sees_neighbours_that_far_apart():
     segment = tracks.Segment(0, 0, 30, (0, 30), (0, 0, 64), np.full((30, 68, 2), 32, np.float32))
     seen = {}
 
-    def model(stack, points5):
+    def model(stack, points5, *priors):
         seen[len(seen)] = np.round(stack[0, 0, ::3] * 255 / 5).astype(int).tolist()
         return stack[..., 6:9]
     model.stride = 5   # as FaceDeblurrer reads it from the weights header
@@ -177,26 +179,45 @@ def test_face_less_frames_stay_exact_and_faces_change_only_in_their_region(model
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.avi", "out.mkv", "sbs.mp4", "sheet.png"]
 
 
-def test_render_model_runs_with_priors_and_an_identity_model_changes_nothing(models, tmp_path, data_root):
+class RecordedPriors:
+    """OnlineFramePriors that notes every call: per-frame priors, or coefficients then render."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def __call__(self, stack, points5):
+        render, identity = self.inner(stack, points5)
+        self.calls.append(("frame", np.asarray(render), points5))
+        return render, identity
+
+    def coefficients(self, frame, points5):
+        self.calls.append(("coefficients", frame.shape, points5))
+        return self.inner.coefficients(frame, points5)
+
+    def render(self, coeffs, points5, height, width):
+        render = self.inner.render(coeffs, points5, height, width)
+        self.calls.append(("render", np.asarray(render), points5))
+        return render
+
+
+@pytest.mark.parametrize("steady", [True, False])
+def test_render_model_runs_with_priors_and_an_identity_model_changes_nothing(models, tmp_path, data_root, steady):
     clip = write_avi(tmp_path / "in.avi", face_frames(3, clip=CLIP, size=256))
     spec = ModelSpec(untrained_weights(tmp_path / "full.weights.npz", identity=True),
                      PriorsSettings(recon_weights=None), str(data_root))
     model = spec.get()
-    calls, priors = [], model.priors
-
-    def recorded(stack, points5):
-        render, identity = priors(stack, points5)
-        calls.append((np.asarray(render), np.asarray(identity), points5))
-        return render, identity
-
-    model.priors = recorded
-    pipeline.deblur_video(io.VideoInput(clip), tmp_path / "out", spec, SMALL, progress=False)
+    model.priors = recorded = RecordedPriors(model.priors)
+    config = SMALL if steady else dataclasses.replace(SMALL, smoothing=Smoothing(0, hold_identity=False))
+    pipeline.deblur_video(io.VideoInput(clip), tmp_path / "out", spec, config, progress=False)
     out = np.stack([readers.read_image(p) for p in readers.frame_files(tmp_path / "out")])
     assert np.array_equal(out, read(clip))   # zero correction: exact, priors or not
-    assert len(calls) == 3
-    for render, identity, points5 in calls:
-        assert render.shape == (1, 96, 96, 3) and identity.shape == (1, 80) and render.max() > 0.1
+    kinds = [c[0] for c in recorded.calls]
+    # Steadied: ReconNet once per frame, one render per frame; else the per-frame priors of training.
+    assert sorted(kinds) == (["coefficients"] * 3 + ["render"] * 3 if steady else ["frame"] * 3)
+    for kind, value, points5 in recorded.calls:
         assert np.all((points5 > 0) & (points5 < 96))
+        if kind != "coefficients":
+            assert value.shape == (1, 96, 96, 3) and value.max() > 0.1
 
 
 def test_no_face_gives_the_input_back_with_a_warning(models, tmp_path):

@@ -25,14 +25,21 @@ class OnlinePriors:
     def __init__(self, recon_net, renderer, trainable=False):
         self.recon_net, self.renderer, self.trainable = recon_net, renderer, trainable
 
+    def coefficients(self, frame, points5):
+        """frame (B, H, W, 3) + its five points -> ReconNet's 239 coefficients (B, 239)."""
+        return self.recon_net(crop(frame, alignment_params(points5)), training=False)
+
+    def render(self, coeffs, points5, height, width):
+        """-> render (B, H, W, 3) and coverage (B, H, W, 1) in the frame geometry of `points5`."""
+        rendering = self.renderer(coeffs)
+        both = uncrop(tf.concat([rendering.image, rendering.mask], -1), alignment_params(points5), height, width)
+        return both[..., :3], both[..., 3:]
+
     def frame_priors(self, blurry, points5):
         """-> render (B, H, W, 3), coverage (B, H, W, 1), coefficients (B, 239)."""
-        params = alignment_params(points5)
-        coeffs = self.recon_net(crop(centre_frame(blurry), params), training=False)
-        rendering = self.renderer(coeffs)
-        height, width = tf.shape(blurry)[1], tf.shape(blurry)[2]
-        both = uncrop(tf.concat([rendering.image, rendering.mask], -1), params, height, width)
-        return both[..., :3], both[..., 3:], coeffs
+        coeffs = self.coefficients(centre_frame(blurry), points5)
+        render, coverage = self.render(coeffs, points5, tf.shape(blurry)[1], tf.shape(blurry)[2])
+        return render, coverage, coeffs
 
     def __call__(self, batch):
         render, _, coeffs = self.frame_priors(batch["blurry"], batch["points5"])
@@ -76,9 +83,22 @@ class OnlineFramePriors:
                 return False
             # No Python control flow on tensors inside; AutoGraph would only trip on its imports.
             self._fn = tf.function(online.frame_priors, reduce_retracing=True, autograph=False)
+            self._coefficients = tf.function(online.coefficients, reduce_retracing=True, autograph=False)
+            self._render = tf.function(online.render, reduce_retracing=True, autograph=False)
         return self._fn is not None
 
     def __call__(self, blurry, points5):
         render, _, coeffs = self._fn(tf.convert_to_tensor(blurry, tf.float32),
                                      tf.convert_to_tensor(points5, tf.float32))
         return render, coeffs[:, coeffs_lib.SLICES["identity"]]
+
+    def coefficients(self, frame, points5):
+        """(B, H, W, 3) frames + five points -> (B, 239) numpy: the first half of __call__."""
+        return self._coefficients(tf.convert_to_tensor(frame, tf.float32),
+                                  tf.convert_to_tensor(points5, tf.float32)).numpy()
+
+    def render(self, coeffs, points5, height, width):
+        """(B, 239) coefficients -> render (B, H, W, 3) where `points5` put the face: the second half."""
+        render, _ = self._render(tf.convert_to_tensor(coeffs, tf.float32), tf.convert_to_tensor(points5, tf.float32),
+                                 tf.constant(height, tf.int32), tf.constant(width, tf.int32))
+        return render

@@ -1,11 +1,13 @@
 """Deblurring the faces of a video, in two passes over its frames.
 
-Pass 1 finds and follows every face (dlib, about 20 ms a frame) and keeps only points.
+Pass 1 finds and follows every face (dlib, about 20 ms a frame) and keeps only points,
+smoothed along each track (video/smoothing.py).
 Pass 2 reads the frames again with a buffer of 4s + 1 frames: for each face and frame t,
 the frames t-2s, t-s, t, t+s, t+2s (clamped to the face's track; s the model's stack
 stride, 5 for the authors' stacks, 1 for the paper's text) are cropped to the face's fixed
-region at the training scale (320x320) into the 15-channel stack, the 3D priors are computed from
-it when the model uses them, and the model's correction is pasted back feathered
+region at the training scale (320x320) into the 15-channel stack, the 3D priors are computed
+when the model uses them (ReconNet on each frame, steadied along the track:
+video/track_priors.py), and the model's correction is pasted back feathered
 (deblur3d/video/paste.py). Frames without a face are passed through untouched. Memory
 stays a few frames whatever the video's length.
 """
@@ -20,6 +22,7 @@ from tqdm import tqdm
 
 from deblur3d.data import faces
 from deblur3d.video import io, paste, sheets, tracks
+from deblur3d.video.smoothing import Smoothing
 
 NUM_FRAMES = 5   # the stack: frames t-2s..t+2s
 
@@ -31,6 +34,7 @@ class VideoConfig:
     feather: float = paste.FEATHER
     sheet_frames: int = 4       # rows of the contact sheet
     stride: int | None = None   # frames between the stack's neighbours; None: the model's training stride
+    smoothing: Smoothing = Smoothing()   # points and priors steadied along each track
 
 
 @dataclasses.dataclass
@@ -53,20 +57,27 @@ def find_faces(source, config=VideoConfig(), progress=True):
     found, count, hw = tracks.follow_faces(frames, annotator, config.tracking)
     if count == 0:
         raise io.BadInput(f"{source.name}: no frames")
-    return tracks.segments(found, hw, config.tracking), count, hw, bool(found)
+    smooth = config.smoothing if config.smoothing.radius else None
+    return tracks.segments(found, hw, config.tracking, smooth), count, hw, bool(found)
 
 
 def deblurred_frames(frames, segments, model, config=VideoConfig()):
     """Pass 2: yields (t, input frame, output frame, segments at t), buffering 4s + 1 frames."""
     from deblur3d.data.blur import stack_indices   # imports TensorFlow: only once a face needs it
-    size, buffer, crops = config.crop_size, {}, {}
+    from deblur3d.video.track_priors import TrackPriors
+    size, buffer, crops, steady = config.crop_size, {}, {}, {}
     stride = config.stride or getattr(model, "stride", 1)
     reach = (NUM_FRAMES // 2) * stride
+    smooth = dataclasses.replace(config.smoothing, radius=min(config.smoothing.radius, reach))   # buffered frames only
+    own_priors = getattr(model, "priors", None) is not None and (smooth.radius > 0 or smooth.hold_identity)
 
     def crop(i, k):
         if (i, k) not in crops:
             crops[i, k] = faces.crop(buffer[i], segments[k].region, size).astype(np.float32) / 255
         return crops[i, k]
+
+    def five_points(s, i):
+        return faces.five_points(faces.crop_points(s.points(i), s.region, size))
 
     def process(t):
         here = [k for k, s in enumerate(segments) if s.start <= t < s.stop]
@@ -76,8 +87,14 @@ def deblurred_frames(frames, segments, model, config=VideoConfig()):
             first, stop = s.span
             window = first + stack_indices(t - first, stop - first, NUM_FRAMES, 1, stride)[:, 0]
             stack = np.concatenate([crop(i, k) for i in window], -1)
-            points5 = faces.five_points(faces.crop_points(s.points(t), s.region, size))
-            corrections.append((s.region, model(stack, points5) - crop(t, k)))
+            points5 = five_points(s, t)
+            render = identity = None
+            if own_priors:   # the track's steadied priors instead of the model's per-frame ones
+                track = steady.setdefault(s.face, TrackPriors(model.priors, smooth))
+                for i in range(max(s.start, t - smooth.radius), min(s.stop, t + smooth.radius + 1)):
+                    track.add(i, crop(i, k), five_points(s, i))
+                render, identity = track(t, points5, size)
+            corrections.append((s.region, model(stack, points5, render, identity) - crop(t, k)))
         output = paste.paste_corrections(buffer[t], corrections, config.feather)
         return t, buffer[t], output, [segments[k] for k in here]
 

@@ -89,13 +89,16 @@ def follow_faces(frames, annotator, config=TrackConfig()):
     return sorted(done + live, key=lambda tr: min(tr.points)), count, shape
 
 
-def segments(tracks, frame_hw, config=TrackConfig()):
-    """Segments of every track of at least `min_frames` frames, ordered by start frame."""
+def segments(tracks, frame_hw, config=TrackConfig(), smooth=None):
+    """Segments of every track of at least `min_frames` frames, ordered by start frame;
+    `smooth` (smoothing.Smoothing) steadies each track's points over time first."""
     out = []
     for k, track in enumerate(tracks):
         first, points = track.filled()
         if len(points) < config.min_frames:
             continue
+        if smooth is not None:
+            points = smooth(points)
         span = (first, first + len(points))
         for a, b, region in faces.crop_regions(points, frame_hw, config.crop_scale, config.max_crop_scale):
             out.append(Segment(k, first + a, first + b, span, region, points[a:b]))
