@@ -23,6 +23,8 @@ flags.DEFINE_string("figure", "", "Also write a JPEG: sharp | the paper's 5-fram
                     "--figure_frames (e.g. docs/blur_examples.jpg).")
 flags.DEFINE_list("figure_frames", ["mimictalk-german-00/150", "dpe-s-00/100", "livep-d19-00/100"],
                   "run/frame of the figure's rows.")
+flags.DEFINE_bool("gate", False, "Also print the blur score of the faces (the video tool's gate, "
+                  "deblur3d/video/gate.py) and the share of faces each threshold leaves alone.")
 FLAGS = flags.FLAGS
 
 
@@ -37,10 +39,43 @@ def add(groups, name, stack, sharp, points68):
     clip border) are left out of the centre-to-neighbour PSNR."""
     from deblur3d.eval.metrics import face_mask, psnr
     centre = stack[..., 6:9]
-    g = groups.setdefault(name, dict(w=[], f=[], n=[]))
+    g = groups.setdefault(name, dict(w=[], f=[], n=[], blurry_score=[], sharp_score=[]))
     g["w"].append(psnr(centre, sharp))
     g["f"].append(psnr(centre, sharp, face_mask(sharp.shape, points68)))
     g["n"] += [psnr(centre, stack[..., k:k + 3]) for k in (3, 9) if not np.array_equal(centre, stack[..., k:k + 3])]
+    if FLAGS.gate:
+        g["blurry_score"].append(face_blur_score(centre, points68))
+        g["sharp_score"].append(face_blur_score(sharp, points68))
+
+
+def face_blur_score(image, points68):
+    """The video tool's blur score (deblur3d/video/gate.py) of a face, cropped as the tool crops it."""
+    from deblur3d.data import faces
+    from deblur3d.video.gate import blur_score
+    size = 320
+    (_, _, region), = faces.crop_regions(points68[None], image.shape[:2], min_len=1)
+    p = faces.crop_points(points68, region, size)
+    return blur_score(faces.crop(image, region, size), (*p.min(0), *p.max(0)))
+
+
+def gate_table(groups):
+    """Share of faces the video tool's gate would leave alone, for thresholds of the blur score,
+    with the input PSNR of the blurred faces it would leave alone."""
+    thresholds = (0.40, 0.45, 0.50, 0.55, 0.60)
+    print(f"\nblur score of the face (0 sharp .. 1 blurry; deblur3d/video/gate.py): p10 / median / p90")
+    for name, g in groups.items():
+        for kind in ("sharp", "blurry"):
+            v = np.array(g[f"{kind}_score"])
+            print(f"  {name:<24} {kind:<6} {np.percentile(v, 10):.3f} / {np.median(v):.3f} / {np.percentile(v, 90):.3f}")
+    print("share of faces left alone (score < threshold): sharp faces | blurred faces (their mean face PSNR)")
+    for th in thresholds:
+        cells = []
+        for name, g in groups.items():
+            sharp, blurry, face = (np.array(g[k]) for k in ("sharp_score", "blurry_score", "f"))
+            alone = blurry < th
+            psnr = f"{face[alone].mean():.1f} dB" if alone.any() else "—"
+            cells.append(f"{name}: {100 * (sharp < th).mean():3.0f}% | {100 * alone.mean():3.0f}% ({psnr})")
+        print(f"  {th:.2f}  " + "   ".join(cells))
 
 
 def figure(path, blur_config):
@@ -90,6 +125,8 @@ def main(_):
     print(f"{'frames':<24} {'n':>4} | PSNR: mean median p10 p90 >40dB  | face region: idem{'':>16} | centre-neighbour")
     for name, g in groups.items():
         print(f"{name:<24} {len(g['w']):>4} | {describe(g['w'])} | {describe(g['f'])} | {np.mean(g['n']):6.2f}")
+    if FLAGS.gate:
+        gate_table(groups)
 
 
 if __name__ == "__main__":

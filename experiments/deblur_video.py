@@ -82,8 +82,8 @@ def deblur_one(src, out, spec, config, several):
                                    side_by_side=suffixed(FLAGS.side_by_side, source.name, several),
                                    contact_sheet=suffixed(FLAGS.contact_sheet, source.name, several),
                                    log=lambda line: print(line, file=sys.stderr))
-    print(f"{out}: {report.frames} frames at {report.fps:g} fps, {report.faces} face(s) deblurred in "
-          f"{report.face_frames} frames, {report.seconds:.1f} s "
+    print(f"{out}: {report.frames} frames at {report.fps:g} fps, {report.faces} face(s) in {report.face_frames} "
+          f"frames ({report.faces_deblurred} deblurred, {report.faces_left_alone} already sharp), {report.seconds:.1f} s "
           f"({report.frames / max(report.seconds, 1e-9):.2f} frames/s)")
     if source.is_video and report.frames < source.length:
         print(f"warning: {src}: read {report.frames} of the {source.length} frames its container declares (the rest "

@@ -40,8 +40,8 @@ def main(_):
                         max_side=FLAGS.max_side,
                         video_config=video_flags.video_config())
     report, scores = run_demo(config, video_flags.model_spec())
-    print(f"wrote {config.out}/: {report.frames} frames, {report.faces} face(s) deblurred in {report.face_frames} "
-          f"frames, {report.seconds:.0f} s")
+    print(f"wrote {config.out}/: {report.frames} frames, {report.faces} face(s) in {report.face_frames} frames "
+          f"({report.faces_deblurred} deblurred, {report.faces_left_alone} already sharp), {report.seconds:.0f} s")
     if scores:
         for region in ("whole_frame", "face_region"):
             r = scores[region]

@@ -13,11 +13,14 @@ from deblur3d.video import io  # noqa: E402
 import priors_flags  # noqa: E402
 from deblur3d.video.model import DEFAULT_WEIGHTS, ModelSpec  # noqa: E402
 from deblur3d.video.pipeline import VideoConfig  # noqa: E402
+from deblur3d.video.gate import Gate  # noqa: E402
 from deblur3d.video.smoothing import FILTERS, Smoothing  # noqa: E402
 from deblur3d.video.tracks import TrackConfig  # noqa: E402
 
 flags.adopt_module_key_flags(priors_flags)
 _T, _V, _S = TrackConfig(), VideoConfig(), Smoothing()
+flags.DEFINE_float("gate", _V.gate.threshold, "Faces whose blur score (0 sharp .. 1 blurry, deblur3d/video/gate.py) "
+                   "is below this are left untouched; 0 deblurs every face.")
 flags.DEFINE_string("weights", DEFAULT_WEIGHTS, "Deblurring model weights (.weights.npz: DeblurNet, DBN or SRN).")
 flags.DEFINE_integer("min_face", _T.min_face, "Faces narrower than this (px, detector box) are left as they are.")
 flags.DEFINE_integer("detect_side", _T.detect_side, "Frames are reduced to this for detection; dlib finds faces of "
@@ -48,7 +51,8 @@ def video_config():
     tracking = TrackConfig(min_face=FLAGS.min_face, detect_side=FLAGS.detect_side, max_gap=FLAGS.max_gap)
     return VideoConfig(tracking=tracking, crop_size=FLAGS.crop_size, feather=FLAGS.feather,
                        sheet_frames=FLAGS.sheet_frames, stride=FLAGS.stride,
-                       smoothing=Smoothing(FLAGS.smooth_radius, FLAGS.smooth_filter, FLAGS.hold_identity))
+                       smoothing=Smoothing(FLAGS.smooth_radius, FLAGS.smooth_filter, FLAGS.hold_identity),
+                       gate=Gate(FLAGS.gate))
 
 
 USER_ERRORS = (BadInput, WeightsFileError, OSError, RuntimeError)

@@ -13,11 +13,12 @@ from deblur3d import paths
 from deblur3d.data import readers
 from deblur3d.video import io, paste, pipeline, sheets, tracks
 from deblur3d.recon.settings import PriorsSettings
+from deblur3d.video.gate import Gate, blur_score
 from deblur3d.video.model import ModelSpec, untrained_weights
 from deblur3d.video.smoothing import Smoothing
 
 CLIP = "livep-d0"   # val identity
-SMALL = pipeline.VideoConfig(crop_size=96)   # the model at 96² instead of 320²: same code, 10x faster
+SMALL = pipeline.VideoConfig(crop_size=96, gate=Gate(0))   # the model at 96² instead of 320²: same code, 10x faster; every face
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +219,60 @@ def test_render_model_runs_with_priors_and_an_identity_model_changes_nothing(mod
         assert np.all((points5 > 0) & (points5 < 96))
         if kind != "coefficients":
             assert value.shape == (1, 96, 96, 3) and value.max() > 0.1
+
+
+def test_the_blur_score_rises_with_blur_alike_in_every_direction():
+    rng = np.random.default_rng(0)
+    texture = cv2.GaussianBlur(rng.random((160, 160, 3)).astype(np.float32), (0, 0), 1.0)
+    texture = (texture - texture.min()) / (texture.max() - texture.min())
+    scores = [blur_score(cv2.GaussianBlur(texture, (0, 0), s) if s else texture) for s in (0, 1, 2, 4)]
+    assert all(a < b for a, b in zip(scores, scores[1:])) and scores[0] < 0.3 and scores[-1] > 0.7
+    line = np.full((1, 9), 1 / 9, np.float32)   # a 9 px motion blur, horizontal and vertical
+    across, down = blur_score(cv2.filter2D(texture, -1, line)), blur_score(cv2.filter2D(texture, -1, line.T))
+    assert abs(across - down) < 0.02 and scores[0] < across < scores[-1]
+    assert blur_score((texture * 255).astype(np.uint8)) == pytest.approx(scores[0], abs=0.01)   # uint8 alike
+    assert np.isnan(blur_score(texture, (0, 0, 10, 10)))   # too small a face to tell
+
+
+def test_the_gate_leaves_a_sharp_clip_bit_exact_and_deblurs_it_blurred(models, tmp_path):
+    sharp = face_frames(4, clip=CLIP, size=256)
+    blurred = [cv2.GaussianBlur(f, (0, 0), 2.0) for f in sharp]
+    spec = ModelSpec(models["changing"], PriorsSettings(recon_weights=None))
+    reports = {}
+    for name, frames in (("sharp", sharp), ("blurred", blurred)):
+        clip = write_avi(tmp_path / f"{name}.avi", frames)
+        reports[name] = pipeline.deblur_video(io.VideoInput(clip), tmp_path / f"{name}_out", spec,
+                                              pipeline.VideoConfig(), progress=False)   # the default gate
+        out = np.stack([readers.read_image(p) for p in readers.frame_files(tmp_path / f"{name}_out")])
+        assert np.array_equal(out, read(clip)) == (name == "sharp"), name
+    assert (reports["sharp"].faces_left_alone, reports["sharp"].faces_deblurred) == (4, 0)
+    assert (reports["blurred"].faces_left_alone, reports["blurred"].faces_deblurred) == (0, 4)
+
+
+def test_two_faces_side_by_side_are_both_deblurred_each_in_its_own_region_and_keep_their_tracks(models, tmp_path):
+    left, right = face_frames(10, clip=CLIP, size=256), face_frames(10, clip="dpe-s", size=256)
+    # The right face enters at frame 3 and leaves after frame 7; the left one stays throughout.
+    frames = [np.concatenate([a, b if 3 <= t < 8 else np.zeros_like(b)], 1)
+              for t, (a, b) in enumerate(zip(left, right))]
+    clip = write_avi(tmp_path / "two.avi", frames)
+    spec = ModelSpec(models["changing"], PriorsSettings(recon_weights=None))
+    report = pipeline.deblur_video(io.VideoInput(clip), tmp_path / "out", spec, SMALL, progress=False)
+    out = np.stack([readers.read_image(p) for p in readers.frame_files(tmp_path / "out")])
+    segments, _, _, _ = pipeline.find_faces(io.VideoInput(clip), SMALL, progress=False)
+    assert report.faces == 2 and report.faces_deblurred == 10 + 5
+    spans = sorted((s.span, s.face) for s in segments)
+    assert [span for span, _ in spans] == [(0, 10), (3, 8)]   # one track each, entering and leaving
+    frames = read(clip)
+    for s in segments:
+        other = [o for o in segments if o.face != s.face]
+        x0, y0, side = s.region
+        for t in range(s.start, s.stop):
+            for o in (o for o in other if o.start <= t < o.stop):
+                p = o.points(t)   # the other face lies wholly outside this face's region
+                assert np.all((p[:, 0] < x0) | (p[:, 0] >= x0 + side) | (p[:, 1] < y0) | (p[:, 1] >= y0 + side))
+            inside = np.any(out[t, y0:y0 + side, x0:x0 + side] != frames[t, y0:y0 + side, x0:x0 + side], -1)
+            assert inside.mean() > 0.5, (s.face, t)   # this face was deblurred
+    assert np.array_equal(out[:3, :, 256:], frames[:3, :, 256:])   # the right half before its face arrives
 
 
 def test_no_face_gives_the_input_back_with_a_warning(models, tmp_path):

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from deblur3d.data import faces
 from deblur3d.video import io, paste, sheets, tracks
+from deblur3d.video.gate import Gate
 from deblur3d.video.smoothing import Smoothing
 
 NUM_FRAMES = 5   # the stack: frames t-2s..t+2s
@@ -35,6 +36,7 @@ class VideoConfig:
     sheet_frames: int = 4       # rows of the contact sheet
     stride: int | None = None   # frames between the stack's neighbours; None: the model's training stride
     smoothing: Smoothing = Smoothing()   # points and priors steadied along each track
+    gate: Gate = Gate()                   # faces that are already sharp are left untouched
 
 
 @dataclasses.dataclass
@@ -44,7 +46,9 @@ class VideoReport:
     fps: float
     size: tuple                 # height, width
     faces: int                  # tracks deblurred
-    face_frames: int            # frames with at least one deblurred face
+    face_frames: int            # frames with at least one face
+    faces_left_alone: int       # faces x frames the gate found sharp (untouched)
+    faces_deblurred: int        # faces x frames deblurred
     seconds: float
     warnings: list
 
@@ -61,11 +65,14 @@ def find_faces(source, config=VideoConfig(), progress=True):
     return tracks.segments(found, hw, config.tracking, smooth), count, hw, bool(found)
 
 
-def deblurred_frames(frames, segments, model, config=VideoConfig()):
-    """Pass 2: yields (t, input frame, output frame, segments at t), buffering 4s + 1 frames."""
+def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None):
+    """Pass 2: yields (t, input frame, output frame, segments at t), buffering 4s + 1 frames;
+    `counts` (a dict) receives the faces x frames deblurred and left alone."""
     from deblur3d.data.blur import stack_indices   # imports TensorFlow: only once a face needs it
     from deblur3d.video.track_priors import TrackPriors
     size, buffer, crops, steady = config.crop_size, {}, {}, {}
+    counts = counts if counts is not None else {}
+    counts.update({"left alone": 0, "deblurred": 0})
     stride = config.stride or getattr(model, "stride", 1)
     reach = (NUM_FRAMES // 2) * stride
     smooth = dataclasses.replace(config.smoothing, radius=min(config.smoothing.radius, reach))   # buffered frames only
@@ -84,6 +91,10 @@ def deblurred_frames(frames, segments, model, config=VideoConfig()):
         corrections = []
         for k in here:
             s = segments[k]
+            if not config.gate.needs_deblurring(crop(t, k), faces.crop_points(s.points(t), s.region, size)):
+                counts["left alone"] += 1
+                continue
+            counts["deblurred"] += 1
             first, stop = s.span
             window = first + stack_indices(t - first, stop - first, NUM_FRAMES, 1, stride)[:, 0]
             stack = np.concatenate([crop(i, k) for i in window], -1)
@@ -128,8 +139,9 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     warnings = []
     face_frames = sorted({t for s in segments for t in range(s.start, s.stop)})
     keep = set(sheets.pick_frames(face_frames or range(count), config.sheet_frames)) if contact_sheet else set()
+    counts = {"left alone": 0, "deblurred": 0}
     if segments:
-        frames = deblurred_frames(source.frames(), segments, model.get(), config)
+        frames = deblurred_frames(source.frames(), segments, model.get(), config, counts)
     else:
         frames = ((t, rgb, rgb, []) for t, rgb in enumerate(source.frames()))
     # Nothing to change in a whole video file: the output is a copy, audio and all.
@@ -172,4 +184,4 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     for w in warnings:
         log(f"warning: {w}")
     return VideoReport(source.name, count, source.fps, hw, len({s.face for s in segments}), len(face_frames),
-                       time.perf_counter() - start, warnings)
+                       counts["left alone"], counts["deblurred"], time.perf_counter() - start, warnings)
