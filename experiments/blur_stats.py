@@ -62,7 +62,7 @@ def gate_table(groups):
     """Share of faces the video tool's gate would leave alone, for thresholds of the blur score,
     with the input PSNR of the blurred faces it would leave alone."""
     thresholds = (0.40, 0.45, 0.50, 0.55, 0.60)
-    print(f"\nblur score of the face (0 sharp .. 1 blurry; deblur3d/video/gate.py): p10 / median / p90")
+    print("\nblur score of the face (0 sharp .. 1 blurry; deblur3d/video/gate.py): p10 / median / p90")
     for name, g in groups.items():
         for kind in ("sharp", "blurry"):
             v = np.array(g[f"{kind}_score"])
