@@ -34,7 +34,7 @@ def test_joint_mode_trains_both_branches_in_one_step(ict_model, monkeypatch, tmp
              "points5": tf.constant(points5), "points68": tf.constant(points68, tf.float32)}
     optimizer = schedules.adam(schedules.learning_rate())
     loop.build(task, optimizer, batch)
-    recon = task.tasks[0].task.net
+    recon = task.parts["rendering"].task.net
     before = [v.numpy().copy() for v in (recon.head.kernel, net.conv_out.kernel)]
     losses = make_train_step(task, optimizer)(batch)
     assert {"rendering", "content", "total"} <= set(losses)

@@ -11,7 +11,7 @@ from keras import layers
 
 from deblur3d.data.blur import centre_frame
 from deblur3d.deblur.losses import gain_db, multiscale_l2
-from deblur3d.deblur.model import DeblurNet, ResBlock
+from deblur3d.deblur.model import DeblurNet
 from deblur3d.deblur.task import DeblurTask
 
 

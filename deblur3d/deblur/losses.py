@@ -1,8 +1,10 @@
 """The deblurring branch's losses: L_c (paper Eq. 4) and its variants, SRN's multi-scale
-loss, and the gain over the input that the trainers log."""
+loss, the gain over the input that the trainers log, and L_r (Eq. 3) on a deblurring batch
+for joint training."""
 import tensorflow as tf
 
 from deblur3d.data.blur import centre_frame
+from deblur3d.face import align
 
 # The "psnr" loss adds the square of this many grey levels to each patch's MSE: one caps a
 # patch's term at 48.1 dB, so exact patches (static background) do not dominate; more
@@ -50,3 +52,27 @@ def multiscale_l2(outputs, sharp):
     """Tao et al.'s loss: the sum over levels of the mean squared error to the resized sharp frame."""
     return tf.add_n([tf.reduce_mean(tf.square(out - tf.image.resize(sharp, tf.shape(out)[1:3])))
                      for out in outputs])
+
+
+class AlignedRenderingLoss:
+    """L_r (Eq. 3) on the aligned crops of a deblurring batch, for joint training."""
+
+    def __init__(self, online, skin_model=None):
+        from deblur3d.recon.task import FINETUNE_TERMS, ReconTask
+        from deblur3d.recon.training import attention_model
+        self.task = ReconTask(online.recon_net, online.renderer, attention_model(skin_model),
+                              terms=FINETUNE_TERMS, input_key="blurry", target_key="sharp")
+
+    @property
+    def trainable_variables(self):
+        return self.task.trainable_variables
+
+    def losses(self, batch, training=True):
+        params = align.alignment_params(batch["points5"])
+        s, cx, cy = tf.unstack(params[:, None, :], axis=-1)
+        points = tf.stack([(batch["points68"][..., 0] - cx) * s, (batch["points68"][..., 1] - cy) * s], -1)
+        aligned = {"blurry": align.crop(centre_frame(batch["blurry"]), params),
+                   "sharp": align.crop(batch["sharp"], params),
+                   "points68": points + align.CROP_SIZE / 2}
+        out = self.task.losses(aligned, training=training)
+        return {"rendering": out["photometric"], "total": out["total"]}

@@ -9,9 +9,8 @@ from deblur3d.data import motion
 from deblur3d.data.pipeline import PipelineConfig, training_dataset
 from deblur3d.deblur import archs
 from deblur3d.deblur.baselines import MultiScaleTask
-from deblur3d.deblur.losses import PSNR_FLOOR_GREY
+from deblur3d.deblur.losses import PSNR_FLOOR_GREY, AlignedRenderingLoss
 from deblur3d.deblur.task import DeblurTask, precomputed_priors
-from deblur3d.face import align
 from deblur3d.recon.settings import PriorsSettings
 from deblur3d.train import loop, strategies, weights
 from deblur3d.train.config import TrainSchedule
@@ -56,31 +55,6 @@ def _online(config, trainable):
     return build_online_priors(config.recon, config.data_dir, trainable)
 
 
-class AlignedRenderingLoss:
-    """L_r (Eq. 3) on the aligned crops of a deblurring batch, for joint training."""
-
-    def __init__(self, online, skin_model=None):
-        from deblur3d.recon.task import FINETUNE_TERMS, ReconTask
-        from deblur3d.recon.training import attention_model
-        self.task = ReconTask(online.recon_net, online.renderer, attention_model(skin_model),
-                              terms=FINETUNE_TERMS, input_key="blurry", target_key="sharp")
-
-    @property
-    def trainable_variables(self):
-        return self.task.trainable_variables
-
-    def losses(self, batch, training=True):
-        from deblur3d.data.blur import centre_frame
-        params = align.alignment_params(batch["points5"])
-        s, cx, cy = tf.unstack(params[:, None, :], axis=-1)
-        points = tf.stack([(batch["points68"][..., 0] - cx) * s, (batch["points68"][..., 1] - cy) * s], -1)
-        aligned = {"blurry": align.crop(centre_frame(batch["blurry"]), params),
-                   "sharp": align.crop(batch["sharp"], params),
-                   "points68": points + align.CROP_SIZE / 2}
-        out = self.task.losses(aligned, training=training)
-        return {"rendering": out["photometric"], "total": out["total"]}
-
-
 def make_task(config):
     if config.priors not in PRIORS:
         raise ValueError(f"unknown priors {config.priors!r}: {', '.join(PRIORS)}")
@@ -99,8 +73,7 @@ def make_task(config):
         if config.priors != "online":
             raise ValueError("joint training computes the priors in the step: use priors='online'")
         from deblur3d.train.step import JointTask
-        task = JointTask(AlignedRenderingLoss(priors), task)
-        task.images = task.tasks[1].images
+        task = JointTask(rendering=AlignedRenderingLoss(priors), deblurring=task)
     return net, task
 
 
@@ -131,7 +104,7 @@ def train(config, log=print):
             log(f"starting from {config.init_weights}")
     models = {"net": net}
     if config.joint:
-        models["recon"] = task.tasks[0].task.net
+        models["recon"] = task.parts["rendering"].task.net
     losses = loop.train(task, optimizer, dataset, models, run.loop_config(config.run_dir), strategy=strategy, log=log)
     export = config.export or str(Path(config.run_dir) / "deblur.weights.npz")
     if strategies.is_chief(strategy):

@@ -9,7 +9,6 @@ Colour space: ITU-R BT.601 full range, exactly OpenCV's COLOR_RGB2YCrCb for floa
 in Y, Cb, Cr order. All three channels span 0-255 (no 16-235 studio range).
 """
 import dataclasses
-import functools
 from pathlib import Path
 
 import cv2

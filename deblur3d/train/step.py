@@ -1,22 +1,24 @@
 """The one training step every trainer uses (deblurring, reconstruction fine-tune, joint).
 
 A task is anything with `trainable_variables` and `losses(batch, training) -> dict` whose
-"total" entry is minimised. Joint training of L_r and L_c is `JointTask(recon, deblur)`.
+"total" entry is minimised. Joint training of L_r and L_c is
+`JointTask(rendering=<L_r task>, deblurring=<L_c task>)`.
 """
 import tensorflow as tf
 
 
 class JointTask:
-    """Sums the totals of several tasks and trains all their variables together."""
+    """Sums the totals of named tasks (weights by name, default 1) and trains all their
+    variables together; `images` (TensorBoard's pictures) come from the first part that has them."""
 
-    def __init__(self, *tasks, weights=None):
-        self.tasks = tasks
-        self.weights = weights or [1.0] * len(tasks)
+    def __init__(self, weights=None, **parts):
+        self.parts = parts
+        self.weights = {name: 1.0 for name in parts} | (weights or {})
 
     @property
     def trainable_variables(self):
         seen, out = set(), []
-        for task in self.tasks:
+        for task in self.parts.values():
             for v in task.trainable_variables:
                 if id(v) not in seen:
                     seen.add(id(v))
@@ -25,12 +27,15 @@ class JointTask:
 
     def losses(self, batch, training=True):
         out, total = {}, 0.0
-        for task, weight in zip(self.tasks, self.weights):
+        for name, task in self.parts.items():
             losses = task.losses(batch, training=training)
-            total += weight * losses.pop("total")
+            total += self.weights[name] * losses.pop("total")
             out.update(losses)
         out["total"] = total
         return out
+
+    def images(self, batch):
+        return next(task for task in self.parts.values() if hasattr(task, "images")).images(batch)
 
 
 def make_train_step(task, optimizer, strategy=None, jit_compile=False):
