@@ -167,6 +167,15 @@ def test_evaluation_tables_over_a_tiny_dataset(nets, data, tmp_path):
     for row in ("| baseline (no priors) | base |", "| + identity | no checkpoint |", "| + render | no checkpoint |",
                 "| + render + identity (full) | full |", "| + render + identity (full) | full: not evaluated"):
         assert row in table2
+    # The paired difference of full and base over the 6 val frames, from frames.csv by hand.
+    with open(out / "frames.csv") as f:
+        frames = [r for r in csv.DictReader(f) if r["dataset"] == "val"]
+    by = {m: {r["key"]: float(r["psnr"]) for r in frames if r["method"] == m} for m in ("full", "base")}
+    mean, half, n = metrics.paired_difference([by["full"][k] for k in by["base"]], list(by["base"].values()))
+    assert n == 6 and f"| + render + identity (full) − baseline (no priors) | full − base | {mean:+.3f} ± {half:.3f} |" \
+        in table2
+    # Warping error: a column of Table 1, the sharp frames' own value as its floor row.
+    assert "| warping error |" in table1 and "| sharp | ground truth |" in table1
     assert len(list((out / "figures").glob("val_*.png"))) == 2
     figure = cv2.imread(str(next((out / "figures").glob("*.png"))))
     assert figure.shape == (H + 40, 4 * W, 3)   # input | base | full | sharp, label strips below

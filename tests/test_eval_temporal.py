@@ -113,3 +113,11 @@ def test_clip_warping_scores_consecutive_frames_of_one_clip_and_restarts_on_anot
     assert errors["out"] == pytest.approx(10, abs=0.5)   # +10 grey levels appeared between the frames
     errors, floor = scorer.score("run2", a, {"input": a, "out": a}, region)
     assert math.isnan(errors["out"]) and math.isnan(floor)   # another run: no previous frame
+
+
+def test_paired_difference_and_its_interval_by_hand():
+    from deblur3d.eval.metrics import paired_difference
+    # Differences 1, 2, 3: mean 2, sd 1, t(0.975, 2) = 4.3027 -> half width 4.3027 / sqrt(3) = 2.484
+    mean, half, n = paired_difference([3, 5, 7, float("nan")], [2, 3, 4, 1])
+    assert (mean, n) == (2.0, 3) and half == pytest.approx(2.4841, abs=1e-4)
+    assert math.isnan(paired_difference([1.0], [0.0])[0])

@@ -155,7 +155,7 @@ def evaluate(config=EvalConfig(), log=print):
     notes = list(dict.fromkeys(notes))
 
     write_table1(out, sources, methods, summary, notes)
-    write_table2(out, sources, methods, summary, config.identity)
+    write_table2(out, sources, methods, summary, config.identity, records)
     with open(out / "frames.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, ["dataset", "key", "method", *METRICS])
         writer.writeheader()

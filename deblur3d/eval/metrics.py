@@ -280,3 +280,15 @@ class ClipWarping:
             floor = warping_error(previous, sharp, region=region, motion=motion)
         self.clip, self.sharp, self.outputs = clip, sharp, dict(outputs)
         return errors, floor
+
+
+def paired_difference(a, b, confidence=0.95):
+    """Mean of a - b over paired values (NaN pairs left out) and the half-width of its
+    t-interval -> (mean, half width, pairs); NaN where fewer than 2 pairs."""
+    from scipy import stats
+    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    d = d[np.isfinite(d)]
+    if len(d) < 2:
+        return float("nan"), float("nan"), len(d)
+    half = stats.t.ppf(0.5 + confidence / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return float(d.mean()), float(half), len(d)
