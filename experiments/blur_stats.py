@@ -25,6 +25,8 @@ flags.DEFINE_list("figure_frames", ["mimictalk-german-00/150", "dpe-s-00/100", "
                   "run/frame of the figure's rows.")
 flags.DEFINE_bool("gate", False, "Also print the blur score of the faces (the video tool's gate, "
                   "deblur3d/video/gate.py) and the share of faces each threshold leaves alone.")
+flags.DEFINE_bool("realism", False, "Also print the noise level and the block structure (compression) of "
+                  "the blurry and sharp frames, to set the noise and jpeg options against the authors' frames.")
 FLAGS = flags.FLAGS
 
 
@@ -46,6 +48,40 @@ def add(groups, name, stack, sharp, points68):
     if FLAGS.gate:
         g["blurry_score"].append(face_blur_score(centre, points68))
         g["sharp_score"].append(face_blur_score(sharp, points68))
+    if FLAGS.realism:
+        for kind, image in (("blurry", centre), ("sharp", sharp)):
+            g.setdefault(f"{kind}_noise", []).append(noise_sigma(image))
+            g.setdefault(f"{kind}_blocks", []).append(blockiness(image))
+
+
+def _grey255(image):
+    return (0.299 * image[..., 0] + 0.587 * image[..., 1] + 0.114 * image[..., 2]) * 255
+
+
+def noise_sigma(image):
+    """Immerkaer's (1996) estimate of white noise sigma (0-255 grey levels): the image's
+    response to a mask that cancels smooth structure, averaged in absolute value."""
+    from scipy.signal import convolve2d
+    mask = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float64)
+    response = np.abs(convolve2d(_grey255(image), mask, mode="valid"))
+    return float(np.sqrt(np.pi / 2) * response.mean() / 6)
+
+
+def blockiness(image):
+    """Mean |step| across the 8-px JPEG / H.264 block borders over the mean |step| elsewhere
+    (1: no block structure; compression raises it)."""
+    grey = _grey255(image)
+    steps = np.abs(np.diff(grey, axis=1))   # step between columns c and c+1
+    border = (np.arange(steps.shape[1]) % 8) == 7
+    return float(steps[:, border].mean() / steps[:, ~border].mean())
+
+
+def realism_table(groups):
+    print("\nnoise sigma (grey levels, Immerkaer) and block-border ratio (1 = none), median over frames:")
+    for name, g in groups.items():
+        cells = [f"{kind} {np.median(g[kind + '_noise']):.2f} / {np.median(g[kind + '_blocks']):.3f}"
+                 for kind in ("blurry", "sharp")]
+        print(f"  {name:<24} " + "   ".join(cells))
 
 
 def face_blur_score(image, points68):
@@ -127,6 +163,8 @@ def main(_):
         print(f"{name:<24} {len(g['w']):>4} | {describe(g['w'])} | {describe(g['f'])} | {np.mean(g['n']):6.2f}")
     if FLAGS.gate:
         gate_table(groups)
+    if FLAGS.realism:
+        realism_table(groups)
 
 
 if __name__ == "__main__":
