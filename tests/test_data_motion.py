@@ -142,6 +142,10 @@ def test_degrade_adds_seeded_noise_and_jpeg_only_when_asked():
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, motion.degrade(stack, noisy, tf.constant([0, 1, 3], tf.int64)))
     assert 0.0 < float(tf.reduce_mean(tf.abs(a - stack))) < 0.05
+    # 8 bits: every value on the 1/255 grid, each within half a step of where it was.
+    rounded = motion.degrade(stack, motion.dataclasses.replace(motion.BlurConfig(), quantize=True), key).numpy()
+    np.testing.assert_allclose(rounded * 255, np.round(rounded * 255), atol=1e-4)
+    assert np.abs(rounded - stack.numpy()).max() <= 0.5 / 255 + 1e-6 and not np.array_equal(rounded, stack)
 
 
 def test_random_paths_pass_through_zero_at_the_target_at_the_asked_speed():

@@ -45,6 +45,7 @@ class BlurConfig:
     linear_light: bool = False      # average in linear light (a sensor) instead of stored values
     noise: float = 0.0              # Gaussian read noise sigma (0-1 scale); shot noise scales with it
     jpeg: tuple = ()                # (lo, hi) JPEG quality of the blurry frames; () none
+    quantize: bool = False          # blurry frames rounded to 8 bits, as stored video frames are
     highlights: float = 1.0         # > 1: saturated pixels are this much brighter before the average
     photometric: bool = False       # training only: random brightness / contrast / colour / gamma
 
@@ -294,8 +295,8 @@ def brighten_highlights(frames, factor):
 
 def degrade(stack, config, key):
     """(n, H, W, 3) blurry frames -> clipped, with sensor noise (Poisson-Gaussian: variance
-    noise^2 + noise * x / 4) and JPEG at a random quality, per the config; TF ops, seeded
-    by `key` (int64 (3,)). With neither, only the clip (a no-op on averages of [0, 1])."""
+    noise^2 + noise * x / 4), JPEG at a random quality and rounding to 8 bits, per the config;
+    TF ops, seeded by `key` (int64 (3,)). With none, only the clip (a no-op on averages of [0, 1])."""
     import tensorflow as tf
     stack = tf.clip_by_value(stack, 0.0, 1.0)
     seed = tf.stack([key[0] * 7919 + key[1], key[2]])
@@ -307,6 +308,8 @@ def degrade(stack, config, key):
         lo, hi = config.jpeg
         quality = tf.cast(tf.round(lo + (hi - lo) * tf.random.stateless_uniform([], seed=seed + 2)), tf.int32)
         stack = tf.map_fn(lambda im: tf.image.adjust_jpeg_quality(im, quality), stack)
+    if config.quantize:
+        stack = tf.round(stack * 255.0) / 255.0
     return stack
 
 
