@@ -24,11 +24,9 @@ Conventions (written into the tables):
 - Table 3: seconds per frame on random input on this machine, priors included, after one
   warm-up call per size; sizes are height × width.
 """
-import csv
 import dataclasses
 from pathlib import Path
 
-import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
@@ -36,12 +34,13 @@ from deblur3d import paths
 from deblur3d.data import motion
 from deblur3d.data.cache import Cache
 from deblur3d.eval import metrics
-from deblur3d.eval.metrics import METRICS, frame_metrics, identity_scorer
+from deblur3d.eval.metrics import frame_metrics, identity_scorer
 from deblur3d.eval.methods import load_methods
 from deblur3d.eval.reference import PAPER_SIZES
 from deblur3d.eval.sources import authors_source, cache_source, default_authors_dir
 from deblur3d.eval.timing import time_methods
-from deblur3d.eval.writers import figure_keys, write_figure, write_table1, write_table2, write_table3
+from deblur3d.eval.writers import (figure_keys, write_figure, write_frames, write_table1, write_table2,
+                                   write_table3)
 from deblur3d.recon.priors import OnlineFramePriors
 from deblur3d.recon.settings import PriorsSettings
 
@@ -93,19 +92,6 @@ def evaluate_source(source, methods, online=None, encoder=None, keep=()):
     return records, kept
 
 
-def summarize(records):
-    """{(dataset, method): mean of each metric over frames, NaNs (no face) left out, + counts}."""
-    groups = {}
-    for r in records:
-        groups.setdefault((r["dataset"], r["method"]), []).append(r)
-    out = {}
-    for group, rows in groups.items():
-        values = {k: np.array([r[k] for r in rows], np.float64) for k in METRICS}
-        out[group] = {k: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for k, v in values.items()}
-        out[group].update(frames=len(rows), identity_frames=int(np.isfinite(values["identity"]).sum()))
-    return out
-
-
 # --- the whole evaluation ------------------------------------------------------------
 
 def evaluate(config=EvalConfig(), log=print):
@@ -151,15 +137,12 @@ def evaluate(config=EvalConfig(), log=print):
         for key in keep:
             write_figure(out / "figures" / f"{source.name}_{key.replace('/', '_')}.png", usable,
                          kept[key], kept[key]["sharp"])
-    summary = summarize(records)
+    summary = metrics.summarize(records)
     notes = list(dict.fromkeys(notes))
 
     write_table1(out, sources, methods, summary, notes)
     write_table2(out, sources, methods, summary, config.identity, records)
-    with open(out / "frames.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, ["dataset", "key", "method", *METRICS])
-        writer.writeheader()
-        writer.writerows(records)
+    write_frames(out, records)
     if config.timing_sizes:
         timed_online = online if priors_models and online.available() else None
         priors_note = ("" if not priors_models else

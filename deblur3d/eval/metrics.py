@@ -189,6 +189,19 @@ def frame_metrics(output, sharp, mask, identity):
 METRICS = ("psnr", "ssim", "face_psnr", "face_ssim", "identity", "warp", "warp_sharp")
 
 
+def summarize(records):
+    """{(dataset, method): mean of each metric over frames, NaNs (no face) left out, + counts}."""
+    groups = {}
+    for r in records:
+        groups.setdefault((r["dataset"], r["method"]), []).append(r)
+    out = {}
+    for group, rows in groups.items():
+        values = {k: np.array([r[k] for r in rows], np.float64) for k in METRICS}
+        out[group] = {k: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for k, v in values.items()}
+        out[group].update(frames=len(rows), identity_frames=int(np.isfinite(values["identity"]).sum()))
+    return out
+
+
 # --- temporal consistency ----------------------------------------------------------------
 #
 # Warping error (Lai et al. 2018): the previous output frame, warped onto the current one by

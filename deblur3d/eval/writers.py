@@ -120,6 +120,14 @@ def write_table2(out, sources, methods, summary, identity_on, records=()):
     (out / "table2.md").write_text("\n".join(text))
 
 
+def write_frames(out, records):
+    """frames.csv: every metric of every frame and method."""
+    with open(out / "frames.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, ["dataset", "key", "method", *METRICS])
+        writer.writeheader()
+        writer.writerows(records)
+
+
 def write_table3(out, methods, sizes, seconds, repeats, priors_note):
     size_names = [f"{h}×{w}" for h, w in sizes]
     same_sizes = tuple(map(tuple, sizes)) == PAPER_SIZES
