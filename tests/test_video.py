@@ -208,7 +208,7 @@ def test_render_model_runs_with_priors_and_an_identity_model_changes_nothing(mod
                      PriorsSettings(recon_weights=None), str(data_root))
     model = spec.get()
     model.priors = recorded = RecordedPriors(model.priors)
-    config = SMALL if steady else dataclasses.replace(SMALL, smoothing=Smoothing(0, hold_identity=False))
+    config = dataclasses.replace(SMALL, smoothing=Smoothing(2, hold_identity=True) if steady else Smoothing())
     pipeline.deblur_video(io.VideoInput(clip), tmp_path / "out", spec, config, progress=False)
     out = np.stack([readers.read_image(p) for p in readers.frame_files(tmp_path / "out")])
     assert np.array_equal(out, read(clip))   # zero correction: exact, priors or not
