@@ -81,7 +81,7 @@ def test_track_priors_hold_identity_and_steady_the_pose_and_leave_a_frame_alone_
     series[:, SLICES["rotation"]] = 0.02 * rng.normal(size=(40, 3))        # a still head, jittery estimate
     crop, points5 = np.zeros((8, 8, 3), np.float32), np.zeros((5, 2), np.float32)
     raw = TrackPriors(FakeReconNet(series), smoothing.Smoothing(0, hold_identity=False))
-    steady = TrackPriors(FakeReconNet(series), smoothing.Smoothing(2))
+    steady = TrackPriors(FakeReconNet(series), smoothing.Smoothing(2, hold_identity=True))
     rotations, identities = [], []
     for i in range(40):
         for track in (raw, steady):
