@@ -87,11 +87,9 @@ def realism_table(groups):
 def face_blur_score(image, points68):
     """The video tool's blur score (deblur3d/video/gate.py) of a face, cropped as the tool crops it."""
     from deblur3d.data import faces
-    from deblur3d.video.gate import blur_score
-    size = 320
+    from deblur3d.video.gate import SCALE, face_score
     (_, _, region), = faces.crop_regions(points68[None], image.shape[:2], min_len=1)
-    p = faces.crop_points(points68, region, size)
-    return blur_score(faces.crop(image, region, size), (*p.min(0), *p.max(0)))
+    return face_score(faces.crop(image, region, SCALE), faces.crop_points(points68, region, SCALE))
 
 
 def gate_table(groups):

@@ -5,6 +5,7 @@ Free of TensorFlow: the video tool reads its flags and checks its input before i
 whether it needs TensorFlow at all.
 """
 import dataclasses
+from pathlib import Path
 
 from deblur3d import paths
 
@@ -17,4 +18,4 @@ class PriorsSettings:
 
     @property
     def trained(self):
-        return bool(self.recon_weights) and paths.Path(self.recon_weights).is_file()
+        return bool(self.recon_weights) and Path(self.recon_weights).is_file()

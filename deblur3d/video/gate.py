@@ -36,6 +36,16 @@ def blur_score(image, box=None):
     return float(max(scores))
 
 
+def face_score(crop, points68):
+    """Blur score of the face in a square crop (its 68 points in crop pixels), read at the
+    training crops' scale: the score depends on the scale, the threshold was set at this one."""
+    p, side = np.asarray(points68, np.float32), crop.shape[0]
+    if side != SCALE:
+        crop = cv2.resize(np.asarray(crop), (SCALE, SCALE), interpolation=cv2.INTER_AREA if side > SCALE else cv2.INTER_CUBIC)
+        p = p * (SCALE / side)
+    return blur_score(crop, (*p.min(0), *p.max(0)))
+
+
 @dataclasses.dataclass(frozen=True)
 class Gate:
     """Faces whose blur score is below `threshold` are left as they are."""
@@ -46,10 +56,4 @@ class Gate:
     def needs_deblurring(self, crop, points68):
         if self.threshold <= 0:
             return True
-        p, side = np.asarray(points68, np.float32), crop.shape[0]
-        if side != SCALE:   # the score depends on the scale: read it at the one it was calibrated at
-            crop = cv2.resize(np.asarray(crop, np.float32), (SCALE, SCALE),
-                              interpolation=cv2.INTER_AREA if side > SCALE else cv2.INTER_CUBIC)
-            p = p * (SCALE / side)
-        score = blur_score(crop, (*p.min(0), *p.max(0)))
-        return not score < self.threshold   # nan (face too small to tell): deblur
+        return not face_score(crop, points68) < self.threshold   # nan (face too small to tell): deblur

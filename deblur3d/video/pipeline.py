@@ -1,13 +1,14 @@
 """Deblurring the faces of a video, in two passes over its frames.
 
-Pass 1 finds and follows every face (dlib, about 20 ms a frame) and keeps only points,
-smoothed along each track (video/smoothing.py).
+Pass 1 finds and follows every face (dlib, about 20 ms a frame) and keeps only points
+(smoothed along each track on request: video/smoothing.py).
 Pass 2 reads the frames again with a buffer of 4s + 1 frames: for each face and frame t,
 the frames t-2s, t-s, t, t+s, t+2s (clamped to the face's track; s the model's stack
 stride, 5 for the authors' stacks, 1 for the paper's text) are cropped to the face's fixed
 region at the training scale (320x320) into the 15-channel stack, the 3D priors are computed
-when the model uses them (ReconNet on each frame, steadied along the track:
-video/track_priors.py), and the model's correction is pasted back feathered
+when the model uses them (ReconNet on each frame; on request steadied along the track:
+video/track_priors.py), faces already sharp are left alone (video/gate.py), and the
+model's correction is pasted back feathered
 (deblur3d/video/paste.py). Frames without a face are passed through untouched. Memory
 stays a few frames whatever the video's length.
 """
@@ -35,7 +36,7 @@ class VideoConfig:
     feather: float = paste.FEATHER
     sheet_frames: int = 4       # rows of the contact sheet
     stride: int | None = None   # frames between the stack's neighbours; None: the model's training stride
-    smoothing: Smoothing = Smoothing()   # points and priors steadied along each track
+    smoothing: Smoothing = Smoothing()   # points and priors steadied along each track (off by default)
     gate: Gate = Gate()                   # faces that are already sharp are left untouched
 
 
@@ -61,8 +62,7 @@ def find_faces(source, config=VideoConfig(), progress=True):
     found, count, hw = tracks.follow_faces(frames, annotator, config.tracking)
     if count == 0:
         raise io.BadInput(f"{source.name}: no frames")
-    smooth = config.smoothing if config.smoothing.radius else None
-    return tracks.segments(found, hw, config.tracking, smooth), count, hw, bool(found)
+    return tracks.segments(found, hw, config.tracking, config.smoothing), count, hw, bool(found)
 
 
 def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None):
