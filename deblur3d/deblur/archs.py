@@ -9,6 +9,7 @@ import dataclasses
 
 from deblur3d.deblur.baselines import DBN, SRN
 from deblur3d.deblur.model import DeblurNet
+from deblur3d.train import strategies
 
 MODELS = {"ours": DeblurNet, "dbn": DBN, "srn": SRN}
 
@@ -48,8 +49,15 @@ class Arch:
         return cls(model=header.get("architecture", "ours"), **{k: header[k] for k in names if k in header})
 
 
-def build(arch):
-    """An unbuilt Keras model for `arch` (variables appear on the first call)."""
+def build(arch, precision="float32"):
+    """An unbuilt Keras model for `arch` (variables appear on the first call).
+
+    `precision` (strategies.PRECISIONS) is the compute type of the DeblurNet's layers; the
+    model itself stays float32, so its inputs, residual sum and output keep full precision.
+    """
     if arch.model == "ours":
-        return DeblurNet(**{k: v for k, v in dataclasses.asdict(arch).items() if k != "model"})
+        with strategies.compute_precision(precision):
+            return DeblurNet(**{k: v for k, v in dataclasses.asdict(arch).items() if k != "model"}, dtype="float32")
+    if precision != "float32":
+        raise ValueError(f"precision {precision!r} is implemented for the DeblurNet ('ours') only, not {arch.model}")
     return MODELS[arch.model]()

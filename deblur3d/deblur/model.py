@@ -92,7 +92,7 @@ class DeblurNet(keras.Model):
         """-> bottleneck features and the two skips; the render joins after the first conv."""
         x = self.conv_in(x)
         if render is not None:
-            x = tf.concat([x, render], axis=-1)
+            x = tf.concat([x, tf.cast(render, x.dtype)], axis=-1)   # layers may compute in bfloat16
         skip1 = self._run(self.enc1, x)
         skip2 = self._run(self.enc2, self.down2(skip1))
         return self._run(self.enc3, self.down3(skip2)), (skip1, skip2)
@@ -108,6 +108,6 @@ class DeblurNet(keras.Model):
         stack = tf.concat([blurry, blurry], axis=-1) if self.double_input else blurry  # the release's 30
         x, skips = self.encode(stack, render if self.use_render else None)
         if self.use_identity:
-            x = tf.concat([x, identity_map(identity, tf.shape(x)[1], tf.shape(x)[2])], axis=-1)
-        out = self.decode(x, skips)
+            x = tf.concat([x, tf.cast(identity_map(identity, tf.shape(x)[1], tf.shape(x)[2]), x.dtype)], axis=-1)
+        out = tf.cast(self.decode(x, skips), blurry.dtype)   # the residual sum in the input's precision
         return centre_frame(blurry) + out if self.residual else out

@@ -2,6 +2,7 @@
 import dataclasses
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 
 from deblur3d import paths
@@ -42,7 +43,7 @@ class DeblurTrainConfig:
     init_weights: str | None = None      # start from this weights file (a fine-tune), not from scratch
     train: TrainSchedule = TrainSchedule()
     strategy: str = "default"
-    mixed_precision: bool = False
+    precision: str = "float32"           # strategies.PRECISIONS: the DeblurNet's compute type (weights float32)
     export: str | None = None
 
     @property
@@ -58,7 +59,7 @@ def _online(config, trainable):
 def make_task(config):
     if config.priors not in PRIORS:
         raise ValueError(f"unknown priors {config.priors!r}: {', '.join(PRIORS)}")
-    net = archs.build(config.arch)
+    net = archs.build(config.arch, config.precision)
     if not config.needs_priors:
         priors = lambda batch: (None, None)  # noqa: E731  (baselines take no priors)
     elif config.priors == "online":
@@ -93,11 +94,13 @@ def training_data(config):
 def train(config, log=print):
     run = config.train
     tf.keras.utils.set_random_seed(run.seed)
-    strategy = strategies.make_strategy(config.strategy, config.mixed_precision)
+    strategy = strategies.make_strategy(config.strategy)
     dataset = training_data(config)
     with strategy.scope():
         net, task = make_task(config)
         optimizer = run.optimizer()
+        if config.precision == "mixed_float16":   # float16 gradients underflow without loss scaling
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         if config.init_weights:   # a resumed run then overwrites these with its checkpoint
             from deblur3d.deblur.inference import build
             weights.load(build(net), config.init_weights)

@@ -50,7 +50,8 @@ def make_train_step(task, optimizer, strategy=None, jit_compile=False):
         with tf.GradientTape() as tape:
             losses = task.losses(batch, training=True)
             # Each replica sees its share of the global batch: scale so gradients add up to the mean.
-            scaled = losses["total"] / strategy.num_replicas_in_sync
+            # scale_loss: a LossScaleOptimizer's (float16 compute) scale, else the loss unchanged.
+            scaled = optimizer.scale_loss(losses["total"]) / strategy.num_replicas_in_sync
         grads = tape.gradient(scaled, variables)
         # A non-finite loss is caught by the trainer after the step; it stops without saving.
         optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
