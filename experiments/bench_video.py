@@ -21,6 +21,8 @@ from deblur3d import paths
 flags.DEFINE_integer("frames", 10, "Timed frames per size.")
 flags.DEFINE_list("sizes", ["360x450", "720x1280"], "Frame sizes, height x width.")
 flags.DEFINE_string("weights", str(paths.DEBLUR_WEIGHTS), "Deblurring weights (fresh model if absent).")
+flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"], "DeblurNet compute types to time (--precision of "
+                  "deblur_video.py).")
 flags.adopt_module_key_flags(priors_flags)   # an absent --recon_weights file: an untrained ReconNet (same cost)
 FLAGS = flags.FLAGS
 
@@ -50,10 +52,10 @@ def main(_):
         weights = FLAGS.weights if trained else untrained_weights(Path(tmp) / "fresh.weights.npz")
         settings = priors_flags.priors_settings()
         recon = settings.recon_weights if settings.trained else None
-        spec = ModelSpec(weights, dataclasses.replace(settings, recon_weights=recon), FLAGS.data_dir)
         print(f"model: {weights if trained else 'freshly built full DeblurNet (no trained weights: same cost)'}, "
               f"ReconNet: {recon or 'untrained (same cost)'}")
-        for size in FLAGS.sizes:
+        for size, precision in ((s, p) for p in FLAGS.precisions for s in FLAGS.sizes):
+            spec = ModelSpec(weights, dataclasses.replace(settings, recon_weights=recon), FLAGS.data_dir, precision)
             height, width = (int(v) for v in size.lower().split("x"))
             frame = face_frame(height, width)
 
@@ -68,7 +70,7 @@ def main(_):
                 start = time.perf_counter()
                 report = run(FLAGS.frames, gate)
                 seconds = time.perf_counter() - start
-                print(f"{height}x{width}, {report.faces} face, {what}: {FLAGS.frames / seconds:.2f} frames/s "
+                print(f"{height}x{width}, {precision}, {report.faces} face, {what}: {FLAGS.frames / seconds:.2f} frames/s "
                       f"({seconds / FLAGS.frames:.2f} s a frame, {FLAGS.frames} frames; {report.faces_left_alone} "
                       f"faces left alone)")
 

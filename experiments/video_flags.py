@@ -40,11 +40,14 @@ flags.DEFINE_enum("smooth_filter", _S.filter, list(FILTERS), "bilateral keeps re
                   "smooths everything alike.")
 flags.DEFINE_bool("hold_identity", _S.hold_identity, "Hold identity and texture of the priors at their running "
                   "mean along each face's track (ReconNet's per-frame estimate of a face's shape jitters).")
+flags.DEFINE_enum("precision", ModelSpec.precision, ["float32", "mixed_bfloat16"],
+                  "DeblurNet compute type: mixed_bfloat16 is faster on CPUs with AVX512-BF16 (weights and "
+                  "output stay float32; checkpoints/README.md measures the cost).")
 FLAGS = flags.FLAGS
 
 
 def model_spec():
-    return ModelSpec(FLAGS.weights, priors_flags.priors_settings(), FLAGS.data_dir)
+    return ModelSpec(FLAGS.weights, priors_flags.priors_settings(), FLAGS.data_dir, FLAGS.precision)
 
 
 def video_config():

@@ -89,3 +89,23 @@ def test_precision_is_checked():
             pass
     with pytest.raises(ValueError, match="DeblurNet"):
         archs.build(archs.Arch("dbn"), "mixed_bfloat16")
+
+
+def test_a_weights_file_runs_in_bfloat16_at_inference(tmp_path):
+    from deblur3d.deblur.inference import load_deblurrer
+    from deblur3d.recon.settings import PriorsSettings
+    from deblur3d.train import weights
+    from deblur3d.video.model import ModelSpec, untrained_weights
+
+    path = untrained_weights(tmp_path / "net.npz", use_priors=False, seed=2)
+    blurry = inputs(6, 44)[0]
+    full, half = (load_deblurrer(path, p) for p in ("float32", "mixed_bfloat16"))
+    a, b = full(blurry).numpy(), half(blurry).numpy()
+    assert a.shape == b.shape == (2, 44, 44, 3)
+    assert 0 < np.abs(a - b).max() < 0.05 * np.abs(a).max()
+    spec = ModelSpec(path, PriorsSettings(recon_weights=None), precision="mixed_bfloat16")
+    assert spec.get().deblurrer.net.conv_in.dtype_policy.name == "mixed_bfloat16"
+    dbn = tmp_path / "dbn.npz"
+    weights.save(build(archs.build(archs.Arch("dbn"))), dbn, architecture="dbn")
+    with pytest.raises(weights.WeightsFileError, match="dbn.npz: precision"):
+        load_deblurrer(dbn, "mixed_bfloat16")

@@ -53,9 +53,10 @@ class FaceDeblurrer:
         return out[0] if single else out
 
 
-def load_face_deblurrer(path, settings=PriorsSettings(), data_dir=None):
+def load_face_deblurrer(path, settings=PriorsSettings(), data_dir=None, precision="float32"):
     """Weights file -> FaceDeblurrer with online priors if the model uses them (built when
-    first needed; `priors.available()` says whether they can be)."""
-    deblurrer = load_deblurrer(path)
+    first needed; `priors.available()` says whether they can be). `precision`: the
+    DeblurNet's compute type (the ReconNet stays float32)."""
+    deblurrer = load_deblurrer(path, precision)
     priors = OnlineFramePriors(settings, data_dir) if deblurrer.needs_priors else None
     return FaceDeblurrer(deblurrer, priors)

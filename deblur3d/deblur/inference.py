@@ -56,13 +56,13 @@ class Deblurrer:
                          tf.convert_to_tensor(identity, tf.float32) if self.needs_identity else None)
 
 
-def build_from_header(header):
-    """The (unloaded, built) model a weights header describes."""
+def build_from_header(header, precision="float32"):
+    """The (unloaded, built) model a weights header describes; `precision` as archs.build."""
     architecture = header.get("architecture")
     if architecture not in archs.MODELS:
         raise weights.WeightsFileError(f"not a deblurring model (architecture {architecture!r}, "
                                        f"model {header.get('model')!r})")
-    return build(archs.build(archs.Arch.from_header(header)))
+    return build(archs.build(archs.Arch.from_header(header), precision))
 
 
 def build(net):
@@ -73,13 +73,15 @@ def build(net):
     return net
 
 
-def load_deblurrer(path):
-    """Weights file of DeblurNet / DBN / SRN -> Deblurrer; WeightsFileError (one line) otherwise."""
+def load_deblurrer(path, precision="float32"):
+    """Weights file of DeblurNet / DBN / SRN -> Deblurrer; WeightsFileError (one line) otherwise.
+    `precision="mixed_bfloat16"` computes a DeblurNet's layers in bfloat16 (faster on CPUs with
+    AVX512-BF16; checkpoints/README.md measures what it costs)."""
     if not Path(path).is_file():
         raise weights.WeightsFileError(f"{path}: no such weights file")
     header = weights.read_header(path)
     try:
-        net = build_from_header(header)
-    except weights.WeightsFileError as err:
+        net = build_from_header(header, precision)
+    except (weights.WeightsFileError, ValueError) as err:
         raise weights.WeightsFileError(f"{path}: {err}") from None
     return Deblurrer(net, weights.load(net, path))

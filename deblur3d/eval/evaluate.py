@@ -63,6 +63,7 @@ class EvalConfig:
     identity: bool = True
     timing_sizes: tuple = PAPER_SIZES
     timing_repeats: int = 2
+    precision: str = "float32"          # DeblurNets' compute type (mixed_bfloat16: faster, measured here)
 
 
 # --- methods -------------------------------------------------------------------------

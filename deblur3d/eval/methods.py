@@ -60,7 +60,7 @@ def load_methods(config, notes, online=None):
         if not Path(path).is_file():
             notes.append(f"checkpoint {name}: {path} does not exist, skipped")
             continue
-        deblurrer = load_deblurrer(path)
+        deblurrer = load_deblurrer(path, config.precision)
         methods.append(Method(name, FaceDeblurrer(deblurrer, online if deblurrer.needs_priors else None)))
     if len(methods) == 1:
         notes.append(f"no deblurring checkpoint found (in {config.checkpoints_dir}): only the input is evaluated")

@@ -22,6 +22,7 @@ class ModelSpec:
     weights: str = DEFAULT_WEIGHTS
     recon: PriorsSettings = PriorsSettings()
     data_dir: str | None = None
+    precision: str = "float32"          # the DeblurNet's compute type (train/strategies.PRECISIONS)
     _loaded: object = dataclasses.field(default=None, repr=False, compare=False)
 
     def header(self):
@@ -53,7 +54,7 @@ class ModelSpec:
         if self._loaded is None:
             from deblur3d.deblur.face_deblurrer import load_face_deblurrer
             self.check()
-            face = load_face_deblurrer(self.weights, self.recon, self.data_dir)
+            face = load_face_deblurrer(self.weights, self.recon, self.data_dir, self.precision)
             if face.priors is not None and not face.priors.available():
                 raise RuntimeError(f"3D priors unavailable: {face.priors.reason}")
             self._loaded = face
