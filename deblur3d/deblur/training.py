@@ -20,8 +20,10 @@ PRIORS = ("precomputed", "online", "none")
 
 # The CPU recipe (train_deblur.py --recipe=cpu), as flag values: each departs from the paper
 # and is measured in checkpoints/README.md.
+# bfloat16 compute needs AVX512-BF16 (this machine's); elsewhere pass --precision=float32.
 CPU_RECIPE = dict(residual=True, zero_out=True, res_scale=0.2, kernel=3, blocks=2, content="charbonnier",
-                  schedule="cosine", learning_rate=5e-4, warmup_steps=200, batch_size=8, patch_size=128)
+                  schedule="cosine", learning_rate=5e-4, warmup_steps=200, batch_size=8, patch_size=128,
+                  precision="mixed_bfloat16")
 
 
 @dataclasses.dataclass(frozen=True)
