@@ -50,10 +50,11 @@ def step_rate(batch, patch, recipe):
     rng = np.random.default_rng(0)
     data = {"blurry": tf.constant(rng.uniform(size=(batch, patch, patch, 15)), tf.float32),
             "sharp": tf.constant(rng.uniform(size=(batch, patch, patch, 3)), tf.float32)}
-    # The recipe's architecture without priors (the render input changes the cost by a few percent).
+    # The recipe's architecture and precision, without priors (the render changes the cost by a few percent).
     names = {f.name for f in dataclasses.fields(archs.Arch)}
     sizes = {k: v for k, v in CPU_RECIPE.items() if k in names} if recipe == "cpu" else {}
-    task = DeblurTask(archs.build(archs.Arch(use_render=False, use_identity=False, **sizes)))
+    precision = CPU_RECIPE["precision"] if recipe == "cpu" else "float32"
+    task = DeblurTask(archs.build(archs.Arch(use_render=False, use_identity=False, **sizes), precision))
     optimizer = schedules.adam(schedules.learning_rate())
     loop.build(task, optimizer, data)
     step = make_train_step(task, optimizer)
