@@ -73,13 +73,16 @@ def test_init_weights_starts_training_from_a_file(tiny_cache, tmp_path):
 
     tf.keras.utils.set_random_seed(7)
     start = tmp_path / "start.npz"
-    weights.save(build(archs.build(config("x").arch)), start)
+    weights.save(build(archs.build(config("x").arch)), start, steps=30)
     for name, init in (("warm", start), ("cold", None)):
         training.train(config(name, init_weights=init and str(start)), log=lambda *a: None)
 
     def arrays(path):
         with np.load(path) as z:
             return [z[k] for k in sorted(z.files) if k.startswith("w")]
+    # The warm file counts its start's 30 steps and its own one.
+    assert weights.read_header(tmp_path / "warm.npz")["steps"] == 31
+    assert weights.read_header(tmp_path / "cold.npz")["steps"] == 1
     # A step at learning rate 0 changes nothing: the warm run exports exactly its start.
     assert all(np.array_equal(a, b) for a, b in zip(arrays(tmp_path / "warm.npz"), arrays(start)))
     assert not all(np.array_equal(a, b) for a, b in zip(arrays(tmp_path / "cold.npz"), arrays(start)))

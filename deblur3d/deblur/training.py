@@ -113,7 +113,10 @@ def train(config, log=print):
     losses = loop.train(task, optimizer, dataset, models, run.loop_config(config.run_dir), strategy=strategy, log=log)
     export = config.export or str(Path(config.run_dir) / "deblur.weights.npz")
     if strategies.is_chief(strategy):
-        export_weights(net, config, export, steps=run.steps, final_losses=losses)
+        # A fine-tune's file counts the steps of the file it started from too.
+        before = weights.read_header(config.init_weights).get("steps", 0) if config.init_weights else 0
+        export_weights(net, config, export, steps=before + run.steps, steps_this_run=run.steps,
+                       started_from=config.init_weights, final_losses=losses)
         log(f"exported {export}")
     return losses
 
