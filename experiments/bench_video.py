@@ -54,8 +54,11 @@ def main(_):
         recon = settings.recon_weights if settings.trained else None
         print(f"model: {weights if trained else 'freshly built full DeblurNet (no trained weights: same cost)'}, "
               f"ReconNet: {recon or 'untrained (same cost)'}")
+        # One spec per precision: each loads its model once, for every size.
+        specs = {p: ModelSpec(weights, dataclasses.replace(settings, recon_weights=recon), FLAGS.data_dir, p)
+                 for p in FLAGS.precisions}
         for size, precision in ((s, p) for p in FLAGS.precisions for s in FLAGS.sizes):
-            spec = ModelSpec(weights, dataclasses.replace(settings, recon_weights=recon), FLAGS.data_dir, precision)
+            spec = specs[precision]
             height, width = (int(v) for v in size.lower().split("x"))
             frame = face_frame(height, width)
 
