@@ -69,6 +69,18 @@ def test_only_the_head_moves_when_the_camera_is_still():
     assert np.abs(out - image[0])[mask > 0.99].mean() > 0.05
 
 
+def test_sweeping_only_a_crop_gives_that_crop_of_the_whole_sweep():
+    rng = np.random.default_rng(3)
+    frames = rng.integers(0, 256, (3, 60, 70, 3), dtype=np.uint8)
+    m = motion.draw_motion(motion.sample_key(5), dataclasses.replace(STILL, head_speed=(3, 3), shake_fraction=1.0), 12.5)
+    mask = motion.head_mask(rng.uniform(20, 45, (68, 2)), (60, 70))
+    crop = (slice(10, 40), slice(15, 55))
+    whole = motion.sweep(frames, [-5, 0, 5], m, mask, (30, 30), 1.0)
+    part = motion.sweep(frames, [-5, 0, 5], m, mask, (30, 30), 1.0, crop=crop)
+    assert part.shape == (3, 30, 40, 3) and not np.allclose(part[1], frames[1, 10:40, 15:55] / 255.0, atol=0.01)
+    np.testing.assert_array_equal(part, whole[:, 10:40, 15:55])
+
+
 def test_zero_motion_is_the_plain_frame_average_bit_for_bit(synthetic_cache):  # noqa: F811
     def stacks(blur_config):
         cfg = config(synthetic_cache, split="val", blur=blur_config)
@@ -121,15 +133,20 @@ def test_a_flip_mirrors_the_motion_and_the_points_together(synthetic_cache):  # 
 
 
 def test_photometric_changes_target_and_input_alike():
-    frames = np.random.default_rng(0).uniform(size=(3, 8, 8, 3)).astype(np.float32)
-    a = motion.photometric(frames, motion.sample_key(9))
-    np.testing.assert_array_equal(a, motion.photometric(frames, motion.sample_key(9)))
+    frames = tf.constant(np.random.default_rng(0).uniform(size=(3, 8, 8, 3)), tf.float32)
+    key = tf.constant([9, -1, 2], tf.int64)
+    a = motion.photometric(frames, key).numpy()
+    np.testing.assert_array_equal(a, motion.photometric(frames, key))
     assert not np.allclose(a, frames)
+    assert not np.allclose(a, motion.photometric(frames, tf.constant([9, -1, 3], tf.int64)))
     # One transform per sample: frames that were equal stay equal.
-    same = np.repeat(frames[:1], 3, 0)
-    out = motion.photometric(same, motion.sample_key(4))
+    same = tf.repeat(frames[:1], 3, 0)
+    out = motion.photometric(same, key).numpy()
     np.testing.assert_array_equal(out[0], out[2])
     assert 0 <= out.min() and out.max() <= 1
+    # A grey frame under neutral settings (contrast keeps its mean) stays within the ranges' bounds.
+    grey = motion.photometric(tf.fill([1, 4, 4, 3], 0.5), key).numpy()
+    assert (0.5 ** 1.35 * 0.35 * 0.88 - 1e-6 <= grey).all() and (grey <= 0.5 ** 0.75 * 1.25 * 1.12 + 1e-6).all()
 
 
 def test_degrade_adds_seeded_noise_and_jpeg_only_when_asked():

@@ -206,25 +206,38 @@ def _affine(head, centre):
 
 class Warper:
     """Backward maps for one sample's frames: output x shows scene x - camera, where the
-    head region (weight m) is moved by the head's rigid motion about `centre`. The maps
-    are linear in a few per-pixel arrays made once, so each sub-step costs a few passes."""
+    head region (weight m) is moved by the head's rigid motion about `centre`. A map is
+    linear in six per-pixel features (x, y, m x, m y, m, 1), so the maps of all of a
+    frame's sub-steps are one small matrix product. `crop` (slices of y, x): compute only
+    that part of the output (a patch inside the margin read around it)."""
 
-    def __init__(self, mask, centre):
+    def __init__(self, mask, centre, crop=None):
         h, w = mask.shape
-        self.gx, self.gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        self.m = np.asarray(mask, np.float32)
-        self.mgx, self.mgy, self.centre = self.m * self.gx, self.m * self.gy, centre
+        ys, xs = crop or (slice(0, h), slice(0, w))
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32)[xs], np.arange(h, dtype=np.float32)[ys])
+        m = np.asarray(mask, np.float32)[ys, xs]
+        self.shape, self.centre = m.shape, centre
+        self.features = np.stack([gx, gy, m * gx, m * gy, m, np.ones_like(m)], -1).reshape(-1, 6)
+
+    def maps(self, heads, cameras):
+        """Head poses (S, 4) and camera shifts (S, 2) -> (S, h, w, 2) float32 maps."""
+        coeffs = np.zeros((len(heads), 6, 2), np.float32)
+        coeffs[:, 0, 0] = coeffs[:, 1, 1] = 1.0
+        for s, (head, (cx, cy)) in enumerate(zip(heads, cameras)):
+            (a, b, c), (d, e, f) = cv2.invertAffineTransform(_affine(head, self.centre))
+            # s = g - camera; map = s + m (inv [s; 1] - s), expanded in the features.
+            coeffs[s, 2:] = [[a - 1, d], [b, e - 1],
+                             [c - (a - 1) * cx - b * cy, f - d * cx - (e - 1) * cy], [-cx, -cy]]
+        return np.matmul(self.features, coeffs).reshape(len(heads), *self.shape, 2)
 
     def __call__(self, image, head, camera):
         """`image` seen with the head at `head` (dx, dy, angle, log scale) and the camera
         at `camera` (dx, dy): bilinear, borders reflected."""
-        (a, b, c), (d, e, f) = cv2.invertAffineTransform(_affine(head, self.centre)).tolist()
-        cx, cy = float(camera[0]), float(camera[1])   # Python floats keep the maps float32
-        # s = g - camera; map = s + m (inv [s; 1] - s), expanded so only m*g and m are arrays.
-        msx, msy = self.mgx - cx * self.m, self.mgy - cy * self.m
-        mx = (self.gx - cx) + (a - 1) * msx + b * msy + c * self.m
-        my = (self.gy - cy) + d * msx + (e - 1) * msy + f * self.m
-        return cv2.remap(image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        return remap(image, self.maps([head], [camera])[0])
+
+
+def remap(image, xy):
+    return cv2.remap(image, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
 def exposure_times(offset, duty, substeps):
@@ -234,28 +247,31 @@ def exposure_times(offset, duty, substeps):
     return offset + duty * ((np.arange(substeps) + 0.5) / substeps - 0.5)
 
 
-def sweep(frames, offsets, motion, mask, centre, duty, linear_light=False):
+def sweep(frames, offsets, motion, mask, centre, duty, linear_light=False, crop=None):
     """(K, H, W, 3) frames (uint8, or float32 in [0, 1]) at `offsets` (frames from the
     target) -> (K, H, W, 3) float32 in [0, 1], each frame averaged over its exposure under
     `motion`, at sub-steps at most a pixel apart (fewer for the slower frames). Unchanged
-    when there is no motion (bit for bit), so zero motion is the paper's plain average."""
+    when there is no motion (bit for bit), so zero motion is the paper's plain average.
+    `crop` (slices of y, x): only that part of the output (the rest is margin to read from)."""
     scale = 1.0 / 255.0 if frames.dtype == np.uint8 else 1.0
     if motion.still:
+        frames = frames[(slice(None),) + tuple(crop)] if crop else frames
         return frames.astype(np.float32) * np.float32(scale) if scale != 1.0 else frames
     if linear_light:   # remapped and averaged as light, stored again as sRGB
         frames, scale = srgb_to_linear(frames.astype(np.float32) * np.float32(scale)), 1.0
-    warp = Warper(mask, centre)
-    out = np.empty(frames.shape, np.float32)
+    warp = Warper(mask, centre, crop)
+    out = np.empty((len(frames), *warp.shape, 3), np.float32)
     for k, (frame, offset) in enumerate(zip(frames, offsets)):
         (head0, head1), (cam0, cam1) = motion.at(np.array([offset - duty / 2, offset + duty / 2]))
         moved = reach((head1 - head0)[None], (cam1 - cam0)[None])   # over the exposure
         times = exposure_times(offset, duty, int(np.clip(np.ceil(moved), 1, MAX_SUBSTEPS)))
-        heads, cams = motion.at(times)
-        acc = warp(frame, heads[0], cams[0]).astype(np.float32)   # uint8 remaps: half the time
-        for head, cam in zip(heads[1:], cams[1:]):
-            acc += warp(frame, head, cam)
+        acc = out[k]
+        acc[:] = 0.0
+        for xy in warp.maps(*motion.at(times)):
+            cv2.accumulate(remap(frame, xy), acc)   # uint8 remaps: half the time of float32
         acc *= np.float32(scale / len(times))
-        out[k] = linear_to_srgb(acc) if linear_light else acc
+        if linear_light:
+            out[k] = linear_to_srgb(acc)
     return out
 
 
@@ -270,19 +286,20 @@ def linear_to_srgb(x):
 
 # --------------------------------------------------------------------------- realism
 
-def photometric(frames, rng):
-    """Training augmentation, the same for every frame of a sample (and so for its target),
-    applied to the blurred frames (a per-pixel change: applied before the average it would
-    differ only through the gamma's curvature):
-    brightness (down to dark scenes), contrast, colour balance and gamma, so a model does
-    not learn the look of our few clips."""
-    brightness = float(np.exp(rng.uniform(np.log(0.35), np.log(1.25))))
-    contrast = rng.uniform(0.75, 1.25)
-    colour = rng.uniform(0.88, 1.12, size=3).astype(np.float32)
-    gamma = float(np.exp(rng.uniform(np.log(0.75), np.log(1.35))))
-    mean = frames.mean(axis=(1, 2, 3), keepdims=True)
-    out = np.clip(mean + contrast * (frames - mean), 0, 1) ** gamma
-    return np.clip(out * (brightness * colour), 0, 1).astype(np.float32)
+def photometric(frames, key):
+    """Training augmentation of a sample's (n, H, W, 3) blurry frames and target (TF ops,
+    seeded by `key`, int64 (3,)), the same for all of them: brightness (down to dark
+    scenes), contrast, colour balance and gamma, so a model does not learn the look of our
+    few clips. Applied after the average: before it, it would differ only through the
+    gamma's curvature, at five times the cost."""
+    import tensorflow as tf
+    u = tf.random.stateless_uniform([7], seed=tf.stack([key[0] * 7919 + key[1], key[2]]) + 3)
+    log_uniform = lambda v, lo, hi: tf.exp(np.log(lo) + v * (np.log(hi) - np.log(lo)))  # noqa: E731
+    brightness, gamma = log_uniform(u[0], 0.35, 1.25), log_uniform(u[1], 0.75, 1.35)
+    contrast, colour = 0.75 + 0.5 * u[2], 0.88 + 0.24 * u[3:6]
+    mean = tf.reduce_mean(frames, axis=[1, 2, 3], keepdims=True)
+    out = tf.clip_by_value(mean + contrast * (frames - mean), 0.0, 1.0) ** gamma
+    return tf.clip_by_value(out * (brightness * colour), 0.0, 1.0)
 
 
 def brighten_highlights(frames, factor):

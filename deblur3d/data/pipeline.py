@@ -98,35 +98,28 @@ class _Reader:
         lo, hi = pick.min(), pick.max()
         mixing = blur.weights(pick - lo, hi - lo + 1)
         moving = cfg.motion and window > 1
-        rng = motion.sample_key(*key)
-        if not moving and not (cfg.photometric and self.training):
-            frames = a["sharp"][lo:hi + 1, win[0], win[1]].astype(np.float32) / 255.0
-            return frames, mixing, frames[t - lo]
-        size = a["sharp"].shape[1:3]
         if moving:
             span = cfg.stride * (self.num_frames // 2) + window // 2 + 0.5
-            sample_motion = motion.draw_motion(rng, cfg, span)
+            sample_motion = motion.draw_motion(motion.sample_key(*key), cfg, span)
             moving = not sample_motion.still
+        if not moving:
+            frames = a["sharp"][lo:hi + 1, win[0], win[1]].astype(np.float32) / 255.0
+            return frames, mixing, frames[t - lo]
         # Read only as far around the patch as the motion reaches (at most MOTION_MARGIN).
-        m = min(MOTION_MARGIN, int(np.ceil(sample_motion.reach())) + 2) if moving else 0
+        size = a["sharp"].shape[1:3]
+        m = min(MOTION_MARGIN, int(np.ceil(sample_motion.reach())) + 2)
         y0, x0 = max(y - m, 0), max(x - m, 0)
         y1, x1 = min(y + h + m, size[0]), min(x + w + m, size[1])
         frames = a["sharp"][lo:hi + 1, y0:y1, x0:x1]
-        cut = (slice(None), slice(y - y0, y - y0 + h), slice(x - x0, x - x0 + w))
-        target = frames[t - lo][cut[1:]].astype(np.float32) / 255.0
-        if moving:
-            points = a["points68"][t] - np.array([x0, y0], np.float32)
-            mask = motion.head_mask(points, frames.shape[1:3])
-            if cfg.highlights > 1:
-                frames = motion.brighten_highlights(frames.astype(np.float32) / 255.0, cfg.highlights)
-            frames = motion.sweep(frames, np.arange(lo, hi + 1) - t, sample_motion, mask, points[:17].mean(0),
-                                  cfg.duty, cfg.linear_light)[cut]
-        else:
-            frames = frames[cut].astype(np.float32) / 255.0
-        if cfg.photometric and self.training:
-            both = motion.photometric(np.concatenate([frames, target[None]]), rng)
-            frames, target = both[:-1], both[-1]
-        return np.ascontiguousarray(frames), mixing, np.ascontiguousarray(target)
+        cut = (slice(y - y0, y - y0 + h), slice(x - x0, x - x0 + w))
+        target = frames[t - lo][cut].astype(np.float32) / 255.0
+        points = a["points68"][t] - np.array([x0, y0], np.float32)
+        mask = motion.head_mask(points, frames.shape[1:3])
+        if cfg.highlights > 1:
+            frames = motion.brighten_highlights(frames.astype(np.float32) / 255.0, cfg.highlights)
+        frames = motion.sweep(frames, np.arange(lo, hi + 1) - t, sample_motion, mask, points[:17].mean(0),
+                              cfg.duty, cfg.linear_light, crop=cut)
+        return frames, mixing, target
 
     def read(self, run, t, y, x, h, w, window, key):
         run, t, window = int(run), int(t), int(window)
@@ -158,6 +151,9 @@ def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None):
     frames = tf.ensure_shape(frames, [None, patch, patch, 3])
     n = reader.num_frames
     stack = blur.mix(frames, tf.ensure_shape(mixing, [n, None]), cfg.linear_light)   # (n, h, w, 3)
+    if cfg.photometric and reader.training:   # after the average: on 6 frames instead of 25
+        both = motion.photometric(tf.concat([stack, target[None]], 0), key)
+        stack, target = both[:-1], both[-1]
     stack = motion.degrade(stack, cfg, key)
     offset = tf.cast(tf.stack([x, y]), tf.float32)
     sample = dict(blurry=tf.ensure_shape(tf.reshape(tf.transpose(stack, [1, 2, 0, 3]), [h, w, 3 * n]),
