@@ -293,9 +293,10 @@ def photometric(frames, key):
     few clips. Applied after the average: before it, it would differ only through the
     gamma's curvature, at five times the cost."""
     import tensorflow as tf
-    u = tf.random.stateless_uniform([7], seed=tf.stack([key[0] * 7919 + key[1], key[2]]) + 3)
-    log_uniform = lambda v, lo, hi: tf.exp(np.log(lo) + v * (np.log(hi) - np.log(lo)))  # noqa: E731
-    brightness, gamma = log_uniform(u[0], 0.35, 1.25), log_uniform(u[1], 0.75, 1.35)
+    # Seeds + 3: degrade() below draws its noise and JPEG quality from + 0..2 of the same key.
+    u = tf.random.stateless_uniform([6], seed=tf.stack([key[0] * 7919 + key[1], key[2]]) + 3)
+    brightness = tf.exp(np.log(0.35) + u[0] * np.log(1.25 / 0.35))   # log-uniform in [0.35, 1.25]
+    gamma = tf.exp(np.log(0.75) + u[1] * np.log(1.35 / 0.75))        # log-uniform in [0.75, 1.35]
     contrast, colour = 0.75 + 0.5 * u[2], 0.88 + 0.24 * u[3:6]
     mean = tf.reduce_mean(frames, axis=[1, 2, 3], keepdims=True)
     out = tf.clip_by_value(mean + contrast * (frames - mean), 0.0, 1.0) ** gamma
