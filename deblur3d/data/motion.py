@@ -230,13 +230,9 @@ class Warper:
                              [c - (a - 1) * cx - b * cy, f - d * cx - (e - 1) * cy], [-cx, -cy]]
         return np.matmul(self.features, coeffs).reshape(len(heads), *self.shape, 2)
 
-    def __call__(self, image, head, camera):
-        """`image` seen with the head at `head` (dx, dy, angle, log scale) and the camera
-        at `camera` (dx, dy): bilinear, borders reflected."""
-        return remap(image, self.maps([head], [camera])[0])
-
 
 def remap(image, xy):
+    """`image` sampled at the map `xy` (h, w, 2): bilinear, borders reflected."""
     return cv2.remap(image, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
@@ -260,13 +256,12 @@ def sweep(frames, offsets, motion, mask, centre, duty, linear_light=False, crop=
     if linear_light:   # remapped and averaged as light, stored again as sRGB
         frames, scale = srgb_to_linear(frames.astype(np.float32) * np.float32(scale)), 1.0
     warp = Warper(mask, centre, crop)
-    out = np.empty((len(frames), *warp.shape, 3), np.float32)
+    out = np.zeros((len(frames), *warp.shape, 3), np.float32)
     for k, (frame, offset) in enumerate(zip(frames, offsets)):
         (head0, head1), (cam0, cam1) = motion.at(np.array([offset - duty / 2, offset + duty / 2]))
         moved = reach((head1 - head0)[None], (cam1 - cam0)[None])   # over the exposure
         times = exposure_times(offset, duty, int(np.clip(np.ceil(moved), 1, MAX_SUBSTEPS)))
         acc = out[k]
-        acc[:] = 0.0
         for xy in warp.maps(*motion.at(times)):
             cv2.accumulate(remap(frame, xy), acc)   # uint8 remaps: half the time of float32
         acc *= np.float32(scale / len(times))
