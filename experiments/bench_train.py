@@ -1,8 +1,10 @@
 """Deblurring speed: training steps/s (paper budget and the CPU reference budget), the
 forward time of one 360×450 frame, and the share of an online-priors step spent on priors.
+With --xla, also the CPU recipe's step (8 × 128²) with and without XLA, in both precisions.
 
-    python experiments/bench_train.py [--repeats=1]
+    python experiments/bench_train.py [--repeats=1] [--xla --repeats=15]
 """
+import dataclasses
 import time
 
 from absl import app, flags
@@ -10,6 +12,7 @@ from absl import app, flags
 flags.DEFINE_integer("repeats", 1, "Timed calls after one warm-up call (a paper-size step takes about a minute).")
 flags.DEFINE_list("budgets", ["16x256", "8x64"], "batch x patch pairs to time a training step at.")
 flags.DEFINE_string("recon_weights", "", "ReconNet weights for the online-priors figure ('' = untrained net).")
+flags.DEFINE_bool("xla", False, "Also time the CPU recipe's step with and without XLA (jit_compile).")
 FLAGS = flags.FLAGS
 
 
@@ -38,14 +41,20 @@ def main(_):
     from deblur3d.deblur.model import DeblurNet
     from deblur3d.deblur.task import DeblurTask
     from deblur3d.recon.priors import build_online_priors
+    from deblur3d.recon.settings import PriorsSettings
     from deblur3d.train import loop, schedules
     from deblur3d.train.step import make_train_step
 
-    def step_time(task, batch):
+    def step_time(task, batch, jit_compile=False):
         optimizer = schedules.adam(schedules.learning_rate())
         loop.build(task, optimizer, batch)
-        step = make_train_step(task, optimizer)
+        step = make_train_step(task, optimizer, jit_compile=jit_compile)
+        if jit_compile:
+            step(batch)   # a second warm-up call: XLA compiles on the first ones
         return timed(lambda: step(batch), FLAGS.repeats)
+
+    if FLAGS.xla:
+        xla_table(step_time)
 
     print("deblurring branch (full model: render + identity), CPU:")
     for budget in FLAGS.budgets:
@@ -58,13 +67,27 @@ def main(_):
     forward = tf.function(lambda: net(frame, tf.zeros([1, 360, 452, 3]), tf.zeros([1, 80])))
     print(f"  forward, one 360x450 frame: {timed(forward, FLAGS.repeats):.2f} s")
 
-    online = build_online_priors(FLAGS.recon_weights or None)
+    online = build_online_priors(PriorsSettings(recon_weights=FLAGS.recon_weights or None))
     batch = synthetic_batch(8, 64)
     priors_only = tf.function(lambda: online(batch))
     prior_seconds = timed(priors_only, FLAGS.repeats)
     total = step_time(DeblurTask(DeblurNet(), priors=online), batch)
     print(f"  online priors, batch 8 x 64²: step {total:.2f} s, of which ReconNet + render {prior_seconds:.2f} s "
           f"({100 * prior_seconds / total:.0f}%)")
+
+
+def xla_table(step_time):
+    """The CPU recipe's full model at 8 × 128²: XLA against TensorFlow's own kernels."""
+    from deblur3d.deblur import archs
+    from deblur3d.deblur.task import DeblurTask
+    from deblur3d.deblur.training import CPU_RECIPE
+    arch = archs.Arch(**{k: v for k, v in CPU_RECIPE.items() if k in {f.name for f in dataclasses.fields(archs.Arch)}})
+    print("CPU recipe step, full model, batch 8 x 128²:")
+    for precision in ("mixed_bfloat16", "float32"):
+        for jit_compile in (False, True):
+            task = DeblurTask(archs.build(arch, precision), content=CPU_RECIPE["content"])
+            seconds = step_time(task, synthetic_batch(8, 128), jit_compile)
+            print(f"  {precision:15s} {'XLA' if jit_compile else 'no XLA':6s}: {seconds:6.3f} s/step")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ flags.DEFINE_enum("schedule", T.schedule, list(SCHEDULES),
                   "paper: x0.3 every --decay_every; release: polynomial decay, power 0.3; cosine: linear "
                   "warm-up over --warmup_steps, then cosine to 0 (not in the paper).")
 flags.DEFINE_integer("warmup_steps", T.warmup_steps, "Warm-up iterations of --schedule=cosine.")
-flags.DEFINE_bool("jit_compile", T.jit_compile, "Compile the training step with XLA.")
+flags.DEFINE_bool("jit_compile", T.jit_compile, "Compile the training step with XLA (2.5x slower on this project's CPU: "
+                  "checkpoints/README.md).")
 flags.DEFINE_integer("decay_every", T.decay_every, "Iterations between learning-rate drops (paper: 50K).")
 flags.DEFINE_integer("checkpoint_every", T.checkpoint_every,
                      "Iterations between checkpoints (a kill loses at most this many).")
