@@ -93,3 +93,15 @@ def test_renders_inside_tf_function_with_gradients_to_all_coefficients(renderer)
     assert np.isfinite(loss.numpy()) and np.all(np.isfinite(grad))
     for name in ("identity", "expression", "rotation", "light", "translation"):
         assert np.abs(grad[:, coeffs.SLICES[name]]).max() > 0, name
+
+
+def test_landmarks_alone_equal_the_whole_geometrys(renderer):
+    """The 68-vertex shortcut gives the landmarks of the whole posed mesh, for any coefficients."""
+    rng = np.random.default_rng(3)
+    c = rng.normal(scale=0.5, size=[3, coeffs.NUM_COEFFS]).astype(np.float32)
+    c[:, coeffs.SLICES["rotation"]] *= 0.4    # moderate rotations
+    c[:, coeffs.SLICES["translation"]] = [[0.05, -0.1, 0.3], [0.0, 0.0, 0.0], [-0.1, 0.05, -0.2]]
+    whole = renderer.geometry(tf.constant(c))[3].numpy()
+    alone = renderer.landmarks(c).numpy()
+    assert np.abs(whole[0] - whole[1]).max() > 1.0          # the coefficients move the points
+    np.testing.assert_allclose(alone, whole, rtol=0, atol=1e-3)

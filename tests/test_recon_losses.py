@@ -71,3 +71,31 @@ def test_landmark_and_photometric_loss_fall_on_a_two_frame_overfit(ict_model):
     before, after = history[0], min(history[-3:], key=lambda h: h["total"])
     assert after["total"] < 0.7 * before["total"], (before, after)
     assert after["photometric"] < before["photometric"], (before, after)
+
+
+def test_geometry_terms_skip_the_render_and_match_it(ict_model):
+    """Landmark + regulariser only: the same values as through the whole render, with the
+    rasterizer never called, and gradients reaching the network."""
+    from deblur3d.face.render import FaceRenderer
+    from deblur3d.recon.model import ReconNet
+    from deblur3d.recon.task import ReconTask
+
+    renderer = FaceRenderer(ict_model)
+    rng = np.random.default_rng(0)
+    batch = {"sharp": tf.constant(rng.uniform(size=[2, 224, 224, 3]), tf.float32),
+             "points68": tf.constant(rng.uniform(60, 160, size=[2, 68, 2]), tf.float32)}
+    net = ReconNet()
+    rendered = ReconTask(net, renderer, terms=("landmark", "regularizer", "photometric"))
+    geometric = ReconTask(net, renderer, terms=("landmark", "regularizer"))
+    full = rendered.losses(batch, training=False)
+    calls = []
+    renderer._rasterize = lambda *a, **k: calls.append(1)   # would fail if called
+    with tf.GradientTape() as tape:
+        alone = geometric.losses(batch, training=False)
+    assert not calls and set(alone) == {"landmark", "regularizer", "total"}
+    for name in ("landmark", "regularizer"):
+        np.testing.assert_allclose(alone[name], full[name], rtol=1e-4)
+    np.testing.assert_allclose(alone["total"], geometric.weights.landmark * full["landmark"]
+                               + geometric.weights.regularizer * full["regularizer"], rtol=1e-4)
+    grads = tape.gradient(alone["total"], net.trainable_variables)
+    assert all(g is not None for g in grads[-2:]) and float(tf.norm(grads[-2])) > 0
