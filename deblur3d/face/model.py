@@ -86,12 +86,17 @@ class FaceModel:
             object.__setattr__(self, "_tensors", cached)
         return cached
 
-    def shape(self, identity, expression):
-        """(B, 80), (B, 64) -> (B, V, 3) vertices in model space (Eq. 1)."""
+    def shape(self, identity, expression, vertex_ids=None):
+        """(B, 80), (B, 64) -> (B, V, 3) vertices in model space (Eq. 1); with `vertex_ids`,
+        only those vertices (B, len(ids), 3), computed from their rows of the bases alone."""
         t = self.tensors
-        return (t["mean_shape"]
-                + tf.einsum("bk,kvc->bvc", identity, t["id_basis"])
-                + tf.einsum("bk,kvc->bvc", expression, t["exp_basis"]))
+        mean, id_basis, exp_basis = t["mean_shape"], t["id_basis"], t["exp_basis"]
+        if vertex_ids is not None:
+            mean, id_basis, exp_basis = (tf.gather(mean, vertex_ids), tf.gather(id_basis, vertex_ids, axis=1),
+                                         tf.gather(exp_basis, vertex_ids, axis=1))
+        return (mean
+                + tf.einsum("bk,kvc->bvc", identity, id_basis)
+                + tf.einsum("bk,kvc->bvc", expression, exp_basis))
 
     def albedo(self, texture):
         """(B, 80) -> (B, V, 3) per-vertex albedo (Eq. 2)."""

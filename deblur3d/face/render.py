@@ -58,11 +58,7 @@ class FaceRenderer:
         """(B, 68, 2) pixels: the landmarks of `geometry` from their 68 vertices alone,
         without the whole mesh, its shading or the rasterizer."""
         c = coeffs_lib.split(tf.convert_to_tensor(coeffs, tf.float32))
-        t = self.face_model.tensors
-        ids = t["landmarks"]
-        shape = (tf.gather(t["mean_shape"], ids)
-                 + tf.einsum("bk,kvc->bvc", c.identity, tf.gather(t["id_basis"], ids, axis=1))
-                 + tf.einsum("bk,kvc->bvc", c.expression, tf.gather(t["exp_basis"], ids, axis=1)))
+        shape = self.face_model.shape(c.identity, c.expression, self.face_model.tensors["landmarks"])
         return self.camera.project(rigid_transform(shape, rotation_matrix(c.rotation), c.translation))
 
     def __call__(self, coeffs):
