@@ -90,6 +90,14 @@ def test_arch_round_trips_through_a_weights_header_and_reads_old_headers():
     assert archs.Arch.from_header({"architecture": "dbn"}).model == "dbn"
 
 
+def test_a_baseline_arch_takes_no_priors_and_drops_the_deblurnet_fields():
+    from deblur3d.deblur import archs
+    srn = archs.Arch(model="srn", residual=True, widths=(8, 16, 32), kernel=3)  # as --recipe=cpu --model=srn
+    assert srn == archs.Arch(model="srn", use_render=False, use_identity=False)
+    assert (srn.use_render, srn.use_identity, srn.needs_priors, srn.residual) == (False, False, False, False)
+    assert archs.Arch.from_header({"arch": srn.header()}) == srn
+
+
 def test_the_face_deblurrer_uses_given_priors_computes_missing_ones_and_keeps_the_batch():
     from deblur3d.deblur.face_deblurrer import FaceDeblurrer
     from deblur3d.deblur.inference import Deblurrer, build_from_header

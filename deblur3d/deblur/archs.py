@@ -32,6 +32,14 @@ class Arch:
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}: one of {sorted(MODELS)}")
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+        if self.model != "ours":
+            # DBN and SRN are their papers' fixed networks and take no priors: the DeblurNet's
+            # fields do not apply, so they are reset and a header says what was trained.
+            for f in dataclasses.fields(self):
+                if f.name != "model":
+                    object.__setattr__(self, f.name, f.default)
+            object.__setattr__(self, "use_render", False)
+            object.__setattr__(self, "use_identity", False)
 
     @property
     def needs_priors(self):
