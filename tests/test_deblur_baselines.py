@@ -50,6 +50,20 @@ def test_dbn_output_is_sigmoid_of_centre_frame_plus_residual():
     np.testing.assert_allclose(net(x), tf.sigmoid(x[..., 6:9]), atol=1e-6)
 
 
+def test_a_residual_zero_out_dbn_starts_exactly_at_the_input_and_learns():
+    net, x = DBN(residual=True, zero_out=True), stack(2, 24, 24)
+    # Training-mode BN too: F6_2's zero gamma leaves only beta = 0, whatever the batch.
+    np.testing.assert_array_equal(net(x, training=True), x[..., 6:9])
+    np.testing.assert_array_equal(net(x), x[..., 6:9])
+    sharp = x[..., 6:9] * 0.5
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(net(x, training=True) - sharp))
+    gamma = next(v for v in net.trainable_weights if "F6_2" in v.path and v.name == "gamma")
+    assert float(tf.reduce_max(tf.abs(tape.gradient(loss, gamma)))) > 0   # the zero scale is not stuck
+    first, last = overfit(DeblurTask(DBN(residual=True, zero_out=True), content="mse"), 30)
+    assert last < 0.5 * first, (first, last)
+
+
 def test_srn_shares_one_set_of_weights_across_scales():
     x = stack(2, 37, 50)
     nets = {scales: SRN(scales=scales, widths=(8, 16, 16), blocks=1) for scales in (1, 3)}

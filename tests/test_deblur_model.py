@@ -96,6 +96,9 @@ def test_a_baseline_arch_takes_no_priors_and_drops_the_deblurnet_fields():
     assert srn == archs.Arch(model="srn", use_render=False, use_identity=False)
     assert (srn.use_render, srn.use_identity, srn.needs_priors, srn.residual) == (False, False, False, False)
     assert archs.Arch.from_header({"arch": srn.header()}) == srn
+    dbn = archs.Arch(model="dbn", residual=True, zero_out=True, kernel=3, use_render=True)   # DBN takes these two
+    assert (dbn.residual, dbn.zero_out, dbn.kernel, dbn.needs_priors) == (True, True, 5, False)
+    assert archs.build(dbn).residual
 
 
 def test_the_face_deblurrer_uses_given_priors_computes_missing_ones_and_keeps_the_batch():

@@ -12,6 +12,8 @@ from deblur3d.deblur.model import DeblurNet
 from deblur3d.train import strategies
 
 MODELS = {"ours": DeblurNet, "dbn": DBN, "srn": SRN}
+# The Arch fields each baseline takes; the rest are the DeblurNet's.
+BASELINE_FIELDS = {"dbn": ("residual", "zero_out"), "srn": ()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,9 +36,9 @@ class Arch:
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
         if self.model != "ours":
             # DBN and SRN are their papers' fixed networks and take no priors: the DeblurNet's
-            # fields do not apply, so they are reset and a header says what was trained.
+            # fields they do not take are reset, so a header says what was trained.
             for f in dataclasses.fields(self):
-                if f.name != "model":
+                if f.name != "model" and f.name not in BASELINE_FIELDS[self.model]:
                     object.__setattr__(self, f.name, f.default)
             object.__setattr__(self, "use_render", False)
             object.__setattr__(self, "use_identity", False)
@@ -68,4 +70,4 @@ def build(arch, precision="float32"):
             return DeblurNet(**{k: v for k, v in dataclasses.asdict(arch).items() if k != "model"}, dtype="float32")
     if precision != "float32":
         raise ValueError(f"precision {precision!r} is implemented for the DeblurNet ('ours') only, not {arch.model}")
-    return MODELS[arch.model]()
+    return MODELS[arch.model](**{name: getattr(arch, name) for name in BASELINE_FIELDS[arch.model]})

@@ -31,11 +31,11 @@ def run(blocks, x, training=False):
 class ConvBN(layers.Layer):
     """Conv (or transposed conv) -> BatchNorm [-> ReLU]; BN's beta stands in for the conv bias."""
 
-    def __init__(self, filters, kernel=3, strides=1, transpose=False, relu=True, **kwargs):
+    def __init__(self, filters, kernel=3, strides=1, transpose=False, relu=True, gamma="ones", **kwargs):
         super().__init__(**kwargs)
         conv = layers.Conv2DTranspose if transpose else layers.Conv2D
         self.conv = conv(filters, kernel, strides=strides, padding="same", use_bias=False)
-        self.bn = layers.BatchNormalization()
+        self.bn = layers.BatchNormalization(gamma_initializer=gamma)
         self.relu = relu
 
     def call(self, x, training=False):
@@ -47,12 +47,17 @@ class DBN(keras.Model):
     """Su et al. 2017 (docs/reproduction.md §7): 5-frame stack (B, H, W, 15) -> sharp centre frame (B, H, W, 3).
 
     Any H, W: the input is mirror-padded to a multiple of 8 and the output cropped back.
+    `residual` (not in Su et al.'s figure; public re-implementations do the same) drops the
+    sigmoid: output = centre frame + F6, so a short run starts near the input instead of at
+    sigmoid(image), half-grey; `zero_out` starts F6's last scale (BN gamma) at zero, i.e.
+    exactly at the input.
     """
 
     use_render = use_identity = False
 
-    def __init__(self, **kwargs):
+    def __init__(self, residual=False, zero_out=False, **kwargs):
         super().__init__(**kwargs)
+        self.residual = residual
 
         def convs(widths, name):
             return [ConvBN(w, name=f"{name}_{i + 1}") for i, w in enumerate(widths)]
@@ -67,7 +72,7 @@ class DBN(keras.Model):
         self.u1, self.f4 = up(256, "U1"), convs([256] * 3, "F4")
         self.u2, self.f5 = up(128, "U2"), convs([128, 64], "F5")
         self.u3 = up(64, "U3")
-        self.f6 = [ConvBN(15, name="F6_1"), ConvBN(3, relu=False, name="F6_2")]
+        self.f6 = [ConvBN(15, name="F6_1"), ConvBN(3, relu=False, gamma="zeros" if zero_out else "ones", name="F6_2")]
 
     def call(self, blurry, render=None, identity=None, training=False):
         x, (height, width) = pad_to_multiple(blurry, 8)
@@ -78,7 +83,8 @@ class DBN(keras.Model):
         x = run(self.f4, tf.nn.relu(self.u1(x, training=training) + f2), training)
         x = run(self.f5, tf.nn.relu(self.u2(x, training=training) + f1), training)
         x = run(self.f6, tf.nn.relu(self.u3(x, training=training) + f0), training)
-        return tf.sigmoid(centre_frame(blurry) + x[:, :height, :width])
+        x = centre_frame(blurry) + x[:, :height, :width]
+        return x if self.residual else tf.sigmoid(x)
 
 
 class ConvLSTMCell(layers.Layer):
