@@ -45,7 +45,7 @@ class Arch:
 
     @property
     def needs_priors(self):
-        return self.model == "ours" and (self.use_render or self.use_identity)
+        return self.use_render or self.use_identity   # False for DBN / SRN (__post_init__)
 
     def header(self):
         return dataclasses.asdict(self)
