@@ -55,6 +55,8 @@ flags.DEFINE_enum("content", D.content, list(CONTENT_LOSSES),
                   "(the evaluation's metric), L1 or Charbonnier (the last three not in the paper).")
 flags.DEFINE_float("psnr_floor", D.psnr_floor, "With --content=psnr: grey levels added to each sample's error "
                    "(caps its term at 48 dB for 1); more weighs blurry samples more against exact ones.")
+flags.DEFINE_float("face_weight", D.face_weight, "L_c counts each pixel inside the face hull (the 68 points) "
+                   "1 + this many times; 0 = every pixel alike, the paper (not in the paper otherwise).")
 flags.DEFINE_bool("joint", D.joint, "Train L_r and L_c together (needs --priors=online).")
 flags.DEFINE_integer("patch_size", D.patch_size, "Square training patch (paper: 256).")
 flags.DEFINE_float("sharp_fraction", D.sharp_fraction, "Share of training samples left unblurred, so the model "

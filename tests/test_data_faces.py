@@ -73,3 +73,12 @@ def test_track_cuts_where_the_face_is_lost(annotator):
     points, reasons, hw = faces.track(frames, annotator)
     assert reasons == [None] * 3 + ["unreadable frame", "no face"] + [None] * 2
     assert hw == (256, 256) and points[0].shape == (68, 2)
+
+
+def test_hull_mask_fills_the_hull_and_clips_to_the_image():
+    square = np.array([[10, 10], [20, 10], [20, 20], [10, 20], [15, 15]], np.float32)
+    mask = faces.hull_mask(square, (32, 40))
+    assert mask.shape == (32, 40) and mask.sum() == 11 * 11          # pixel centres 10..20, edges included
+    assert mask[10:21, 10:21].all()
+    half_out = faces.hull_mask(square - [15, 0], (32, 40))            # x from -5 to 5: only 0..5 remain
+    assert half_out.sum() == 6 * 11

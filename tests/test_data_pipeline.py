@@ -107,6 +107,17 @@ def test_sharp_fraction_leaves_that_share_of_samples_unblurred(synthetic_cache):
     assert 4 <= sum(kinds) <= 28   # about half of 32
 
 
+def test_face_mask_is_the_hull_of_the_sample_points(synthetic_cache):
+    b = next(iter(pipeline.training_dataset(config(synthetic_cache, batch_size=8, seed=2, face_mask=True))))
+    assert b["face"].shape == (8, 256, 256, 1)
+    for face, points in zip(b["face"].numpy(), b["points68"].numpy()):
+        # Flipped samples too: the mask is mirrored with the image, the points with it.
+        want = faces.hull_mask(points, (256, 256))
+        assert want.mean() > 0.05 and np.mean(face[..., 0] != want) < 0.002
+    plain = next(iter(pipeline.training_dataset(config(synthetic_cache, batch_size=8, seed=2))))
+    assert "face" not in plain
+
+
 def test_evaluation_covers_whole_frames_in_order(synthetic_cache):
     batches = list(pipeline.evaluation_dataset(config(synthetic_cache, split="val")))
     assert len(batches) == T

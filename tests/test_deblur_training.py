@@ -18,6 +18,10 @@ def test_configurations_choose_their_priors():
     assert task.priors is precomputed_priors
     with pytest.raises(ValueError, match="online"):
         training.make_task(training.DeblurTrainConfig(joint=True))
+    _, task = training.make_task(training.DeblurTrainConfig(face_weight=2.0))
+    assert task.face_weight == 2.0
+    with pytest.raises(ValueError, match="face_weight"):
+        training.make_task(training.DeblurTrainConfig(arch=archs.Arch("srn"), priors="none", face_weight=2.0))
 
 
 def test_joint_mode_trains_both_branches_in_one_step(ict_model, monkeypatch, tmp_path):

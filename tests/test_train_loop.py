@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from deblur3d.deblur.model import DeblurNet
-from deblur3d.deblur.losses import content_loss, gain_db
+from deblur3d.deblur.losses import content_loss, face_weights, gain_db
 from deblur3d.deblur.task import DeblurTask
 from deblur3d.train import loop, schedules
 from deblur3d.train.config import TrainSchedule
@@ -101,6 +101,40 @@ def test_l1_and_charbonnier_by_hand():
     np.testing.assert_allclose(content_loss(out, sharp, "charbonnier"),
                                (np.sqrt(0.25 + 1e-6) + np.sqrt(0.01 + 1e-6)) / 2, rtol=1e-6)
     np.testing.assert_allclose(content_loss(sharp, sharp, "charbonnier"), 1e-3, rtol=1e-4)   # its floor: eps
+
+
+def test_pixel_weights_by_hand():
+    out = tf.zeros([1, 1, 2, 3])
+    sharp = tf.constant([[[[0.5] * 3, [-0.1] * 3]]])
+    weights = face_weights(tf.constant([[[[0.0], [1.0]]]]), 2.0)     # 1 and 3, scaled to 0.5 and 1.5
+    np.testing.assert_allclose(weights, [[[[1.0], [3.0]]]])
+    np.testing.assert_allclose(content_loss(out, sharp, "l1", weights=weights), (0.5 * 0.5 + 1.5 * 0.1) / 2,
+                               rtol=1e-6)
+    np.testing.assert_allclose(content_loss(out, sharp, "mse", weights=weights), (0.5 * 0.25 + 1.5 * 0.01) / 2,
+                               rtol=1e-6)
+    np.testing.assert_allclose(content_loss(out, sharp, "norm", weights=weights),
+                               np.sqrt(3 * (0.5 * 0.25 + 1.5 * 0.01)), rtol=1e-6)
+    # Equal weights, whatever their size, are the unweighted loss.
+    for kind in ("norm", "mse", "psnr", "l1", "charbonnier"):
+        np.testing.assert_allclose(content_loss(out, sharp, kind, weights=tf.fill([1, 1, 2, 1], 7.0)),
+                                   content_loss(out, sharp, kind), rtol=1e-6)
+
+
+def test_face_weight_steers_the_gradient_to_the_face():
+    task = make_task()
+    batch = tiny_batch()
+    face = np.zeros((2, 48, 48, 1), np.float32)
+    face[:, :24] = 1.0                                            # the top half is "face"
+    task.face_weight = 9.0
+    with tf.GradientTape() as tape:
+        output = task(batch, training=True)
+        tape.watch(output)
+        loss = content_loss(output, batch["sharp"], "norm", weights=face_weights(tf.constant(face), 9.0))
+    grad = np.abs(tape.gradient(loss, output).numpy())
+    assert grad[:, :24].mean() > 5 * grad[:, 24:].mean()
+    weighted = float(task.losses({**batch, "face": tf.constant(face)})["content"])
+    task.face_weight = 0.0
+    assert weighted != pytest.approx(float(task.losses(batch)["content"]), rel=1e-4)
 
 
 def test_cosine_schedule_warms_up_linearly_then_decays_to_zero():

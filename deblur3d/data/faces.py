@@ -24,6 +24,14 @@ FLIP_68 = np.array(
     + [64, 63, 62, 61, 60, 67, 66, 65])          # inner lips
 
 
+def hull_mask(points, shape):
+    """(H, W) bool: the convex hull of `points` (x, y pixel centres), clipped to the image;
+    the evaluation's face region (eval.metrics.face_mask)."""
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(np.asarray(points, np.float32)).astype(np.int32)), 1)
+    return mask.astype(bool)
+
+
 def models_dir():
     """dlib models of `face_recognition_models`, found without importing it (docs/reproduction.md §9)."""
     spec = importlib.util.find_spec("face_recognition_models")

@@ -9,7 +9,8 @@ and, when some run of the split has them:
     render, render_mask, has_render   precomputed render (RGB, alpha), 0/1 flag; the render is
                                       (P, P, .) in "frame" space, (224, 224, .) in "aligned224"
     coeffs (239,), has_coeffs         precomputed coefficients, 0/1 flag
-Runs without them give zeros and flag 0. Evaluation samples add `run` (string) and `frame`.
+Runs without them give zeros and flag 0. Evaluation samples add `run` (string) and `frame`;
+training samples with `face_mask` add `face` (P, P, 1), 1 inside the hull of the 68 points.
 
 Training: the same random P x P window cuts every image of a sample, and a random horizontal
 flip mirrors all of them; the flip maps x to P - 1 - x and swaps left/right point identities
@@ -44,6 +45,7 @@ class PipelineConfig:
     eval_batch_size: int = 1            # whole frames of different runs may differ in size
     priors_dir: str | None = None       # priors exported by experiments/export_priors.py: frame-space
                                         # render.npy and coeffs.npy per run, replacing the cache's
+    face_mask: bool = False             # training samples add `face`, the evaluation's face region
 
     @property
     def blur_config(self):
@@ -174,13 +176,20 @@ def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None):
 def _flip(sample, width):
     """Mirror every image of a sample, the x of its points, and the point identities."""
     out = dict(sample)
-    for key in ("blurry", "sharp", "render", "render_mask"):
+    for key in ("blurry", "sharp", "render", "render_mask", "face"):
         if key in out:
             out[key] = tf.reverse(out[key], axis=[1])
     for key, perm in (("points5", faces.FLIP_5), ("points68", faces.FLIP_68)):
         p = tf.gather(out[key], perm)
         out[key] = tf.stack([width - 1.0 - p[:, 0], p[:, 1]], axis=1)
     return out
+
+
+def _face_mask(points68, patch):
+    """(P, P, 1) float32: 1 inside the hull of the 68 points (patch pixels), as make eval's face region."""
+    mask = tf.numpy_function(lambda p: faces.hull_mask(p, (patch, patch)).astype(np.float32)[..., None],
+                             [points68], tf.float32, stateful=False)
+    return tf.ensure_shape(mask, [patch, patch, 1])
 
 
 def _setup(config, training=False):
@@ -235,6 +244,8 @@ def training_dataset(config=PipelineConfig()):
         window = tf.where(u[3] < config.sharp_fraction, 1, reader.blur.window)
         key = tf.stack([tf.cast(config.seed, tf.int64), tf.constant(-1, tf.int64), counter])
         out = _make_sample(reader, item[0], item[1], y, x, p, p, key, patch=p, window=window)
+        if config.face_mask:
+            out["face"] = _face_mask(out["points68"], p)
         if not config.flip:
             return out
         return tf.cond(u[2] < 0.5, lambda: _flip(out, float(p)), lambda: out)

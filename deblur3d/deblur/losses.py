@@ -18,27 +18,38 @@ def decibels(ratio):
     return 10.0 * tf.math.log(ratio) / tf.math.log(10.0)
 
 
-def content_loss(output, sharp, kind="norm", psnr_floor_grey=PSNR_FLOOR_GREY):
+def content_loss(output, sharp, kind="norm", psnr_floor_grey=PSNR_FLOOR_GREY, weights=None):
     """Eq. 4. 'norm': the Euclidean norm of each frame's difference, averaged over frames
     (the paper); 'mse': mean squared error per pixel (the authors' release); 'psnr': minus
     the mean per-sample PSNR in dB (not in the paper: the evaluation's metric, which MSE
     pooled over a batch lets still samples lose to moving ones), each sample's MSE raised
     by `psnr_floor_grey` grey levels squared; 'l1' and 'charbonnier' (sqrt(d^2 + 1e-6) per
-    value) are the usual deblurring losses, not the paper's."""
+    value) are the usual deblurring losses, not the paper's.
+
+    `weights` (B, H, W, 1), optional: per-pixel weights, scaled to mean 1 over the batch so
+    the loss keeps its size; each pixel's error (|d|, or d^2 under the root) is multiplied."""
     diff = output - sharp
-    per_sample = tf.reshape(diff, [tf.shape(diff)[0], -1])
+    w = 1.0 if weights is None else weights / tf.reduce_mean(weights)
+    square = tf.square(diff) * w
+    per_sample = tf.reshape(square, [tf.shape(diff)[0], -1])
     if kind == "norm":
-        return tf.reduce_mean(tf.norm(per_sample, axis=-1))
+        return tf.reduce_mean(tf.sqrt(tf.reduce_sum(per_sample, axis=-1)))
     if kind == "mse":
-        return tf.reduce_mean(tf.square(diff))
+        return tf.reduce_mean(square)
     if kind == "l1":
-        return tf.reduce_mean(tf.abs(diff))
+        return tf.reduce_mean(tf.abs(diff) * w)
     if kind == "charbonnier":   # a smooth L1 (DeepDeblur, Restormer): robust, yet steady near zero
-        return tf.reduce_mean(tf.sqrt(tf.square(diff) + CHARBONNIER_EPS ** 2))
+        return tf.reduce_mean(tf.sqrt(tf.square(diff) + CHARBONNIER_EPS ** 2) * w)
     if kind == "psnr":
-        mse = tf.reduce_mean(tf.square(per_sample), axis=-1)
+        mse = tf.reduce_mean(per_sample, axis=-1)
         return tf.reduce_mean(decibels(mse + (psnr_floor_grey / 255.0) ** 2))
     raise ValueError(f"unknown content loss {kind!r}: one of {', '.join(CONTENT_LOSSES)}")
+
+
+def face_weights(face_mask, face_weight):
+    """1 + face_weight inside the face hull, 1 elsewhere: the loss counts a face pixel
+    1 + face_weight times (not in the paper; the face is what the tool is judged on)."""
+    return 1.0 + face_weight * face_mask
 
 
 def gain_db(output, blurry, sharp):

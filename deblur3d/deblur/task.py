@@ -2,7 +2,7 @@
 import tensorflow as tf
 
 from deblur3d.data.blur import centre_frame
-from deblur3d.deblur.losses import PSNR_FLOOR_GREY, content_loss, gain_db
+from deblur3d.deblur.losses import PSNR_FLOOR_GREY, content_loss, face_weights, gain_db
 from deblur3d.face import coeffs as coeffs_lib
 
 
@@ -18,11 +18,14 @@ class DeblurTask:
     """net(blurry, render, identity) -> sharp centre frame, trained with L_c.
 
     `priors(batch) -> (render, identity)`: `precomputed_priors`, or the reconstruction
-    branch run inside the step (online priors).
+    branch run inside the step (online priors). `face_weight` > 0 (not in the paper) counts
+    the pixels of the batch's `face` mask 1 + face_weight times in L_c.
     """
 
-    def __init__(self, net, priors=precomputed_priors, content="norm", psnr_floor_grey=PSNR_FLOOR_GREY):
+    def __init__(self, net, priors=precomputed_priors, content="norm", psnr_floor_grey=PSNR_FLOOR_GREY,
+                 face_weight=0.0):
         self.net, self.priors, self.content, self.psnr_floor_grey = net, priors, content, psnr_floor_grey
+        self.face_weight = face_weight
 
     @property
     def trainable_variables(self):
@@ -35,7 +38,8 @@ class DeblurTask:
 
     def losses(self, batch, training=True):
         output = self(batch, training=training)
-        loss = content_loss(output, batch["sharp"], self.content, self.psnr_floor_grey)
+        weights = face_weights(batch["face"], self.face_weight) if self.face_weight else None
+        loss = content_loss(output, batch["sharp"], self.content, self.psnr_floor_grey, weights)
         return {"content": loss, "gain_db": gain_db(output, batch["blurry"], batch["sharp"]), "total": loss}
 
     def images(self, batch):

@@ -38,6 +38,7 @@ class DeblurTrainConfig:
     content: str = "norm"                # Eq. 4 as written; "mse" as the release; "psnr" the metric;
                                          # "charbonnier" / "l1" (not in the paper)
     psnr_floor: float = PSNR_FLOOR_GREY  # grey levels added to each sample's error by the "psnr" loss
+    face_weight: float = 0.0             # L_c counts face pixels 1 + this many times (not in the paper: 0)
     joint: bool = False                  # train L_r and L_c together (online priors)
     patch_size: int = 256
     blur: motion.BlurConfig = motion.PRESETS[motion.DEFAULT_PRESET]
@@ -70,8 +71,12 @@ def make_task(config):
         priors = precomputed_priors
     else:
         raise ValueError(f"model {config.arch.model} with render/identity needs priors (precomputed or online)")
-    kind = MultiScaleTask if config.arch.model == "srn" else DeblurTask
-    task = kind(net, priors, config.content, config.psnr_floor)
+    if config.arch.model == "srn":
+        if config.face_weight:
+            raise ValueError("--face_weight weighs L_c; SRN trains with its own multi-scale loss")
+        task = MultiScaleTask(net, priors, config.content, config.psnr_floor)
+    else:
+        task = DeblurTask(net, priors, config.content, config.psnr_floor, config.face_weight)
     if config.joint:
         if config.priors != "online":
             raise ValueError("joint training computes the priors in the step: use priors='online'")
@@ -90,7 +95,7 @@ def training_data(config):
     return training_dataset(PipelineConfig(
         cache_dir=config.cache_dir, split="train", batch_size=run.batch_size, patch_size=config.patch_size,
         seed=run.seed, blur=config.blur, sharp_fraction=config.sharp_fraction,
-        priors_dir=config.priors_dir if precomputed else None))
+        priors_dir=config.priors_dir if precomputed else None, face_mask=config.face_weight > 0))
 
 
 def train(config, log=print):
@@ -127,5 +132,6 @@ def export_weights(net, config, path, **extra):
     weights.save(net, path, arch=a.header(), architecture=a.model, use_render=a.use_render,
                  use_identity=a.use_identity, blur=dataclasses.asdict(config.blur), blur_window=config.blur.window,
                  sharp_fraction=config.sharp_fraction, content=config.content, psnr_floor=config.psnr_floor,
+                 face_weight=config.face_weight,
                  batch_size=run.batch_size, patch_size=config.patch_size, priors=config.priors,
                  config=repr(config), **extra)

@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+from deblur3d.data import faces
+
 SSIM_SIGMA, SSIM_RADIUS, SSIM_K1, SSIM_K2, PEAK = 1.5, 5, 0.01, 0.03, 255.0
 
 
@@ -164,9 +166,7 @@ def face_mask(shape, points68=None, points5=None):
     else:
         p = np.asarray(points5, np.float32)
         points = p.mean(0) + FIVE_POINT_FACE_SCALE * (p - p.mean(0))
-    mask = np.zeros(shape[:2], np.uint8)
-    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(points).astype(np.int32)), 1)
-    return mask.astype(bool)
+    return faces.hull_mask(points, shape)
 
 
 def identity_scorer(encoder, sharp):
