@@ -43,11 +43,14 @@ flags.DEFINE_bool("hold_identity", _S.hold_identity, "Hold identity and texture 
 flags.DEFINE_enum("precision", ModelSpec.precision, ["float32", "mixed_bfloat16"],
                   "DeblurNet compute type: mixed_bfloat16 is faster on CPUs with AVX512-BF16 (weights and "
                   "output stay float32; checkpoints/README.md measures the cost).")
+flags.DEFINE_bool("flip_ensemble", ModelSpec.flip_ensemble, "Average the output with that of the mirrored frames "
+                  "(mirrored back): EDSR's self-ensemble, not in the paper; twice the deblurring time.")
 FLAGS = flags.FLAGS
 
 
 def model_spec():
-    return ModelSpec(FLAGS.weights, priors_flags.priors_settings(), FLAGS.data_dir, FLAGS.precision)
+    return ModelSpec(FLAGS.weights, priors_flags.priors_settings(), FLAGS.data_dir, FLAGS.precision,
+                     FLAGS.flip_ensemble)
 
 
 def video_config():

@@ -17,7 +17,7 @@ from deblur3d.deblur.face_deblurrer import FaceDeblurrer
 from deblur3d.deblur.inference import load_deblurrer
 from deblur3d.eval import evaluate as ev
 from deblur3d.eval import metrics, reference, timing, writers
-from deblur3d.eval.methods import Method
+from deblur3d.eval.methods import Method, load_methods
 from deblur3d.recon.settings import PriorsSettings
 from deblur3d.train import weights
 
@@ -97,6 +97,28 @@ def test_deblurrer_reproduces_the_model_and_pads_any_size(nets):
         assert out.shape == (1, height, width, 3)
         np.testing.assert_allclose(out, deblur.net(padded)[:, :height, :width], atol=1e-6)
     assert deblur._run.experimental_get_tracing_count() <= 2   # sizes share one generalised graph
+
+
+def test_flip_ensemble_averages_the_mirrored_output_and_is_mirror_equivariant(nets):
+    plain, both = load_deblurrer(nets["full"][1]), load_deblurrer(nets["full"][1], flip_ensemble=True)
+    mirror = lambda image: tf.reverse(image, axis=[2])   # noqa: E731
+    x = tf.random.stateless_uniform([1, 40, 48, 15], [3, 1])
+    render = tf.random.stateless_uniform([1, 40, 48, 3], [3, 2])
+    identity = tf.random.stateless_normal([1, 80], [3, 3])
+    want = 0.5 * (plain(x, render, identity) + mirror(plain(mirror(x), mirror(render), identity)))
+    np.testing.assert_allclose(both(x, render, identity), want, atol=1e-5)
+    np.testing.assert_allclose(both(mirror(x), mirror(render), identity), mirror(both(x, render, identity)),
+                               atol=1e-5)
+    assert not np.allclose(plain(mirror(x), mirror(render), identity), mirror(plain(x, render, identity)),
+                           atol=1e-4)
+    assert both(x[:, :37, :45], render[:, :37, :45], identity).shape == (1, 37, 45, 3)
+
+
+def test_flip_ensemble_scores_each_checkpoint_both_ways(nets):
+    config = ev.EvalConfig(checkpoints=(("base", nets["base"][1]),), flip_ensemble=True)
+    methods = load_methods(config, notes=[])
+    assert [m.name for m in methods] == ["input", "base", "base+flip"]
+    assert methods[2].face.deblurrer.flip_ensemble and "flip ensemble" in methods[2].describe()
 
 
 def test_deblurrer_with_priors_takes_render_and_identity(nets):

@@ -37,7 +37,8 @@ class FaceDeblurrer:
         if what == "ours":
             used = [p for p in ("render", "identity") if self.header.get(f"use_{p}")]
             what += " + " + " + ".join(used) if used else ", no priors"
-        return f"{what}, {self.header.get('steps', '?')} steps"
+        ensemble = ", flip ensemble" if self.deblurrer.flip_ensemble else ""
+        return f"{what}, {self.header.get('steps', '?')} steps{ensemble}"
 
     def __call__(self, stack, points5=None, render=None, identity=None):
         """stack (B, H, W, 15) or (H, W, 15) in [0, 1], its centre frame's five points; priors
@@ -53,10 +54,10 @@ class FaceDeblurrer:
         return out[0] if single else out
 
 
-def load_face_deblurrer(path, settings=PriorsSettings(), data_dir=None, precision="float32"):
+def load_face_deblurrer(path, settings=PriorsSettings(), data_dir=None, precision="float32", flip_ensemble=False):
     """Weights file -> FaceDeblurrer with online priors if the model uses them (built when
     first needed; `priors.available()` says whether they can be). `precision`: the
-    DeblurNet's compute type (the ReconNet stays float32)."""
-    deblurrer = load_deblurrer(path, precision)
+    DeblurNet's compute type (the ReconNet stays float32); `flip_ensemble`: inference.Deblurrer's."""
+    deblurrer = load_deblurrer(path, precision, flip_ensemble)
     priors = OnlineFramePriors(settings, data_dir) if deblurrer.needs_priors else None
     return FaceDeblurrer(deblurrer, priors)

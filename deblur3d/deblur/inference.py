@@ -19,10 +19,14 @@ MULTIPLE = 8   # DeblurNet needs multiples of 4, DBN of 8; one padding serves al
 
 
 class Deblurrer:
-    """A built, loaded model; `header` is its weights file's metadata (without shapes)."""
+    """A built, loaded model; `header` is its weights file's metadata (without shapes).
 
-    def __init__(self, net, header=None):
-        self.net, self.header = net, header or {}
+    `flip_ensemble` (not in the paper; twice the time): the mean of the outputs for the
+    frames and for their mirror image (mirrored back), as EDSR's self-ensemble; training
+    mirrors samples too, so both are inputs the model knows."""
+
+    def __init__(self, net, header=None, flip_ensemble=False):
+        self.net, self.header, self.flip_ensemble = net, header or {}, flip_ensemble
         # One graph for every frame size: the second size generalises the trace to (None, None).
         self._run = tf.function(self._deblur, reduce_retracing=True)
 
@@ -42,7 +46,11 @@ class Deblurrer:
         x, (height, width) = pad_to_multiple(blurry, MULTIPLE)
         if render is not None:
             render, _ = pad_to_multiple(render, MULTIPLE)
-        return self.net(x, render, identity)[:, :height, :width]
+        out = self.net(x, render, identity)
+        if self.flip_ensemble:
+            mirror = lambda image: None if image is None else tf.reverse(image, axis=[2])  # noqa: E731
+            out = 0.5 * (out + mirror(self.net(mirror(x), mirror(render), identity)))
+        return out[:, :height, :width]
 
     def __call__(self, blurry, render=None, identity=None):
         """blurry (B, H, W, 15) in [0, 1] [+ render (B, H, W, 3)] [+ identity (B, 80)] -> (B, H, W, 3)."""
@@ -73,10 +81,10 @@ def build(net):
     return net
 
 
-def load_deblurrer(path, precision="float32"):
+def load_deblurrer(path, precision="float32", flip_ensemble=False):
     """Weights file of DeblurNet / DBN / SRN -> Deblurrer; WeightsFileError (one line) otherwise.
     `precision="mixed_bfloat16"` computes a DeblurNet's layers in bfloat16 (faster on CPUs with
-    AVX512-BF16; checkpoints/README.md measures what it costs)."""
+    AVX512-BF16; checkpoints/README.md measures what it costs); `flip_ensemble` as Deblurrer."""
     if not Path(path).is_file():
         raise weights.WeightsFileError(f"{path}: no such weights file")
     header = weights.read_header(path)
@@ -84,4 +92,4 @@ def load_deblurrer(path, precision="float32"):
         net = build_from_header(header, precision)
     except (weights.WeightsFileError, ValueError) as err:
         raise weights.WeightsFileError(f"{path}: {err}") from None
-    return Deblurrer(net, weights.load(net, path))
+    return Deblurrer(net, weights.load(net, path), flip_ensemble)

@@ -64,6 +64,7 @@ class EvalConfig:
     timing_sizes: tuple = PAPER_SIZES
     timing_repeats: int = 2
     precision: str = "float32"          # DeblurNets' compute type (mixed_bfloat16: faster, measured here)
+    flip_ensemble: bool = False         # each checkpoint also as "<name>+flip" (inference.Deblurrer)
 
 
 # --- methods -------------------------------------------------------------------------

@@ -60,8 +60,10 @@ def load_methods(config, notes, online=None):
         if not Path(path).is_file():
             notes.append(f"checkpoint {name}: {path} does not exist, skipped")
             continue
-        deblurrer = load_deblurrer(path, config.precision)
-        methods.append(Method(name, FaceDeblurrer(deblurrer, online if deblurrer.needs_priors else None)))
+        for flip in (False, True) if config.flip_ensemble else (False,):
+            deblurrer = load_deblurrer(path, config.precision, flip)
+            methods.append(Method(name + "+flip" * flip,
+                                  FaceDeblurrer(deblurrer, online if deblurrer.needs_priors else None)))
     if len(methods) == 1:
         notes.append(f"no deblurring checkpoint found (in {config.checkpoints_dir}): only the input is evaluated")
     return sorted(methods, key=lambda m: ARCHITECTURE_ORDER.index(m.architecture))

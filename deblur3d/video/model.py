@@ -23,6 +23,7 @@ class ModelSpec:
     recon: PriorsSettings = PriorsSettings()
     data_dir: str | None = None
     precision: str = "float32"          # the DeblurNet's compute type (train/strategies.PRECISIONS)
+    flip_ensemble: bool = False         # mean with the mirrored frames' output (inference.Deblurrer)
     _loaded: object = dataclasses.field(default=None, repr=False, compare=False)
 
     def header(self):
@@ -54,7 +55,8 @@ class ModelSpec:
         if self._loaded is None:
             from deblur3d.deblur.face_deblurrer import load_face_deblurrer
             self.check()
-            face = load_face_deblurrer(self.weights, self.recon, self.data_dir, self.precision)
+            face = load_face_deblurrer(self.weights, self.recon, self.data_dir, self.precision,
+                                       self.flip_ensemble)
             if face.priors is not None and not face.priors.available():
                 raise RuntimeError(f"3D priors unavailable: {face.priors.reason}")
             self._loaded = face
