@@ -92,3 +92,57 @@ def test_init_weights_starts_training_from_a_file(tiny_cache, tmp_path):
     assert not all(np.array_equal(a, b) for a, b in zip(arrays(tmp_path / "cold.npz"), arrays(start)))
     with pytest.raises(weights.WeightsFileError, match="wrong model file"):
         training.train(config("dbn", model="dbn", init_weights=str(start)), log=lambda *a: None)
+
+
+def test_a_grown_network_starts_as_its_smaller_self_and_its_new_blocks_learn(tmp_path):
+    from deblur3d.deblur.inference import build
+    from deblur3d.train import weights
+
+    def arch(blocks):
+        return archs.Arch(blocks=blocks, widths=(8, 16, 32), kernel=3, residual=True, res_scale=0.2)
+    tf.keras.utils.set_random_seed(3)
+    small = build(archs.build(arch(1)))
+    for w in small.weights:   # a "trained" small net: its output layer is not near zero
+        w.assign(w + tf.random.normal(w.shape, stddev=0.05))
+    weights.save(small, tmp_path / "small.npz", dtype=np.float32)
+    grown = build(archs.build(arch(2)))
+    added = weights.load_grown(grown, tmp_path / "small.npz")
+    assert added == ["enc1_1", "enc2_1", "enc3_1", "dec3_1", "dec2_1", "dec1_1"]
+    grown.start_near_identity(added)
+    x, render, identity = (tf.random.uniform([2, 40, 40, 15]), tf.random.uniform([2, 40, 40, 3]),
+                           tf.random.normal([2, 80]))
+    before = small(x, render, identity)
+    assert float(tf.reduce_max(tf.abs(before - x[..., 6:9]))) > 0.05   # the small net does change its input
+    np.testing.assert_allclose(grown(x, render, identity), before, atol=1e-3)   # a 50th of its change
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(grown(x, render, identity) - 0.5))
+    new = [v for v in grown.trainable_variables if any(f"/{name}/" in v.path for name in added)]
+    grads = tape.gradient(loss, new)
+    assert len(new) == 24 and all(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
+    # A file of a bigger network does not load into a smaller one.
+    weights.save(grown, tmp_path / "grown.npz")
+    with pytest.raises(weights.WeightsFileError, match="only grows"):
+        weights.load_grown(build(archs.build(arch(1))), tmp_path / "grown.npz")
+    with pytest.raises(ValueError, match="not ResBlocks"):
+        grown.start_near_identity(["conv_in"])
+
+
+def test_grow_from_trains_and_counts_the_smaller_model_steps(tiny_cache, tmp_path):
+    from deblur3d.deblur.inference import build
+    from deblur3d.train import weights
+    from deblur3d.train.config import TrainSchedule
+
+    def config(blocks, name, **kw):
+        return training.DeblurTrainConfig(
+            cache_dir=tiny_cache, priors="none", patch_size=32, run_dir=str(tmp_path / name),
+            arch=archs.Arch(use_render=False, use_identity=False, blocks=blocks, residual=True, res_scale=0.2),
+            export=str(tmp_path / f"{name}.npz"), **kw,
+            train=TrainSchedule(steps=1, batch_size=2, learning_rate=0.0, checkpoint_every=1))
+    tf.keras.utils.set_random_seed(5)
+    weights.save(build(archs.build(config(1, "x").arch)), tmp_path / "start.npz", steps=40)
+    training.train(config(2, "grown", grow_from=str(tmp_path / "start.npz")), log=lambda *a: None)
+    header = weights.read_header(tmp_path / "grown.npz")
+    assert header["steps"] == 41 and header["arch"]["blocks"] == 2
+    with pytest.raises(ValueError, match="not both"):
+        training.train(config(2, "both", grow_from=str(tmp_path / "start.npz"),
+                              init_weights=str(tmp_path / "start.npz")), log=lambda *a: None)

@@ -82,6 +82,21 @@ class DeblurNet(keras.Model):
                 if residual else "glorot_uniform")
         self.conv_out = layers.Conv2D(3, kernel, padding="same", name="conv_out", kernel_initializer=init)
 
+    def start_near_identity(self, block_names, scale=1e-3):
+        """Shrinks the last conv of the named ResBlocks to `scale` of its initial weights and
+        zeroes its bias: a block added to a trained network (weights.load_grown) then starts
+        within a hair of the identity, yet its ReLU still passes gradient (an all-zero conv
+        would sit at ReLU's kink, where the gradient is zero, and never learn)."""
+        blocks = {b.name: b for stage in (self.enc1, self.enc2, self.enc3, self.dec3, self.dec2, self.dec1)
+                  for b in stage}
+        unknown = sorted(set(block_names) - set(blocks))
+        if unknown:
+            raise ValueError(f"not ResBlocks of this DeblurNet: {unknown}")
+        for name in block_names:
+            conv = blocks[name].conv2
+            conv.kernel.assign(conv.kernel * scale)
+            conv.bias.assign(tf.zeros_like(conv.bias))
+
     @staticmethod
     def _run(blocks, x):
         for block in blocks:

@@ -44,6 +44,8 @@ class DeblurTrainConfig:
     blur: motion.BlurConfig = motion.PRESETS[motion.DEFAULT_PRESET]
     sharp_fraction: float = 0.0          # unblurred training samples (not in the paper; 0 = the paper)
     init_weights: str | None = None      # start from this weights file (a fine-tune), not from scratch
+    grow_from: str | None = None         # start from a DeblurNet with fewer blocks per stage: its layers
+                                         # copied, the added blocks near the identity (not in the paper)
     train: TrainSchedule = TrainSchedule()
     strategy: str = "default"
     precision: str = "float32"           # strategies.PRECISIONS: the DeblurNet's compute type (weights float32)
@@ -108,10 +110,17 @@ def train(config, log=print):
         optimizer = run.optimizer()
         if config.precision == "mixed_float16":   # float16 gradients underflow without loss scaling
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        if config.init_weights and config.grow_from:
+            raise ValueError("give --init_weights (same network) or --grow_from (fewer blocks), not both")
         if config.init_weights:   # a resumed run then overwrites these with its checkpoint
             from deblur3d.deblur.inference import build
             weights.load(build(net), config.init_weights)
             log(f"starting from {config.init_weights}")
+        if config.grow_from:
+            from deblur3d.deblur.inference import build
+            added = weights.load_grown(build(net), config.grow_from)
+            net.start_near_identity(added)
+            log(f"grown from {config.grow_from}: added {', '.join(added) or 'nothing'}")
     models = {"net": net}
     if config.joint:
         models["recon"] = task.parts["rendering"].task.net
@@ -119,9 +128,10 @@ def train(config, log=print):
     export = config.export or str(Path(config.run_dir) / "deblur.weights.npz")
     if strategies.is_chief(strategy):
         # A fine-tune's file counts the steps of the file it started from too.
-        before = weights.read_header(config.init_weights).get("steps", 0) if config.init_weights else 0
+        start = config.init_weights or config.grow_from
+        before = weights.read_header(start).get("steps", 0) if start else 0
         export_weights(net, config, export, steps=before + run.steps, steps_this_run=run.steps,
-                       started_from=config.init_weights, final_losses=losses)
+                       started_from=start, final_losses=losses)
         log(f"exported {export}")
     return losses
 

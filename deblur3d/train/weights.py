@@ -47,3 +47,35 @@ def load(model, path):
     with np.load(path) as z:
         model.set_weights([z[f"w{i:04d}"].astype(w.dtype) for i, w in enumerate(model.weights)])
     return {k: v for k, v in header.items() if k not in ("names", "shapes")}
+
+
+def _by_layer(paths):
+    """{top-level layer name: indices of its weights, in order}: e.g. 'enc1_0' of 'deblur_net/enc1_0/conv2d/kernel'
+    (the names of sublayers are Keras's running counters, so only the top level is matched)."""
+    groups = {}
+    for i, name in enumerate(paths):
+        groups.setdefault(name.split("/")[1], []).append(i)
+    return groups
+
+
+def load_grown(model, path):
+    """Fills every top-level layer of a built model that `path` also holds (same name, same
+    shapes); returns the names of the model's layers the file lacks, left as initialised. For
+    a model grown from a smaller one of the same class (more blocks per stage)."""
+    header = read_header(path)
+    if header["model"] != type(model).__name__:
+        raise WeightsFileError(f"{path}: holds a {header['model']}, not a {type(model).__name__}")
+    old, new = _by_layer(header["names"]), _by_layer([w.path for w in model.weights])
+    if set(old) - set(new):
+        raise WeightsFileError(f"{path}: layers {sorted(set(old) - set(new))} are not in this model: "
+                               "a model only grows (more blocks), it is not cut")
+    with np.load(path) as z:
+        for layer, indices in new.items():
+            source = old.get(layer, [])
+            if not source:
+                continue
+            if [header["shapes"][i] for i in source] != [list(model.weights[j].shape) for j in indices]:
+                raise WeightsFileError(f"{path}: layer {layer} has other shapes (other widths or kernel?)")
+            for i, j in zip(source, indices):
+                model.weights[j].assign(z[f"w{i:04d}"].astype(model.weights[j].dtype))
+    return [layer for layer in new if layer not in old]
