@@ -48,6 +48,10 @@ $PY experiments/train_deblur.py $LONGER --run_dir=$RUNS/deblur_baseline_16500 --
 # And 12000 more for deblur_full (28500 in all, 104 min here).
 $PY experiments/train_deblur.py ${LONGER/--steps=9000/--steps=12000} --run_dir=$RUNS/deblur_full_28500 \
     --init_weights=checkpoints/deblur_full.weights.npz --export=checkpoints/deblur_full.weights.npz
+# Then grown to 3 ResBlocks per stage (the added ones start near the identity) and trained
+# 5000 steps (33500 in all, 65 min here).
+$PY experiments/train_deblur.py ${LONGER/--steps=9000/--steps=5000} --blocks=3 --run_dir=$RUNS/deblur_full_grow3 \
+    --grow_from=checkpoints/deblur_full.weights.npz --export=checkpoints/deblur_full.weights.npz
 # Table 1's baselines at the wall-clock budget of one Table 2 DeblurNet (about 45 min here):
 # the CPU recipe, float32 (bfloat16 is the DeblurNet's only); DBN 1600 steps (with the
 # recipe's --residual --zero_out: no sigmoid, starts at the input), SRN 950 steps.
