@@ -112,13 +112,14 @@ def train(config, log=print):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         if config.init_weights and config.grow_from:
             raise ValueError("give --init_weights (same network) or --grow_from (fewer blocks), not both")
-        if config.init_weights:   # a resumed run then overwrites these with its checkpoint
+        if config.init_weights or config.grow_from:   # a resumed run then overwrites these with its checkpoint
             from deblur3d.deblur.inference import build
-            weights.load(build(net), config.init_weights)
+            build(net)
+        if config.init_weights:
+            weights.load(net, config.init_weights)
             log(f"starting from {config.init_weights}")
         if config.grow_from:
-            from deblur3d.deblur.inference import build
-            added = weights.load_grown(build(net), config.grow_from)
+            added = weights.load_grown(net, config.grow_from)
             net.start_near_identity(added)
             log(f"grown from {config.grow_from}: added {', '.join(added) or 'nothing'}")
     models = {"net": net}

@@ -8,7 +8,7 @@ import numpy as np
 
 from deblur3d.data.blur import centre_frame
 from deblur3d.deblur.face_deblurrer import FaceDeblurrer
-from deblur3d.deblur.inference import load_deblurrer
+from deblur3d.deblur.inference import Deblurrer, load_deblurrer
 from deblur3d.eval.reference import ARCHITECTURE_ORDER
 from deblur3d.train import weights
 
@@ -60,10 +60,12 @@ def load_methods(config, notes, online=None):
         if not Path(path).is_file():
             notes.append(f"checkpoint {name}: {path} does not exist, skipped")
             continue
-        for flip in (False, True) if config.flip_ensemble else (False,):
-            deblurrer = load_deblurrer(path, config.precision, flip)
-            methods.append(Method(name + "+flip" * flip,
-                                  FaceDeblurrer(deblurrer, online if deblurrer.needs_priors else None)))
+        deblurrer = load_deblurrer(path, config.precision)
+        variants = [(name, deblurrer)]
+        if config.flip_ensemble:   # the same loaded network, run a second way
+            variants.append((name + "+flip", Deblurrer(deblurrer.net, deblurrer.header, flip_ensemble=True)))
+        for label, variant in variants:
+            methods.append(Method(label, FaceDeblurrer(variant, online if variant.needs_priors else None)))
     if len(methods) == 1:
         notes.append(f"no deblurring checkpoint found (in {config.checkpoints_dir}): only the input is evaluated")
     return sorted(methods, key=lambda m: ARCHITECTURE_ORDER.index(m.architecture))
