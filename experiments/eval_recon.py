@@ -6,6 +6,7 @@ a PNG sheet: blurry crop | our render | sharp crop for 6 val frames, and for fra
 authors' vd001 sample their own render beside ours.
 
     python experiments/eval_recon.py --weights=pretrain=runs/recon_pretrain/recon.weights.npz,finetune=checkpoints/recon_ict.weights.npz
+    python experiments/eval_recon.py --refine_landmarks=200 --sheet=   # + each refined to dlib's points
 """
 import os
 
@@ -22,7 +23,28 @@ flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model.")
 flags.DEFINE_integer("every", 4, "Use every n-th val frame.")
 flags.DEFINE_string("table", "results/recon_landmarks.md", "Markdown table of the errors.")
 flags.DEFINE_string("sheet", "docs/recon_sheet.png", "PNG sheet ('' for none); uses the last --weights.")
+flags.DEFINE_integer("refine_landmarks", 0, "Also score each ReconNet refined this many Adam steps to dlib's 68 "
+                     "points on its input crop (deblur3d/recon/refine.py; not in the paper); 0: not.")
 FLAGS = flags.FLAGS
+
+
+def refined(net, renderer):
+    """net -> a net whose coefficients are refined to dlib's 68 points on each input crop
+    (found in the box dlib detects, else in the mean face's box: the crop is aligned)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from deblur3d.data.faces import FaceAnnotator
+    from deblur3d.recon.refine import LandmarkRefiner, blurry_points68
+
+    refiner, annotator = LandmarkRefiner(renderer, FLAGS.refine_landmarks), FaceAnnotator()
+    mean_face = renderer.landmarks(tf.zeros([1, 239])).numpy()[0]
+
+    def run(images, training=False):
+        images = np.asarray(images)
+        points = np.stack([blurry_points68(annotator, image, mean_face)[0] for image in images])
+        return tf.constant(refiner(np.asarray(net(images, training=False)), points))
+    return run
 
 
 def main(_):
@@ -46,6 +68,9 @@ def main(_):
     for item in FLAGS.weights:
         name, path = item.split("=", 1)
         nets[name] = build_net(path)
+    if FLAGS.refine_landmarks:
+        for name, net in list(nets.items()):
+            nets[f"{name} + refinement ({FLAGS.refine_landmarks} steps)"] = refined(net, renderer)
     rows = []
     for name, net in nets.items():
         sharp, blurry = (landmark_errors(net, renderer, val, key) for key in ("sharp", "blurry"))

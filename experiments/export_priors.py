@@ -4,6 +4,7 @@ As the authors did before training the deblurring branch: ReconNet on the aligne
 of the blurry centre frame, render pasted back into the frame's geometry.
 
     python experiments/export_priors.py --recon_weights=checkpoints/recon_ict.weights.npz --out=cache/priors
+    python experiments/export_priors.py --refine_landmarks=200 --out=cache/priors_refined   # not in the paper
 """
 from absl import app, flags
 
@@ -24,10 +25,17 @@ def main(_):
     from deblur3d.recon.export import export_priors
     from deblur3d.recon.priors import build_online_priors
 
-    online = build_online_priors(priors_flags.priors_settings(), FLAGS.data_dir)
+    settings = priors_flags.priors_settings()
+    online = build_online_priors(settings, FLAGS.data_dir)
+    refiner = annotator = None
+    if settings.refine > 0:
+        from deblur3d.data.faces import FaceAnnotator
+        from deblur3d.recon.refine import LandmarkRefiner
+        refiner, annotator = LandmarkRefiner(online.renderer, settings.refine), FaceAnnotator()
     count = export_priors(online, FLAGS.out, FLAGS.cache_dir, FLAGS.batch_size,
-                          note=f"recon_weights={FLAGS.recon_weights}, face_model={FLAGS.face_model}",
-                          blur=blur_flags.blur_config())
+                          note=f"recon_weights={FLAGS.recon_weights}, face_model={FLAGS.face_model}, "
+                               f"refine_landmarks={settings.refine}",
+                          blur=blur_flags.blur_config(), refiner=refiner, annotator=annotator)
     print(f"wrote priors of {count} frames to {FLAGS.out}")
 
 

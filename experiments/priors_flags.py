@@ -11,9 +11,13 @@ _P = PriorsSettings()
 flags.DEFINE_string("recon_weights", _P.recon_weights, "ReconNet weights for the 3D priors (models that use them).")
 flags.DEFINE_enum("face_model", _P.face_model, ["ict", "bfm"], "3D morphable model the ReconNet was trained with.")
 flags.DEFINE_string("model_path", _P.model_path, "Face model file (default: under the data root).")
+flags.DEFINE_integer("refine_landmarks", _P.refine_steps,
+                     "Adam steps refining ReconNet's pose, shape and expression to dlib's 68 points on the "
+                     "blurry frame (not in the paper; deblur3d/recon/refine.py); 0: ReconNet alone, as the "
+                     "paper; unset: as the deblurring model's priors were made (its weights header), 0 for export.")
 flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 FLAGS = flags.FLAGS
 
 
 def priors_settings():
-    return PriorsSettings(FLAGS.recon_weights or None, FLAGS.face_model, FLAGS.model_path)
+    return PriorsSettings(FLAGS.recon_weights or None, FLAGS.face_model, FLAGS.model_path, FLAGS.refine_landmarks)

@@ -1,4 +1,6 @@
 """Trainer wiring: configurations -> tasks, and the joint L_r + L_c mode."""
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -146,3 +148,17 @@ def test_grow_from_trains_and_counts_the_smaller_model_steps(tiny_cache, tmp_pat
     with pytest.raises(ValueError, match="not both"):
         training.train(config(2, "both", grow_from=str(tmp_path / "start.npz"),
                               init_weights=str(tmp_path / "start.npz")), log=lambda *a: None)
+
+
+def test_the_weights_header_says_how_the_training_priors_were_made(tmp_path):
+    import json
+    (tmp_path / "index.json").write_text(json.dumps(dict(refined=dict(steps=200, frames_without_detection=3))))
+    full = archs.Arch(use_render=True, use_identity=True)
+    config = training.DeblurTrainConfig(priors="precomputed", priors_dir=str(tmp_path), arch=full)
+    assert training.priors_refinement(config) == 200
+    assert training.priors_refinement(dataclasses.replace(config, priors_dir=str(tmp_path / "plain"))) == 0
+    no_priors = dataclasses.replace(config, arch=archs.Arch(use_render=False, use_identity=False))
+    assert training.priors_refinement(no_priors) == 0
+    online = dataclasses.replace(config, priors="online", recon=PriorsSettings(refine_steps=200))
+    with pytest.raises(ValueError, match="needs precomputed priors"):   # no dlib inside the training step
+        training.make_task(online)

@@ -247,16 +247,20 @@ def test_face_region_from_68_or_5_points():
 
 
 def test_timing_table(nets, tmp_path):
-    methods = [Method("input"), Method("base", FaceDeblurrer(load_deblurrer(nets["base"][1]))),
-               Method("full", FaceDeblurrer(load_deblurrer(nets["full"][1])))]
     calls = []
 
-    def online(blurry, points5):
-        calls.append(blurry.shape)
-        return tf.zeros(blurry.shape[:3] + (3,)), tf.zeros([1, 80])
+    class Online:   # the model's own priors, timed with it
+        def available(self):
+            return True
 
+        def __call__(self, blurry, points5):
+            calls.append(blurry.shape)
+            return tf.zeros(blurry.shape[:3] + (3,)), tf.zeros([1, 80])
+
+    methods = [Method("input"), Method("base", FaceDeblurrer(load_deblurrer(nets["base"][1]))),
+               Method("full", FaceDeblurrer(load_deblurrer(nets["full"][1]), Online()))]
     sizes = ((40, 48), (44, 52))
-    seconds = timing.time_methods(methods, sizes, online, repeats=1)
+    seconds = timing.time_methods(methods, sizes, repeats=1)
     assert set(seconds) == {"base", "full"} and all(len(v) == 2 and min(v) > 0 for v in seconds.values())
     assert calls == [(1, 40, 48, 15)] * 2 + [(1, 44, 52, 15)] * 2   # priors timed with the model needing them
     writers.write_table3(tmp_path, methods, sizes, seconds, 1, "")
@@ -275,3 +279,38 @@ def test_evaluate_script_without_a_cache_says_how_to_build_it(tmp_path):
     want = f"error: no data cache at {tmp_path / 'none'}: build it with `make data`"
     assert run.stderr.strip().splitlines()[-1] == want
     assert not (tmp_path / "results").exists()
+
+
+def test_a_model_takes_precomputed_priors_only_when_made_its_way(nets, tmp_path):
+    from deblur3d.eval.sources import Source
+    from deblur3d.recon.export import refine_steps_of
+
+    class Online:   # a model's own priors: counts calls, returns a render of its own
+        def __init__(self, refine):
+            self.settings, self.calls = PriorsSettings(refine_steps=refine), 0
+
+        def __call__(self, blurry, points5):
+            self.calls += 1
+            return np.full(blurry.shape[:3] + (3,), 0.5, np.float32), np.zeros((1, 80), np.float32)
+
+    rng = np.random.default_rng(0)
+    frame = dict(key="r/0", blurry=rng.uniform(size=(H, W, 15)).astype(np.float32),
+                 sharp=rng.uniform(size=(H, W, 3)).astype(np.float32),
+                 points5=np.array([[15, 15], [35, 15], [25, 22], [17, 30], [33, 30]], np.float32),
+                 points68=None, render=np.zeros((H, W, 3), np.float32), identity=np.zeros(80, np.float32))
+    plain, refined = Online(0), Online(200)
+    methods = [Method("plain", FaceDeblurrer(load_deblurrer(nets["full"][1]), plain)),
+               Method("refined", FaceDeblurrer(load_deblurrer(nets["full"][1]), refined))]
+    source = Source("val", "", ["r/0"], lambda: iter([frame]), precomputed_priors=True, priors_refine=0)
+    ev.evaluate_source(source, methods)
+    assert (plain.calls, refined.calls) == (0, 1)   # the refined model's priors are its own
+    (tmp_path / "index.json").write_text(json.dumps(dict(refined=dict(steps=200))))
+    assert refine_steps_of(tmp_path) == 200 and refine_steps_of(tmp_path / "none") == 0
+    ev.evaluate_source(Source("val", "", ["r/0"], lambda: iter([frame]), True, refine_steps_of(tmp_path)), methods)
+    assert (plain.calls, refined.calls) == (1, 1)
+
+
+def test_priors_settings_follow_the_model_unless_told():
+    assert PriorsSettings().for_model({"refine_landmarks": 200}).refine == 200
+    assert PriorsSettings().for_model({}).refine == 0                                   # older files: none
+    assert PriorsSettings(refine_steps=0).for_model({"refine_landmarks": 200}).refine == 0   # told: the paper's

@@ -114,3 +114,23 @@ def test_identity_uses_the_sharp_frame_box(faces, encoder):
 def test_missing_dlib_models_raise_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="dlib_face_recognition_resnet_model_v1.dat"):
         IdentityEncoder(models_dir=tmp_path)
+
+
+def test_face_regions_split_the_face_and_cover_the_frame():
+    from deblur3d.eval.regions import face_regions
+    angles = np.linspace(0, 2 * np.pi, 17, endpoint=False)
+    outline = np.stack([100 + 60 * np.cos(angles), 100 + 70 * np.sin(angles)], 1)   # the jaw and more
+    rng = np.random.default_rng(0)
+    inner = np.array([100, 100]) + rng.uniform(-30, 30, size=(51, 2))               # brows, nose, eyes, mouth
+    masks = face_regions(np.concatenate([outline, inner]), (200, 200))
+    face = masks["face"]
+    assert not (face & masks["outside the face"]).any() and (face | masks["outside the face"]).all()
+    for name in ("eyes", "mouth", "brows", "nose", "rest of the face", "face outline band (10 px)"):
+        assert masks[name].any() and not (masks[name] & ~face).any(), name
+    parts = masks["eyes"] | masks["mouth"] | masks["brows"] | masks["nose"]
+    assert not (masks["rest of the face"] & (parts | masks["face outline band (10 px)"])).any()
+    # The band is 10 px deep: down the middle column, from the top of the face 10 rows are in it.
+    column = np.nonzero(face[:, 100])[0]
+    top, bottom = column.min(), column.max()
+    band = masks["face outline band (10 px)"][:, 100]
+    assert band[top:top + 10].all() and band[bottom - 9:bottom + 1].all() and not band[top + 12:bottom - 11].any()

@@ -96,3 +96,23 @@ def test_track_priors_hold_identity_and_steady_the_pose_and_leave_a_frame_alone_
     assert np.std(rotations) < 0.7 * np.std(series[:, SLICES["rotation"]])
     np.testing.assert_allclose(identities[-1], series[:40, SLICES["identity"]].mean(0), atol=1e-5)   # running mean
     assert np.std(np.array(identities)[-10:], 0).mean() < 0.01   # settles: no frame-to-frame change
+
+
+def test_track_priors_hand_the_tracked_points_to_a_refining_recon():
+    from deblur3d.face.coeffs import NUM_COEFFS
+    from deblur3d.video.track_priors import TrackPriors
+
+    class Refining(FakeReconNet):
+        refining = True
+
+        def refine(self, coeffs, frames, points5, points68=None):
+            self.seen = points68
+            return coeffs + 1.0
+
+    recon = Refining(np.zeros((3, NUM_COEFFS), np.float32))
+    track = TrackPriors(recon, smoothing.Smoothing(0, hold_identity=False))
+    points68 = np.arange(136, dtype=np.float32).reshape(68, 2)
+    track.add(0, np.zeros((8, 8, 3), np.float32), np.zeros((5, 2), np.float32), points68)
+    np.testing.assert_array_equal(recon.seen, points68[None])
+    drawn, _ = track(0, np.zeros((5, 2), np.float32), 8)
+    np.testing.assert_array_equal(drawn[0], np.ones(NUM_COEFFS, np.float32))   # the refined coefficients

@@ -58,7 +58,20 @@ class DeblurTrainConfig:
 
 def _online(config, trainable):
     from deblur3d.recon.priors import build_online_priors
+    if config.recon.refine > 0:   # dlib and a per-frame fit have no place inside the training step
+        raise ValueError("landmark refinement (--refine_landmarks) needs precomputed priors: export them with "
+                         "experiments/export_priors.py --refine_landmarks=N and train with --priors=precomputed")
     return build_online_priors(config.recon, config.data_dir, trainable)
+
+
+def priors_refinement(config):
+    """Landmark refinement steps of the priors this configuration trains on (weights header)."""
+    if not config.needs_priors:
+        return 0
+    if config.priors == "precomputed":
+        from deblur3d.recon.export import refine_steps_of
+        return refine_steps_of(config.priors_dir)
+    return config.recon.refine
 
 
 def make_task(config):
@@ -143,6 +156,6 @@ def export_weights(net, config, path, **extra):
     weights.save(net, path, arch=a.header(), architecture=a.model, use_render=a.use_render,
                  use_identity=a.use_identity, blur=dataclasses.asdict(config.blur), blur_window=config.blur.window,
                  sharp_fraction=config.sharp_fraction, content=config.content, psnr_floor=config.psnr_floor,
-                 face_weight=config.face_weight,
+                 face_weight=config.face_weight, refine_landmarks=priors_refinement(config),
                  batch_size=run.batch_size, patch_size=config.patch_size, priors=config.priors,
                  config=repr(config), **extra)

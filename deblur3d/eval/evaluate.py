@@ -15,7 +15,9 @@ Conventions (written into the tables):
   sharp frame, both in the box dlib detects on the sharp frame; frames without a detection
   are left out of the mean.
 - Priors of checkpoints that use them: precomputed (`priors_dir`) for the cache when they
-  exist, else computed online by ReconNet from the blurry centre frame and the 5 points.
+  exist and were made as the model's were in training (landmark refinement or not, its
+  weights header), else computed online by ReconNet from the blurry centre frame and the
+  5 points (refined to dlib's 68 points on that frame where the model's were).
 - Warping error (temporal consistency, Lai et al. 2018): the previous scored frame of the
   same run, output warped onto the current one by the flow between the sharp frames, mean
   |difference| (0–255) over the face region where the flow passes a forward-backward check;
@@ -69,21 +71,33 @@ class EvalConfig:
 
 # --- methods -------------------------------------------------------------------------
 
-def evaluate_source(source, methods, online=None, encoder=None, keep=()):
+def uses_precomputed(method, source):
+    """Whether `method` takes the source's precomputed priors: made the way its own are."""
+    return source.precomputed_priors and method.priors_refine == source.priors_refine
+
+
+def evaluate_source(source, methods, encoder=None, keep=()):
     """Runs every method on every frame -> (records: one dict per frame and method,
-    kept: {key: {method name or 'sharp': image}} for the keys in `keep`)."""
+    kept: {key: {method name or 'sharp': image}} for the keys in `keep`). Methods needing
+    priors take the source's precomputed ones when made their way, else their own online
+    priors (computed once per frame for all methods sharing them)."""
     records, kept, warping = [], {}, metrics.ClipWarping()
     for frame in tqdm(source.frames(), total=len(source.keys), desc=source.name, unit="frame"):
-        blurry, sharp = frame["blurry"][None], frame["sharp"]
-        render = identity = None
-        if any(m.needs_priors for m in methods):
-            if "render" in frame:
-                render, identity = frame["render"][None], frame["identity"][None]
-            else:
-                render, identity = online(blurry, frame["points5"][None])
+        blurry, sharp, points5 = frame["blurry"][None], frame["sharp"], frame["points5"][None]
+        online_priors = {}
+
+        def priors(m):
+            if not m.needs_priors:
+                return None, None
+            if uses_precomputed(m, source):
+                return frame["render"][None], frame["identity"][None]
+            if id(m.online) not in online_priors:
+                online_priors[id(m.online)] = m.online(blurry, points5)
+            return online_priors[id(m.online)]
+
         mask = metrics.face_mask(sharp.shape, frame["points68"], frame["points5"])
         score_identity = identity_scorer(encoder, sharp)
-        outputs = {m.name: m(blurry, frame["points5"][None], render, identity) for m in methods}
+        outputs = {m.name: m(blurry, points5, *priors(m)) for m in methods}
         # Consecutive scored frames of a run: `every` frames apart (the authors': stored frames).
         warp, floor = warping.score(frame["key"].rsplit("/", 1)[0], sharp, outputs, mask)
         for m in methods:
@@ -101,8 +115,13 @@ def evaluate(config=EvalConfig(), log=print):
     returns (summary, notes)."""
     tf.keras.utils.set_random_seed(0)
     notes = []
-    online = OnlineFramePriors(config.recon, config.data_dir)
-    methods = load_methods(config, notes, online)
+    onlines = {}
+
+    def online_for(header):   # one ReconNet (+ refiner) per way of making the priors
+        settings = config.recon.for_model(header)
+        return onlines.setdefault(settings.refine, OnlineFramePriors(settings, config.data_dir))
+
+    methods = load_methods(config, notes, online_for)
     notes.append(f"blur of our frames: {config.blur} (each frame's motion fixed by its run and index); the "
                  "authors' frames keep their stored blur")
     priors_models = [m.name for m in methods if m.needs_priors]
@@ -122,19 +141,26 @@ def evaluate(config=EvalConfig(), log=print):
 
     records, summary = [], {}
     for source in sources:
-        # Built only when a source needs it: loading ReconNet and the face model takes a while.
-        online_ok = bool(priors_models) and not source.precomputed_priors and online.trained and online.available()
-        usable = [m for m in methods if not m.needs_priors or source.precomputed_priors or online_ok]
-        why = f"no ReconNet weights at {config.recon.recon_weights}" if not online.trained else online.reason
+        usable = []
         for m in methods:
-            if m not in usable:
+            if not m.needs_priors:
+                usable.append(m)
+                continue
+            refined = f" + landmark refinement ({m.priors_refine} steps)" if m.priors_refine else ""
+            if uses_precomputed(m, source):
+                usable.append(m)
+                notes.append(f"{m.name} on {source.name}: priors precomputed{refined}")
+            # Built only when a source needs it: loading ReconNet and the face model takes a while.
+            elif m.online.trained and m.online.available():
+                usable.append(m)
+                notes.append(f"{m.name} on {source.name}: priors online (ReconNet{refined})")
+            else:
+                why = (f"no ReconNet weights at {config.recon.recon_weights}" if not m.online.trained
+                       else m.online.reason)
                 notes.append(f"{m.name} not evaluated on {source.name}: it needs priors, none precomputed "
-                             f"and none online ({why})")
-            elif m.needs_priors:
-                how = "precomputed" if source.precomputed_priors else "online (ReconNet)"
-                notes.append(f"{m.name} on {source.name}: priors {how}")
+                             f"as it was trained{refined} and none online ({why})")
         keep = figure_keys(source.keys, config.figures) if source is sources[0] else []
-        new, kept = evaluate_source(source, usable, online, encoder, set(keep))
+        new, kept = evaluate_source(source, usable, encoder, set(keep))
         records += new
         for key in keep:
             write_figure(out / "figures" / f"{source.name}_{key.replace('/', '_')}.png", usable,
@@ -146,12 +172,13 @@ def evaluate(config=EvalConfig(), log=print):
     write_table2(out, sources, methods, summary, config.identity, records)
     write_frames(out, records)
     if config.timing_sizes:
-        timed_online = online if priors_models and online.available() else None
+        online = next((m.online for m in methods if m.needs_priors), None)
         priors_note = ("" if not priors_models else
-                       "Models needing priors are not timed (no face model)." if timed_online is None else
-                       "Priors (ReconNet + rendering of the 3D face) are timed with the models that use them"
+                       "Models needing priors are not timed (no face model)." if not online.available() else
+                       "Priors (ReconNet + rendering of the 3D face, + the landmark refinement where a model's "
+                       "priors were refined) are timed with the models that use them"
                        + ("" if online.trained else ", with an untrained ReconNet (same cost)") + ".")
-        seconds = time_methods(methods, config.timing_sizes, timed_online, config.timing_repeats)
+        seconds = time_methods(methods, config.timing_sizes, config.timing_repeats)
         write_table3(out, methods, config.timing_sizes, seconds, config.timing_repeats, priors_note)
     for n in notes:
         log(f"note: {n}")

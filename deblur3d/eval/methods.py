@@ -30,6 +30,16 @@ class Method:
     def needs_priors(self):
         return bool(self.face and self.face.needs_priors)
 
+    @property
+    def online(self):
+        """The OnlineFramePriors this method's priors are computed with (None: needs none)."""
+        return self.face.priors if self.needs_priors else None
+
+    @property
+    def priors_refine(self):
+        """Landmark refinement steps of the priors the model expects (None: needs none)."""
+        return self.online.settings.refine if self.needs_priors else None
+
     def describe(self):
         return self.face.describe() if self.face else "no deblurring"
 
@@ -52,9 +62,10 @@ def discover_checkpoints(folder):
     return found
 
 
-def load_methods(config, notes, online=None):
+def load_methods(config, notes, online_for=None):
     """input + every checkpoint, ordered as the figure columns; missing files become notes.
-    `online`: the OnlineFramePriors the models needing priors share."""
+    `online_for(header)`: the OnlineFramePriors for a model of that weights header (models
+    whose priors are made alike share one)."""
     methods = [Method("input")]
     for name, path in config.checkpoints or discover_checkpoints(config.checkpoints_dir):
         if not Path(path).is_file():
@@ -65,7 +76,8 @@ def load_methods(config, notes, online=None):
         if config.flip_ensemble:   # the same loaded network, run a second way
             variants.append((name + "+flip", Deblurrer(deblurrer.net, deblurrer.header, flip_ensemble=True)))
         for label, variant in variants:
-            methods.append(Method(label, FaceDeblurrer(variant, online if variant.needs_priors else None)))
+            online = online_for(deblurrer.header) if online_for and variant.needs_priors else None
+            methods.append(Method(label, FaceDeblurrer(variant, online)))
     if len(methods) == 1:
         notes.append(f"no deblurring checkpoint found (in {config.checkpoints_dir}): only the input is evaluated")
     return sorted(methods, key=lambda m: ARCHITECTURE_ORDER.index(m.architecture))

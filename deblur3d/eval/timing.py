@@ -14,8 +14,9 @@ def random_frame(height, width, rng):
     return blurry, points5[None]
 
 
-def time_methods(methods, sizes, online, repeats=2, seed=0):
-    """{method name: [seconds per frame at each size]} (NaN where priors are unavailable)."""
+def time_methods(methods, sizes, repeats=2, seed=0):
+    """{method name: [seconds per frame at each size]}, each model's own priors included
+    (NaN where they are unavailable)."""
     rng = np.random.default_rng(seed)
     seconds = {m.name: [] for m in methods if m.face}
     steps = tqdm(total=len(sizes) * len(seconds), desc="timing", unit="model")
@@ -24,13 +25,13 @@ def time_methods(methods, sizes, online, repeats=2, seed=0):
         for m in methods:
             if not m.face:
                 continue
-            if m.needs_priors and online is None:
+            if m.needs_priors and not m.online.available():
                 seconds[m.name].append(float("nan"))
                 steps.update()
                 continue
 
             def once():
-                priors = online(blurry, points5) if m.needs_priors else (None, None)
+                priors = m.online(blurry, points5) if m.needs_priors else (None, None)
                 return m(blurry, points5, *priors)
 
             once()   # traces the graphs for this size

@@ -15,6 +15,7 @@ from tqdm import tqdm
 from deblur3d.data import motion
 from deblur3d.data.cache import Cache, atomic_dir
 from deblur3d.data.pipeline import centre_blurry_frames
+from deblur3d.recon import refine
 
 
 def blurry_centres(run, blur_config, chunk=32):
@@ -32,26 +33,33 @@ def blurry_centres(run, blur_config, chunk=32):
             yield start, np.stack([next(synthesised) for _ in range(start, stop)])
 
 
-def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=None):
+def refine_steps_of(priors_dir):
+    """Landmark refinement steps the priors of an export folder were made with (0: none, or
+    no index)."""
+    index = Path(priors_dir or "") / "index.json"
+    if not priors_dir or not index.is_file():
+        return 0
+    return int((json.loads(index.read_text()).get("refined") or {}).get("steps", 0))
+
+
+def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=None, refiner=None, annotator=None):
     """Runs `online` (OnlinePriors) over every cached frame; returns the frame count.
 
     `blur`: a motion preset name or BlurConfig (None: the default preset) of the blurry
     frames the priors are read from; it should match the deblurring training's.
+    `refiner` (recon.refine.LandmarkRefiner, with a faces.FaceAnnotator): ReconNet's
+    coefficients are refined to dlib's 68 points on each blurry centre frame.
     """
     cache = Cache(cache_dir)
     blur_config = motion.resolve(blur)
-
-    @tf.function(reduce_retracing=True)
-    def priors(frames, points5):
-        # One frame stands in for the stack: only the centre frame is read.
-        stack = tf.concat([frames] * 5, axis=-1)
-        render, coverage, coeffs = online.frame_priors(stack, points5)
-        return tf.concat([render, coverage], -1), coeffs
+    coefficients = tf.function(online.coefficients, reduce_retracing=True)
+    render = tf.function(lambda c, p5, h, w: tf.concat(online.render(c, p5, h, w), -1), reduce_retracing=True)
+    missed = 0
 
     total = sum(r.meta["frames"] for r in cache.runs())
     with atomic_dir(Path(out)) as tmp, tqdm(total=total, unit="frame", desc="priors") as bar:
         for run in cache.runs():
-            points5 = run.array("points5")
+            points5, points68 = run.array("points5"), run.array("points68")
             renders, coeffs = [], []
             for start, frames in blurry_centres(run, blur_config):
                 for i in range(0, len(frames), batch_size):
@@ -60,15 +68,23 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=No
                     batch = np.concatenate([part, np.repeat(part[-1:], pad, 0)])
                     p5 = points5[start + i:start + i + len(part)]
                     p5 = np.concatenate([p5, np.repeat(p5[-1:], pad, 0)]).astype(np.float32)
-                    rgba, c = priors(tf.constant(batch), tf.constant(p5))
+                    c = coefficients(tf.constant(batch), tf.constant(p5)).numpy()
+                    if refiner is not None:
+                        found = [refine.blurry_points68(annotator, frame, points68[start + i + k])
+                                 for k, frame in enumerate(batch[:len(part)])]
+                        missed += sum(not f for _, f in found)
+                        p68 = np.stack([p for p, _ in found] + [found[-1][0]] * pad)
+                        c = refiner(c, refine.crop_points68(p68, p5))
+                    rgba = render(tf.constant(c), tf.constant(p5), batch.shape[1], batch.shape[2])
                     renders.append(np.round(np.clip(rgba.numpy()[:len(part)], 0, 1) * 255).astype(np.uint8))
-                    coeffs.append(c.numpy()[:len(part)])
+                    coeffs.append(c[:len(part)])
                     bar.update(len(part))
             folder = Path(tmp) / "runs" / run.name
             folder.mkdir(parents=True)
             np.save(folder / "render.npy", np.concatenate(renders))
             np.save(folder / "coeffs.npy", np.concatenate(coeffs).astype(np.float32))
+        refined = None if refiner is None else dict(steps=refiner.steps, frames_without_detection=missed)
         (Path(tmp) / "index.json").write_text(json.dumps(dict(
             cache=str(cache.root), runs=[r.name for r in cache.runs()], blur=dataclasses.asdict(blur_config),
-            note=note), indent=1))
+            note=note, refined=refined), indent=1))
     return total

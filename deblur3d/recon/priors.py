@@ -8,11 +8,13 @@ mode of the deblurring trainer calls the same code inside the training step.
 """
 import dataclasses
 
+import numpy as np
 import tensorflow as tf
 
 from deblur3d.data.blur import centre_frame
 from deblur3d.face import coeffs as coeffs_lib
 from deblur3d.face.align import alignment_params, crop, uncrop
+from deblur3d.recon import refine as refine_lib
 from deblur3d.recon.settings import PriorsSettings
 
 
@@ -85,12 +87,37 @@ class OnlineFramePriors:
             self._fn = tf.function(online.frame_priors, reduce_retracing=True, autograph=False)
             self._coefficients = tf.function(online.coefficients, reduce_retracing=True, autograph=False)
             self._render = tf.function(online.render, reduce_retracing=True, autograph=False)
+            if self.refining:
+                from deblur3d.data.faces import FaceAnnotator   # dlib: only when refining
+                self._refiner = refine_lib.LandmarkRefiner(online.renderer, self.settings.refine)
+                self._annotator = FaceAnnotator()
         return self._fn is not None
 
+    @property
+    def refining(self):
+        return self.settings.refine > 0
+
     def __call__(self, blurry, points5):
+        if self.refining:
+            frames = np.asarray(centre_frame(tf.convert_to_tensor(blurry, tf.float32)))
+            coeffs = self.refine(self.coefficients(frames, points5), frames, points5)
+            render = self.render(coeffs, points5, frames.shape[1], frames.shape[2])
+            return render, tf.constant(coeffs[:, coeffs_lib.SLICES["identity"]])
         render, _, coeffs = self._fn(tf.convert_to_tensor(blurry, tf.float32),
                                      tf.convert_to_tensor(points5, tf.float32))
         return render, coeffs[:, coeffs_lib.SLICES["identity"]]
+
+    def refine(self, coeffs, frames, points5, points68=None):
+        """With `refine_steps`, (B, 239) coefficients refined to the 68 points of each frame
+        (B, H, W, 3): `points68` (B, 68, 2) when the caller tracked them, else dlib's on the
+        frame in the box it detects (or about the five points); unchanged otherwise."""
+        if not self.refining:
+            return coeffs
+        points5 = np.asarray(points5, np.float32)
+        if points68 is None:
+            points68 = np.stack([refine_lib.blurry_points68(self._annotator, f, refine_lib.five_point_face(p))[0]
+                                 for f, p in zip(np.asarray(frames), points5)])
+        return self._refiner(coeffs, refine_lib.crop_points68(points68, points5))
 
     def coefficients(self, frame, points5):
         """(B, H, W, 3) frames + five points -> (B, 239) numpy: the first half of __call__."""

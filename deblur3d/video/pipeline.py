@@ -103,7 +103,7 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None)
             if own_priors:   # the track's steadied priors instead of the model's per-frame ones
                 track = steady.setdefault(s.face, TrackPriors(model.priors, smooth))
                 for i in range(max(s.start, t - smooth.radius), min(s.stop, t + smooth.radius + 1)):
-                    track.add(i, crop(i, k), five_points(s, i))
+                    track.add(i, crop(i, k), five_points(s, i), faces.crop_points(s.points(i), s.region, size))
                 render, identity = track(t, points5, size)
             corrections.append((s.region, model(stack, points5, render, identity) - crop(t, k)))
         output = paste.paste_corrections(buffer[t], corrections, config.feather)

@@ -24,10 +24,15 @@ class TrackPriors:
         self.online, self.config = online, config
         self.coeffs, self.held_sum, self.held_count = {}, 0.0, 0
 
-    def add(self, i, crop, points5):
+    def add(self, i, crop, points5, points68=None):
+        """Frame i's crop, its five points and (for landmark refinement) its tracked 68 points."""
         if i in self.coeffs:
             return
-        c = self.online.coefficients(crop[None], np.asarray(points5, np.float32)[None])[0].astype(np.float64)
+        points5 = np.asarray(points5, np.float32)[None]
+        c = self.online.coefficients(crop[None], points5)
+        if getattr(self.online, "refining", False):
+            c = self.online.refine(c, crop[None], points5, None if points68 is None else np.asarray(points68)[None])
+        c = c[0].astype(np.float64)
         self.coeffs[i] = c
         self.held_sum, self.held_count = self.held_sum + c, self.held_count + 1
         for old in sorted(self.coeffs)[:-HISTORY]:
