@@ -314,3 +314,14 @@ def test_priors_settings_follow_the_model_unless_told():
     assert PriorsSettings().for_model({"refine_landmarks": 200}).refine == 200
     assert PriorsSettings().for_model({}).refine == 0                                   # older files: none
     assert PriorsSettings(refine_steps=0).for_model({"refine_landmarks": 200}).refine == 0   # told: the paper's
+
+
+def test_a_loaded_model_makes_its_priors_as_its_header_says(nets, tmp_path):
+    from deblur3d.deblur.face_deblurrer import load_face_deblurrer
+    path = tmp_path / "refined.weights.npz"
+    weights.save(nets["full"][0], path, architecture="ours", use_render=True, use_identity=True, residual=True,
+                 steps=0, refine_landmarks=200)
+    assert load_face_deblurrer(path, PriorsSettings(recon_weights=None)).priors.settings.refine == 200
+    told = load_face_deblurrer(path, PriorsSettings(recon_weights=None, refine_steps=0))
+    assert told.priors.settings.refine == 0
+    assert load_face_deblurrer(nets["full"][1], PriorsSettings(recon_weights=None)).priors.settings.refine == 0
