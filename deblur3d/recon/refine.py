@@ -2,10 +2,10 @@
 
 Not in the paper, whose ReconNet alone gives the priors. Ours, trained on 2 CPU cores, does
 not beat the mean face on landmarks (8.1 px against 7.6 in the 224 crop), so its render
-carries no pose or expression beyond the five-point alignment. dlib's 68 points on the
-blurry frame are within 1.6 px of its points on the sharp frame, and a few hundred Adam
-steps on pose, shape and expression (texture and light stay ReconNet's) bring the model's
-landmarks to 2.6 px (docs/model.md). `PriorsSettings(refine_steps=0)` is the paper's way.
+carries no pose or expression beyond the five-point alignment. A few hundred Adam steps
+on pose, shape and expression (texture and light stay ReconNet's) toward dlib's 68 points
+on the blurry frame bring the model's landmarks to 2.6 px of the sharp frame's (docs/model.md).
+`PriorsSettings(refine_steps=0)` is the paper's way.
 """
 import numpy as np
 import tensorflow as tf
