@@ -20,6 +20,7 @@ flags.DEFINE_string("priors_dir", str(paths.PRIORS), "Precomputed priors made as
 flags.DEFINE_integer("every", 10, "Every n-th val frame (make eval's 10).")
 FLAGS = flags.FLAGS
 
+
 def main(_):
     import dataclasses
 

@@ -56,8 +56,9 @@ class FaceDeblurrer:
 
 def load_face_deblurrer(path, settings=PriorsSettings(), data_dir=None, precision="float32", flip_ensemble=False):
     """Weights file -> FaceDeblurrer with online priors if the model uses them, made as its
-    header says they were in training (landmark refinement or not; built when first needed; `priors.available()` says whether they can be). `precision`: the
-    DeblurNet's compute type (the ReconNet stays float32); `flip_ensemble`: inference.Deblurrer's."""
+    header says they were in training (landmark refinement or not; built when first needed;
+    `priors.available()` says whether they can be). `precision`: the DeblurNet's compute type
+    (the ReconNet stays float32); `flip_ensemble`: inference.Deblurrer's."""
     deblurrer = load_deblurrer(path, precision, flip_ensemble)
     priors = OnlineFramePriors(settings.for_model(deblurrer.header), data_dir) if deblurrer.needs_priors else None
     return FaceDeblurrer(deblurrer, priors)

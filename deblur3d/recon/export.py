@@ -69,12 +69,10 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=No
                     p5 = points5[start + i:start + i + len(part)]
                     p5 = np.concatenate([p5, np.repeat(p5[-1:], pad, 0)]).astype(np.float32)
                     c = coefficients(tf.constant(batch), tf.constant(p5)).numpy()
-                    if refiner is not None:
-                        found = [refine.blurry_points68(annotator, frame, points68[start + i + k])
-                                 for k, frame in enumerate(batch[:len(part)])]
-                        missed += sum(not f for _, f in found)
-                        p68 = np.stack([p for p, _ in found] + [found[-1][0]] * pad)
-                        c = refiner(c, refine.crop_points68(p68, p5))
+                    if refiner is not None:   # the real frames only; the padding repeats the last
+                        n, cached = len(part), points68[start + i:start + i + len(part)]
+                        real, misses = refine.refine_to_frames(refiner, annotator, c[:n], part, p5[:n], cached)
+                        c, missed = np.concatenate([real, np.repeat(real[-1:], pad, 0)]), missed + misses
                     rgba = render(tf.constant(c), tf.constant(p5), batch.shape[1], batch.shape[2])
                     renders.append(np.round(np.clip(rgba.numpy()[:len(part)], 0, 1) * 255).astype(np.uint8))
                     coeffs.append(c[:len(part)])

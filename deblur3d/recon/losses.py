@@ -27,18 +27,27 @@ def photometric_loss(target, render, weights):
     return tf.reduce_mean(per_frame)
 
 
-def landmark_loss(predicted, target):
-    """Weighted squared pixel distance of the 68 points, averaged over points and frames."""
+def landmark_distances(predicted, target):
+    """Per frame (B,): weighted squared pixel distance of the 68 points, averaged over points."""
     squared = tf.reduce_sum(tf.square(predicted - target), axis=-1)
-    return tf.reduce_mean(squared * LANDMARK_WEIGHTS)
+    return tf.reduce_mean(squared * LANDMARK_WEIGHTS, axis=-1)
+
+
+def landmark_loss(predicted, target):
+    """landmark_distances averaged over frames."""
+    return tf.reduce_mean(landmark_distances(predicted, target))
+
+
+def coefficient_prior(coeffs):
+    """Per frame (B,): Σα² + 0.8·Σβ² + 0.017·Σδ² (Deng et al.)."""
+    c = coeffs_lib.split(coeffs)
+    return (tf.reduce_sum(tf.square(c.identity), -1) + 0.8 * tf.reduce_sum(tf.square(c.expression), -1)
+            + 0.017 * tf.reduce_sum(tf.square(c.texture), -1))
 
 
 def coefficient_regularizer(coeffs):
-    """Σα² + 0.8·Σβ² + 0.017·Σδ², averaged over the batch (Deng et al.)."""
-    c = coeffs_lib.split(coeffs)
-    per_frame = (tf.reduce_sum(tf.square(c.identity), -1) + 0.8 * tf.reduce_sum(tf.square(c.expression), -1)
-                 + 0.017 * tf.reduce_sum(tf.square(c.texture), -1))
-    return tf.reduce_mean(per_frame)
+    """coefficient_prior averaged over the batch."""
+    return tf.reduce_mean(coefficient_prior(coeffs))
 
 
 def albedo_flatness(albedo, skin_mask):

@@ -115,8 +115,9 @@ class OnlineFramePriors:
             return coeffs
         points5 = np.asarray(points5, np.float32)
         if points68 is None:
-            points68 = np.stack([refine_lib.blurry_points68(self._annotator, f, refine_lib.five_point_face(p))[0]
-                                 for f, p in zip(np.asarray(frames), points5)])
+            boxes = [refine_lib.five_point_face(p) for p in points5]
+            return refine_lib.refine_to_frames(self._refiner, self._annotator, coeffs, np.asarray(frames), points5,
+                                               boxes)[0]
         return self._refiner(coeffs, refine_lib.crop_points68(points68, points5))
 
     def coefficients(self, frame, points5):

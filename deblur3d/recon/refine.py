@@ -33,12 +33,9 @@ class LandmarkRefiner:
         self._fit = tf.function(self._adam, reduce_retracing=True)
 
     def loss(self, coeffs, target):
-        """Per-frame objective (B,): landmark term + regulariser."""
-        squared = tf.reduce_sum(tf.square(self.renderer.landmarks(coeffs) - target), -1)
-        c = coeffs_lib.split(coeffs)
-        prior = (tf.reduce_sum(tf.square(c.identity), -1) + 0.8 * tf.reduce_sum(tf.square(c.expression), -1))
-        return (self.landmark_weight * tf.reduce_mean(squared * losses.LANDMARK_WEIGHTS, -1)
-                + self.regularizer * prior)
+        """Per-frame objective (B,): landmark term + regulariser (its texture part is fixed here)."""
+        return (self.landmark_weight * losses.landmark_distances(self.renderer.landmarks(coeffs), target)
+                + self.regularizer * losses.coefficient_prior(coeffs))
 
     def _adam(self, coeffs, target):
         b1, b2, eps = 0.9, 0.999, 1e-8
@@ -78,6 +75,15 @@ def blurry_points68(annotator, frame, fallback):
     fallback = np.asarray(fallback, np.float32)
     box = boxes[0] if found else np.concatenate([fallback.min(0), fallback.max(0)])
     return annotator.landmarks(rgb, box), found
+
+
+def refine_to_frames(refiner, annotator, coeffs, frames, points5, fallbacks):
+    """(B, 239) coefficients refined to dlib's 68 points on each frame (B, H, W, 3), found in
+    the box dlib detects or else in the box of that frame's `fallbacks` points ->
+    (refined coefficients, frames without a detection)."""
+    found = [blurry_points68(annotator, frame, fallback) for frame, fallback in zip(frames, fallbacks)]
+    points68 = np.stack([points for points, _ in found])
+    return refiner(coeffs, crop_points68(points68, points5)), sum(not f for _, f in found)
 
 
 def five_point_face(points5, scale=2.0):
