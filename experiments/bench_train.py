@@ -1,8 +1,9 @@
 """Deblurring speed: training steps/s (paper budget and the CPU reference budget), the
 forward time of one 360×450 frame, and the share of an online-priors step spent on priors.
-With --xla, also the CPU recipe's step (8 × 128²) with and without XLA, in both precisions.
+With --xla, also the CPU recipe's step (8 × 128²) with and without XLA, in both precisions;
+with --first_widths, the committed 4-block network's step at other first-stage widths.
 
-    python experiments/bench_train.py [--repeats=1] [--xla --repeats=15]
+    python experiments/bench_train.py [--repeats=1] [--xla --repeats=15] [--first_widths=32,45,48 --repeats=5]
 """
 import dataclasses
 import time
@@ -13,6 +14,8 @@ flags.DEFINE_integer("repeats", 1, "Timed calls after one warm-up call (a paper-
 flags.DEFINE_list("budgets", ["16x256", "8x64"], "batch x patch pairs to time a training step at.")
 flags.DEFINE_string("recon_weights", "", "ReconNet weights for the online-priors figure ('' = untrained net).")
 flags.DEFINE_bool("xla", False, "Also time the CPU recipe's step with and without XLA (jit_compile).")
+flags.DEFINE_list("first_widths", [], "Also time the CPU recipe's step with 4 blocks (the committed deblur_full) "
+                  "at these widths of the first, full-resolution stage (the render adds 3 channels to each).")
 FLAGS = flags.FLAGS
 
 
@@ -55,6 +58,8 @@ def main(_):
 
     if FLAGS.xla:
         xla_table(step_time)
+    if FLAGS.first_widths:
+        width_table(step_time, [int(w) for w in FLAGS.first_widths])
 
     print("deblurring branch (full model: render + identity), CPU:")
     for budget in FLAGS.budgets:
@@ -76,12 +81,33 @@ def main(_):
           f"({100 * prior_seconds / total:.0f}%)")
 
 
+def cpu_recipe_arch(**changes):
+    from deblur3d.deblur import archs
+    from deblur3d.deblur.training import CPU_RECIPE
+    fields = {f.name for f in dataclasses.fields(archs.Arch)}
+    return archs.Arch(**{**{k: v for k, v in CPU_RECIPE.items() if k in fields}, **changes})
+
+
+def width_table(step_time, first_widths):
+    """Full resolution holds most of the cost, and oneDNN's speed depends on channel counts,
+    not only on their number: a wider first stage can cost almost nothing (checkpoints/README.md)."""
+    from deblur3d.deblur import archs
+    from deblur3d.deblur.task import DeblurTask
+    from deblur3d.deblur.training import CPU_RECIPE
+    print("CPU recipe step, full model, 4 blocks, bfloat16, batch 8 x 128², by first-stage width:")
+    for width in first_widths:
+        arch = cpu_recipe_arch(blocks=4, widths=(width, 64, 128))
+        task = DeblurTask(archs.build(arch, CPU_RECIPE["precision"]), content=CPU_RECIPE["content"])
+        seconds = step_time(task, synthetic_batch(8, 128))
+        print(f"  {width:3d} (+3 render = {width + 3:3d} channels): {seconds:6.3f} s/step")
+
+
 def xla_table(step_time):
     """The CPU recipe's full model at 8 × 128²: XLA against TensorFlow's own kernels."""
     from deblur3d.deblur import archs
     from deblur3d.deblur.task import DeblurTask
     from deblur3d.deblur.training import CPU_RECIPE
-    arch = archs.Arch(**{k: v for k, v in CPU_RECIPE.items() if k in {f.name for f in dataclasses.fields(archs.Arch)}})
+    arch = cpu_recipe_arch()
     print("CPU recipe step, full model, batch 8 x 128²:")
     for precision in ("mixed_bfloat16", "float32"):
         for jit_compile in (False, True):

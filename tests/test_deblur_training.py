@@ -129,6 +129,41 @@ def test_a_grown_network_starts_as_its_smaller_self_and_its_new_blocks_learn(tmp
         grown.start_near_identity(["conv_in"])
 
 
+def test_a_widened_network_computes_what_the_narrow_one_did_and_its_new_channels_learn(tmp_path):
+    from deblur3d.deblur.inference import build
+    from deblur3d.train import weights
+
+    def arch(widths, blocks=1):
+        return archs.Arch(blocks=blocks, widths=widths, kernel=3, residual=True, res_scale=0.2)
+    tf.keras.utils.set_random_seed(4)
+    narrow = build(archs.build(arch((8, 16, 32))))
+    for w in narrow.weights:   # "trained": every layer away from its initial values
+        w.assign(w + tf.random.normal(w.shape, stddev=0.05))
+    weights.save(narrow, tmp_path / "narrow.npz", dtype=np.float32)
+    wide = build(archs.build(arch((13, 16, 40), blocks=2)))   # wider stages 1 and 3, and a block more
+    maps = wide.channel_maps((8, 16, 32))
+    assert maps == {8: list(range(8)), 11: list(range(8)) + [13, 14, 15],
+                    32: list(range(32)), 33: list(range(32)) + [40]}
+    added = weights.load_grown(wide, tmp_path / "narrow.npz", maps)
+    wide.start_near_identity(added)
+    x, render, identity = (tf.random.uniform([2, 40, 40, 15]), tf.random.uniform([2, 40, 40, 3]),
+                           tf.random.normal([2, 80]))
+    before = narrow(x, render, identity)
+    assert float(tf.reduce_max(tf.abs(before - x[..., 6:9]))) > 0.05
+    np.testing.assert_allclose(wide(x, render, identity), before, atol=1e-3)   # only the added blocks' hair
+    # The cut-off weights (an added input channel into an old output) start at zero and get gradient.
+    conv = wide.enc1[0].conv1
+    assert conv.kernel.shape == (3, 3, 16, 16)
+    np.testing.assert_array_equal(conv.kernel.numpy()[:, :, 8:13][..., list(range(8)) + [13, 14, 15]], 0.0)
+    assert float(tf.reduce_max(tf.abs(conv.kernel[:, :, 8:13, 8:13]))) > 0   # added -> added: initialised
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(wide(x, render, identity) - 0.5))
+    grad = tape.gradient(loss, wide.conv_out.kernel)
+    assert float(tf.reduce_max(tf.abs(grad[:, :, 8:13]))) > 0
+    with pytest.raises(ValueError, match="only grows"):
+        build(archs.build(arch((6, 16, 32)))).channel_maps((8, 16, 32))
+
+
 def test_grow_from_trains_and_counts_the_smaller_model_steps(tiny_cache, tmp_path):
     from deblur3d.deblur.inference import build
     from deblur3d.train import weights

@@ -56,7 +56,7 @@ class DeblurNet(keras.Model):
                  zero_out=False, **kwargs):
         super().__init__(**kwargs)
         self.use_render, self.use_identity, self.double_input = use_render, use_identity, double_input
-        self.residual = residual
+        self.residual, self.widths = residual, tuple(widths)
         w1, w2, w3 = widths
         e1 = w1 + 3 * use_render          # render joins the first stage's features
         e3 = w3 + 1 * use_identity        # identity map joins the bottleneck
@@ -96,6 +96,23 @@ class DeblurNet(keras.Model):
             conv = blocks[name].conv2
             conv.kernel.assign(conv.kernel * scale)
             conv.bias.assign(tf.zeros_like(conv.bias))
+
+    def channel_maps(self, old_widths):
+        """{channel count of a network with `old_widths`: where those channels sit in this one},
+        for each stage that is wider here (weights.load_grown). A stage's own channels come
+        first, so the render (stage 1) and the identity map (bottleneck) move up past the new ones."""
+        maps = {}
+        groups = [(0, 0), (0, 3 * self.use_render), (1, 0), (2, 0), (2, 1 * self.use_identity)]
+        for stage, extra in groups:
+            old, new = int(old_widths[stage]), self.widths[stage]
+            if old == new:
+                continue
+            if old > new:
+                raise ValueError(f"stage {stage + 1} is {old} wide in the file, {new} here: a network only grows")
+            where = list(range(old)) + list(range(new, new + extra))
+            if maps.setdefault(old + extra, where) != where:
+                raise ValueError(f"{old + extra} channels mean two places in this network: widen it in two steps")
+        return maps
 
     @staticmethod
     def _run(blocks, x):

@@ -44,8 +44,9 @@ class DeblurTrainConfig:
     blur: motion.BlurConfig = motion.PRESETS[motion.DEFAULT_PRESET]
     sharp_fraction: float = 0.0          # unblurred training samples (not in the paper; 0 = the paper)
     init_weights: str | None = None      # start from this weights file (a fine-tune), not from scratch
-    grow_from: str | None = None         # start from a DeblurNet with fewer blocks per stage: its layers
-                                         # copied, the added blocks near the identity (not in the paper)
+    grow_from: str | None = None         # start from a DeblurNet with fewer blocks per stage or narrower
+                                         # stages: its layers copied, the added blocks near the identity,
+                                         # the added channels cut off from the old ones (not in the paper)
     train: TrainSchedule = TrainSchedule()
     strategy: str = "default"
     precision: str = "float32"           # strategies.PRECISIONS: the DeblurNet's compute type (weights float32)
@@ -132,7 +133,7 @@ def train(config, log=print):
             weights.load(net, config.init_weights)
             log(f"starting from {config.init_weights}")
         if config.grow_from:
-            added = weights.load_grown(net, config.grow_from)
+            added = weights.load_grown(net, config.grow_from, grown_channels(net, config.grow_from))
             net.start_near_identity(added)
             log(f"grown from {config.grow_from}: added {', '.join(added) or 'nothing'}")
     models = {"net": net}
@@ -148,6 +149,12 @@ def train(config, log=print):
                        started_from=start, final_losses=losses)
         log(f"exported {export}")
     return losses
+
+
+def grown_channels(net, path):
+    """Where the channels of the file's narrower stages sit in `net` (DeblurNet.channel_maps)."""
+    old = archs.Arch.from_header(weights.read_header(path))
+    return net.channel_maps(old.widths) if hasattr(net, "channel_maps") else None
 
 
 def export_weights(net, config, path, **extra):

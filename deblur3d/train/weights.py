@@ -6,6 +6,7 @@ folders; a finished model is exported here, which is what `checkpoints/` holds.
 import json
 from pathlib import Path
 
+import keras
 import numpy as np
 
 
@@ -58,24 +59,59 @@ def _by_layer(paths):
     return groups
 
 
-def load_grown(model, path):
-    """Fills every top-level layer of a built model that `path` also holds (same name, same
-    shapes); returns the names of the model's layers the file lacks, left as initialised. For
-    a model grown from a smaller one of the same class (more blocks per stage)."""
+def load_grown(model, path, channel_maps=None):
+    """Fills every top-level layer of a built model that `path` also holds; returns the names
+    of the model's layers the file lacks, left as initialised. For a model grown from a
+    smaller one of the same class: more blocks per stage, or wider layers where
+    `channel_maps` ({channel count in the file: where those channels sit in the model})
+    says where the file's channels go.
+
+    A wider layer keeps its fresh initial weights for the added channels, except that no
+    added input channel reaches an old output channel (those weights start at zero): the
+    old channels compute exactly what they did, and the zero weights get gradient at once."""
     header = read_header(path)
     if header["model"] != type(model).__name__:
         raise WeightsFileError(f"{path}: holds a {header['model']}, not a {type(model).__name__}")
     old, new = _by_layer(header["names"]), _by_layer([w.path for w in model.weights])
     if set(old) - set(new):
         raise WeightsFileError(f"{path}: layers {sorted(set(old) - set(new))} are not in this model: "
-                               "a model only grows (more blocks), it is not cut")
+                               "a model only grows (more blocks or wider stages), it is not cut")
+    transposed = {layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2DTranspose)}
     with np.load(path) as z:
         for layer, indices in new.items():
             source = old.get(layer, [])
             if not source:
                 continue
-            if [header["shapes"][i] for i in source] != [list(model.weights[j].shape) for j in indices]:
-                raise WeightsFileError(f"{path}: layer {layer} has other shapes (other widths or kernel?)")
+            if len(source) != len(indices):
+                raise WeightsFileError(f"{path}: layer {layer} has other weights")
             for i, j in zip(source, indices):
-                model.weights[j].assign(z[f"w{i:04d}"].astype(model.weights[j].dtype))
+                variable = model.weights[j]
+                value = _placed(z[f"w{i:04d}"], variable.numpy(), channel_maps or {}, layer in transposed)
+                if value is None:
+                    raise WeightsFileError(f"{path}: layer {layer} has other shapes (other widths or kernel?)")
+                variable.assign(value.astype(variable.dtype))
     return [layer for layer in new if layer not in old]
+
+
+def _placed(trained, fresh, channel_maps, transposed):
+    """`trained` written into the channels of `fresh` that `channel_maps` names (None where it
+    cannot be); a conv kernel's added inputs are cut off from its old outputs."""
+    if trained.shape == fresh.shape:
+        return trained
+    if trained.ndim != fresh.ndim:
+        return None
+    where = []
+    for have, want in zip(trained.shape, fresh.shape):
+        place = list(range(have)) if have == want else channel_maps.get(have)
+        if place is None or len(place) != have or max(place) >= want:
+            return None
+        where.append(place)
+    value = fresh.copy()
+    value[np.ix_(*where)] = trained
+    if value.ndim == 4:   # kernel (h, w, in, out); a transposed conv's is (h, w, out, in)
+        inputs, outputs = (3, 2) if transposed else (2, 3)
+        added = sorted(set(range(value.shape[inputs])) - set(where[inputs]))
+        index = [slice(None)] * 4
+        index[inputs], index[outputs] = np.array(added, int)[:, None], np.array(where[outputs])[None, :]
+        value[tuple(index)] = 0.0
+    return value
