@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from data_fixtures import face_frames, noise_frames, write_avi
+from deblur3d import atomic
 from deblur3d.data import cache
 
 
@@ -62,11 +63,11 @@ def test_an_interrupted_build_leaves_no_cache(tmp_path, monkeypatch):
 
 
 def test_a_rebuild_replaces_the_cache(tmp_path):
-    with cache.atomic_dir(tmp_path / "c") as tmp:
+    with atomic.atomic_dir(tmp_path / "c") as tmp:
         (tmp / "old").write_text("1")
-    with cache.atomic_dir(tmp_path / "c") as tmp:
+    with atomic.atomic_dir(tmp_path / "c") as tmp:
         (tmp / "new").write_text("2")
-    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["new"]
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == [atomic.MANIFEST, "new"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c"]
 
 

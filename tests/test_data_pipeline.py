@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from deblur3d import atomic
 from deblur3d.data import blur, cache, faces, pipeline
 
 SIZE, T = 272, 9
@@ -20,7 +21,7 @@ def synthetic_cache(tmp_path_factory):
     rng = np.random.default_rng(0)
     p68 = rng.uniform(20, 250, (T, 68, 2)).astype(np.float32)
     runs = []
-    with cache.atomic_dir(root) as tmp:
+    with atomic.atomic_dir(root) as tmp:
         for name, split in (("a-00", "train"), ("v-00", "val")):
             meta = dict(name=name, clip_id=name[0], identity=name[0], split=split)
             runs.append(cache.write_run(tmp, meta, sharp=coded_frames(T), points68=p68,

@@ -53,11 +53,12 @@ def test_joint_mode_trains_both_branches_in_one_step(ict_model, monkeypatch, tmp
 
 @pytest.fixture(scope="module")
 def tiny_cache(tmp_path_factory):
+    from deblur3d import atomic
     from deblur3d.data import cache, faces
     root = tmp_path_factory.mktemp("data") / "cache"
     rng = np.random.default_rng(0)
     p68 = rng.uniform(4, 44, (9, 68, 2)).astype(np.float32)
-    with cache.atomic_dir(root) as tmp:
+    with atomic.atomic_dir(root) as tmp:
         run = cache.write_run(tmp, dict(name="a-00", clip_id="a", identity="a", split="train"),
                               sharp=rng.integers(0, 256, (9, 48, 48, 3), dtype=np.uint8), points68=p68,
                               points5=faces.five_points(p68))

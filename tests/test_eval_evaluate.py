@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from deblur3d import atomic
 from deblur3d.data import blur, cache, faces, motion
 from deblur3d.deblur import archs
 from deblur3d.deblur.face_deblurrer import FaceDeblurrer
@@ -53,7 +54,7 @@ def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("eval")
     rng = np.random.default_rng(0)
     runs, sharp = [], {}
-    with cache.atomic_dir(root / "cache") as tmp:
+    with atomic.atomic_dir(root / "cache") as tmp:
         for name in ("r1-00", "r2-00"):
             sharp[name] = smooth_frames(rng, T)
             p68 = rng.uniform([8, 8], [W - 8, H - 8], (T, 68, 2)).astype(np.float32)

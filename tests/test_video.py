@@ -372,6 +372,27 @@ def test_an_output_that_is_the_input_is_refused_before_anything_is_read(models, 
     assert result.returncode != 0 and "--max_frames must be at least 1" in result.stderr
 
 
+def test_a_folder_output_holding_other_files_is_refused_and_survives_byte_for_byte(models, tmp_path):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i, rgb in enumerate(noise_frames(3, size=64)):
+        cv2.imwrite(str(frames / f"shot_{i:02d}.jpg"), rgb)
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    (out / "notes.txt").write_text("notes")
+    (out / "sub" / "thesis.docx").write_bytes(b"\x00thesis\xff")
+    result = run_tool(f"--input={frames}", f"--output={out}", f"--weights={models['identity']}")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and lines[-1].startswith("error: ") and "did not write" in lines[-1], result.stderr
+    assert (out / "notes.txt").read_text() == "notes" and (out / "sub" / "thesis.docx").read_bytes() == b"\x00thesis\xff"
+    assert sorted(p.name for p in out.rglob("*")) == ["notes.txt", "sub", "thesis.docx"]
+    fresh = tmp_path / "fresh"
+    for _ in range(2):   # a new folder, then our own previous output: written, the input's names kept
+        result = run_tool(f"--input={frames}", f"--output={fresh}", f"--weights={models['identity']}")
+        assert result.returncode == 0, result.stderr
+        assert sorted(p.name for p in fresh.glob("*.png")) == ["shot_00.png", "shot_01.png", "shot_02.png"]
+
+
 def truncated_video(tmp_path, frames=24, keep=0.5):
     """An MJPG .avi whose second half is cut off: the container still declares every frame."""
     clip = write_avi(tmp_path / "full.avi", noise_frames(frames, size=64))

@@ -14,20 +14,17 @@ the 256x256 window a sample needs: no decoding, lossless ground truth, and blur 
 load (deblur3d/data/motion.py: any blur without a rebuild). 1.5 GB for the default build.
 """
 import collections
-import contextlib
 import dataclasses
 import functools
 import json
 import logging
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from deblur3d import paths
+from deblur3d.atomic import atomic_dir
 from deblur3d.data import faces, readers
 
 FORMAT = 1
@@ -86,25 +83,6 @@ def resolve_sources(config):
     if shared:
         raise ValueError(f"identities in more than one split: {shared}")
     return clips
-
-
-@contextlib.contextmanager
-def atomic_dir(out):
-    """Yields a temporary sibling of `out`, renamed to `out` only if the block completes,
-    so an interrupted build never leaves a partial cache under the final name."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        yield tmp
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def write_run(root, meta, **arrays):

@@ -13,7 +13,8 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from deblur3d.data import motion
-from deblur3d.data.cache import Cache, atomic_dir
+from deblur3d.atomic import atomic_dir
+from deblur3d.data.cache import Cache
 from deblur3d.data.pipeline import centre_blurry_frames
 from deblur3d.recon import refine
 

@@ -13,7 +13,6 @@ suffix is a folder of PNG frames.
 import contextlib
 import errno
 import itertools
-import os
 import re
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ import cv2
 import numpy as np
 
 from deblur3d.data import readers
-from deblur3d.data.cache import atomic_dir
+from deblur3d.atomic import atomic_dir, atomic_file, check_folder_output
 from deblur3d.data.readers import BadInput
 
 LOSSY, LOSSLESS = (".mp4", ".mov"), (".mkv", ".avi")
@@ -85,7 +84,9 @@ def first_frame(source):
 
 class VideoInput:
     """A video file or a folder of frames: `frames()` (RGB uint8, fresh each call), `fps`,
-    `audio` (the file whose audio track to copy, or None), `name`."""
+    `audio` (the file whose audio track to copy, or None), `name`, `frame_names` (a frame
+    folder's file names as PNG, or None: numbered)."""
+    frame_names = None
 
     def __init__(self, path, fps=None, max_frames=None, max_side=MAX_SIDE):
         self.path = Path(path)
@@ -96,7 +97,11 @@ class VideoInput:
         if self.is_video:
             self.fps, length = video_info(self.path)
         else:
-            self.fps, length = fps or DEFAULT_FPS, len(readers.frame_files(self.path))
+            files = readers.frame_files(self.path)
+            self.fps, length = fps or DEFAULT_FPS, len(files)
+            stems = [f.stem for f in files]
+            if len(set(stems)) == len(stems):   # PNG outputs keep the input's names
+                self.frame_names = [f"{stem}.png" for stem in stems]
         self.length = min(length, max_frames or length)   # a hint for progress bars
         self.audio = self.path if self.is_video and audio_codec(self.path) else None
         first_frame(self)   # an unusable input fails here, before any work or output
@@ -108,6 +113,7 @@ class VideoInput:
 
 class ArrayInput:
     """Frames already in memory (the demo's synthesised blurry clip), same interface."""
+    frame_names = None
 
     def __init__(self, frames, fps, name, audio=None, max_side=MAX_SIDE):
         self.array, self.fps, self.name, self.audio, self.max_side = frames, fps, name, audio, max_side
@@ -145,6 +151,9 @@ def plan(input_path, output):
     else:
         pairs = [(src, out)]
     refuse_overwriting(pairs, videos or [src])
+    for _, o in pairs:
+        if not o.suffix:   # a PNG folder replaces a folder whole: only an empty one or our own
+            check_folder_output(o)
     return pairs
 
 
@@ -161,24 +170,6 @@ def refuse_overwriting(pairs, inputs, extra=()):
         if not out.suffix and any(target == p or target in p.parents for p in inputs):
             raise BadInput(f"{out}: this output folder would replace the folder holding the input: "
                            "choose another output")
-
-
-@contextlib.contextmanager
-def atomic_file(path):
-    """Yields a temporary path beside `path` (same suffix: encoders choose the format by
-    it), renamed to `path` when the block completes and deleted when it fails."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
-    try:   # a folder we cannot write to says so now, not as an encoder's broken pipe later
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.touch()
-    except OSError as err:
-        raise OSError(f"{path}: cannot write there ({err.strerror or err})") from None
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_png(path, rgb):
@@ -249,14 +240,21 @@ class _OpenCVEncoder:
 
 
 @contextlib.contextmanager
-def open_output(path, fps, size, audio=None, warn=print):
+def open_output(path, fps, size, audio=None, warn=print, names=None):
     """Yields write(rgb) for frames of `size` (height, width); the output appears at `path`
-    (video file, or folder of PNG frames when it has no suffix) when the block completes."""
+    (video file, or folder of PNG frames when it has no suffix, named `names` in order or
+    numbered) when the block completes."""
     path = Path(path)
     if not path.suffix:
         with atomic_dir(path) as tmp:
             count = itertools.count()
-            yield lambda rgb: cv2.imwrite(str(tmp / f"{next(count):06d}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+            def write(rgb):
+                t = next(count)
+                name = names[t] if names is not None and t < len(names) else f"{t:06d}.png"
+                if not cv2.imwrite(str(tmp / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+                    raise OSError(f"{path}: cannot write frame {name}")
+            yield write
         return
     with atomic_file(path) as tmp:
         if ffmpeg_exe():

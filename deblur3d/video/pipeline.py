@@ -165,7 +165,8 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
         if copy:
             shutil.copyfile(source.path, stack.enter_context(io.atomic_file(output)))
         elif output is not None:
-            writers.append((stack.enter_context(io.open_output(output, source.fps, hw, source.audio, log)),
+            writers.append((stack.enter_context(io.open_output(output, source.fps, hw, source.audio, log,
+                                                              source.frame_names)),
                             lambda a, b: b))
         if side_by_side is not None:
             size = (hw[0] + sheets.LABEL_HEIGHT, 2 * hw[1])

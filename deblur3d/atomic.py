@@ -1,0 +1,103 @@
+"""Outputs that appear whole or not at all, and never destroy what this tool did not write.
+
+Every file and folder output of the package goes through here. A file is written under a
+temporary name beside it and renamed into place (os.replace: atomic). A folder is built
+as a temporary sibling and swapped in; it carries a manifest (MANIFEST, the relative paths
+of the files we wrote), and an existing folder is replaced only when it is empty or holds
+nothing but a previous output of ours. Anything else there (a user's notes, a thesis)
+makes the output refused, before any work is done (`check_folder_output`).
+"""
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+MANIFEST = ".deblur3d-output.json"
+
+
+class ForeignFiles(OSError):
+    """An output folder that holds files this tool did not write."""
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _written_here(folder):
+    """Relative paths of every file under `folder` (the manifest excluded)."""
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            if p.is_file() or p.is_symlink()} - {MANIFEST}
+
+
+def check_folder_output(out):
+    """ForeignFiles (one line) unless `out` is absent, an empty folder, or a previous output of
+    ours with nothing added; a file (not a folder) at `out` is refused too."""
+    out = Path(out)
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir() or out.is_symlink():
+        raise ForeignFiles(f"{out}: exists and is not a folder: refusing to replace it (choose another output)")
+    found = _written_here(out)
+    listed = set()
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        listed = set(json.loads((out / MANIFEST).read_text())["files"])
+    foreign = sorted(found - listed)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise ForeignFiles(f"{out}: this folder holds files this tool did not write ({shown}): refusing to "
+                           "replace it (choose a new or empty folder)")
+
+
+@contextlib.contextmanager
+def atomic_dir(out):
+    """Yields a temporary sibling of `out`, swapped in for `out` only if the block completes
+    (an interrupted build leaves nothing under the final name). The folder gets the user's
+    usual mode (mkdtemp's is 0700) and a manifest of what was written."""
+    out = Path(out)
+    check_folder_output(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        tmp.chmod(0o777 & ~_umask())
+        yield tmp
+        (tmp / MANIFEST).write_text(json.dumps({"files": sorted(_written_here(tmp))}))
+        check_folder_output(out)   # nothing foreign arrived while we worked
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def temporary_sibling(path):
+    """The temporary name `atomic_file` writes `path` under (same suffix: encoders choose the
+    format by it)."""
+    path = Path(path)
+    return path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+
+
+@contextlib.contextmanager
+def atomic_file(path):
+    """Yields a temporary path beside `path`, renamed to `path` when the block completes
+    (an existing file is replaced by that rename only) and deleted when it fails."""
+    path = Path(path)
+    if path.is_dir():
+        raise OSError(f"{path}: is a folder: refusing to replace it with a file (choose another output)")
+    tmp = temporary_sibling(path)
+    try:   # a folder we cannot write to says so now, not as an encoder's broken pipe later
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.touch()
+    except OSError as err:
+        raise OSError(f"{path}: cannot write there ({err.strerror or err})") from None
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
