@@ -9,8 +9,9 @@ least 3x the demand so that training never waits for data.
 import dataclasses
 import time
 
-from absl import app, flags
+from absl import flags
 
+import cli
 import blur_flags
 
 flags.adopt_module_key_flags(blur_flags)
@@ -82,4 +83,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
+import cli
 import train_deblur
 
 flags.adopt_module_key_flags(train_deblur)
@@ -103,4 +104,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -6,7 +6,9 @@ import os
 import platform
 import time
 
-from absl import app, flags
+from absl import flags
+
+import cli
 
 flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "Face model to render.")
 flags.DEFINE_string("model_path", None, "Model file; default: under the data dir.")
@@ -55,4 +57,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -8,7 +8,9 @@ with --first_widths, the committed 4-block network's step at other first-stage w
 import dataclasses
 import time
 
-from absl import app, flags
+from absl import flags
+
+import cli
 
 flags.DEFINE_integer("repeats", 1, "Timed calls after one warm-up call (a paper-size step takes about a minute).")
 flags.DEFINE_list("budgets", ["16x256", "8x64"], "batch x patch pairs to time a training step at.")
@@ -117,4 +119,4 @@ def xla_table(step_time):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -13,8 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from absl import app, flags
+from absl import flags
 
+import cli
 import priors_flags
 from deblur3d import paths
 
@@ -79,4 +80,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -12,7 +12,9 @@ filter can predict (noise, compression, motion that the frame average cancels), 
     python experiments/blur_headroom.py --blur_window=9 --kernel=9
     python experiments/blur_headroom.py --blur_window=9 --kernel=5 --shared_channels
 """
-from absl import app, flags
+from absl import flags
+
+import cli
 
 flags.DEFINE_string("cache_dir", None, "Data cache (default cache/data).")
 flags.DEFINE_integer("blur_window", None, "Frames averaged per blurry frame (default: the blur preset's).")
@@ -73,4 +75,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -10,8 +10,9 @@ neighbours are). Our runs use the blur given; the authors' runs keep their store
     python experiments/blur_stats.py --blur_set=head_speed=1:4,still_fraction=0
 """
 import numpy as np
-from absl import app, flags
+from absl import flags
 
+import cli
 import blur_flags
 
 flags.adopt_module_key_flags(blur_flags)
@@ -166,4 +167,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

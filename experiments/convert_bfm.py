@@ -15,6 +15,8 @@ from pathlib import Path
 
 from absl import app, flags
 
+import cli
+
 from deblur3d import paths
 
 _INPUTS = {  # flag -> (file name, also looked for in bfm-topology/, what it is)
@@ -71,4 +73,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

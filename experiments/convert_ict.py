@@ -13,6 +13,8 @@ from pathlib import Path
 
 from absl import app, flags
 
+import cli
+
 from deblur3d.face import ict_convert
 
 flags.DEFINE_string("facekit_dir", None, "ICT-FaceKit checkout or its FaceXModel/ folder.", required=True)
@@ -52,4 +54,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

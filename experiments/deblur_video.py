@@ -16,8 +16,9 @@ when complete. A bad input ends with one `error:` line and status 1.
 import sys
 from pathlib import Path
 
-from absl import app, flags
+from absl import flags
 
+import cli
 import video_flags
 
 flags.adopt_module_key_flags(video_flags)
@@ -94,4 +95,4 @@ def deblur_one(src, out, spec, config, several):
 
 
 if __name__ == "__main__":
-    app.run(lambda argv: video_flags.one_line_errors(lambda: main(argv)))
+    cli.run(main)

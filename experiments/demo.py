@@ -15,8 +15,9 @@ truth, so no scores). experiments/deblur_video.py has every option.
     python experiments/demo.py
     python experiments/demo.py --video=talk.mp4 --max_frames=0
 """
-from absl import app, flags
+from absl import flags
 
+import cli
 import blur_flags
 import video_flags
 from deblur3d.video.demo import DemoConfig   # no TensorFlow: the flags' defaults come from it
@@ -50,4 +51,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(lambda argv: video_flags.one_line_errors(lambda: main(argv)))
+    cli.run(main)

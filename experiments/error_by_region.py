@@ -6,8 +6,9 @@ face), on `make eval`'s val frames.
     python experiments/error_by_region.py                       # the committed deblur_full, preset blur
     python experiments/error_by_region.py --blur=authors        # the authors' stacks alone: no added motion
 """
-from absl import app, flags
+from absl import flags
 
+import cli
 import blur_flags
 import priors_flags
 from deblur3d import paths
@@ -29,7 +30,7 @@ def main(_):
     from deblur3d.eval.evaluate import EvalConfig
     from deblur3d.eval.regions import face_regions
     from deblur3d.eval.sources import cache_source
-    from deblur3d.recon.export import refine_steps_of
+    from deblur3d.recon.export import recipe_of
 
     config = EvalConfig(cache_dir=FLAGS.cache_dir or str(paths.DATA_CACHE), blur=blur_flags.blur_config(),
                         priors_dir=FLAGS.priors_dir, every=FLAGS.every)
@@ -38,7 +39,7 @@ def main(_):
     if face.priors is not None:
         face.priors.available()
     # The folder's priors only if made as the model's were (else the model makes its own).
-    stored = face.priors is not None and refine_steps_of(FLAGS.priors_dir) == face.priors.settings.refine
+    stored = face.priors is not None and recipe_of(FLAGS.priors_dir) == face.priors.settings.recipe
     sums = {}
     for frame in source.frames():
         priors = (frame["render"][None], frame["identity"][None]) if stored and "render" in frame else (None, None)
@@ -58,4 +59,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -10,8 +10,9 @@ authors' vd001 sample their own render beside ours.
 """
 import os
 
-from absl import app, flags
+from absl import flags
 
+import cli
 import blur_flags
 
 flags.adopt_module_key_flags(blur_flags)
@@ -108,4 +109,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

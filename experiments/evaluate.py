@@ -10,10 +10,10 @@ at 360×450 and 580×610, priors included), frames.csv (per-frame values) and fi
     python experiments/evaluate.py --checkpoints=full=checkpoints/deblur_full.weights.npz,dbn=runs/dbn/deblur.weights.npz
     python experiments/evaluate.py --every=1 --authors_dir=   # every val frame, no authors' folder
 """
-import sys
 
 from absl import app, flags
 
+import cli
 import blur_flags
 import priors_flags
 from deblur3d.eval.evaluate import EvalConfig
@@ -45,23 +45,22 @@ FLAGS = flags.FLAGS
 
 def main(_):
     from deblur3d.eval.evaluate import evaluate
-    from deblur3d.train.weights import WeightsFileError
 
     checkpoints = tuple(tuple(item.split("=", 1)) for item in FLAGS.checkpoints)
     sizes = tuple(tuple(s.lower().split("x")) for s in FLAGS.timing_sizes)
-    if any(len(c) != 2 for c in checkpoints) or any(len(s) != 2 or not "".join(s).isdigit() for s in sizes):
-        raise app.UsageError("--checkpoints takes name=path items, --timing_sizes HxW items")
+    bad = [item for item, c in zip(FLAGS.checkpoints, checkpoints) if len(c) != 2]
+    if bad:
+        raise app.UsageError(f"--checkpoints takes name=path items, not {bad[0]!r}")
+    if any(len(s) != 2 or not "".join(s).isdigit() for s in sizes):
+        raise app.UsageError("--timing_sizes takes HxW items, e.g. 360x450")
     sizes = tuple((int(h), int(w)) for h, w in sizes)
     simple = ("cache_dir", "split", "every", "authors_dir", "priors_dir", "data_dir", "out", "figures", "identity",
               "timing_repeats", "precision", "flip_ensemble")
     config = EvalConfig(checkpoints=checkpoints, timing_sizes=sizes, blur=blur_flags.blur_config(),
                         recon=priors_flags.priors_settings(),
                         **{k: FLAGS[k].value for k in simple})
-    try:
-        evaluate(config)
-    except (WeightsFileError, FileNotFoundError) as err:   # no cache, no priors, a missing file
-        sys.exit(f"error: {err}")
+    evaluate(config)   # no cache, no priors, a missing file: one line (cli.py)
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

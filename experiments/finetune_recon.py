@@ -5,8 +5,9 @@ default L_r alone, as in the paper (`--terms` adds the weak-supervision terms).
 
     python experiments/finetune_recon.py --init_weights=runs/recon_pretrain/recon.weights.npz
 """
-from absl import app, flags
+from absl import flags
 
+import cli
 import recon_flags
 
 flags.adopt_module_key_flags(recon_flags)
@@ -22,4 +23,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -13,6 +13,8 @@ import time
 
 from absl import app, flags
 
+import cli
+
 from deblur3d import paths
 
 flags.DEFINE_string("cache_dir", str(paths.DATA_CACHE), "Data cache built by experiments/prepare_data.py.")
@@ -110,4 +112,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

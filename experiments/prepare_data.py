@@ -7,7 +7,9 @@ keeps, and which frames were dropped and why. The cache appears only when comple
 """
 import logging as std_logging
 
-from absl import app, flags, logging
+from absl import flags, logging
+
+import cli
 
 from deblur3d.data import cache
 
@@ -49,4 +51,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -5,8 +5,9 @@ regulariser, albedo flatness). Resumable: rerun with the same --run_dir.
 
     python experiments/pretrain_recon.py --run_dir=runs/recon_pretrain --steps=400000
 """
-from absl import app, flags
+from absl import flags
 
+import cli
 import recon_flags
 
 flags.adopt_module_key_flags(recon_flags)
@@ -18,4 +19,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -6,7 +6,9 @@
 """
 import os
 
-from absl import app, flags
+from absl import flags
+
+import cli
 
 flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "Which 3D morphable model to render.")
 flags.DEFINE_string("model_path", None, "Model file (.npz for ict, front .mat for bfm); default: under the data dir.")
@@ -40,4 +42,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

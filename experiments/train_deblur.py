@@ -13,8 +13,9 @@ patches of 5 stacked frames). The configurations of paper Table 2: --use_render 
 """
 import dataclasses
 
-from absl import app, flags
+from absl import flags
 
+import cli
 import blur_flags
 import priors_flags
 import train_flags
@@ -106,4 +107,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

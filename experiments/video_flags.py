@@ -1,6 +1,5 @@
-"""Flags shared by deblur_video.py and demo.py -> ModelSpec, VideoConfig; one-line errors."""
+"""Flags shared by deblur_video.py and demo.py -> ModelSpec, VideoConfig."""
 import os
-import sys
 
 # libav's own messages ("moov atom not found", ...) would precede ours; we say it in one line.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
@@ -61,13 +60,4 @@ def video_config():
                        gate=Gate(FLAGS.gate))
 
 
-USER_ERRORS = (BadInput, WeightsFileError, OSError, RuntimeError)
-
-
-def one_line_errors(fn):
-    """Runs fn(); a bad input, a missing or wrong file, or a failed encoder exits with
-    `error: <reason>` on stderr and status 1, without a traceback."""
-    try:
-        return fn()
-    except USER_ERRORS as err:
-        sys.exit(f"error: {err}")
+USER_ERRORS = (BadInput, WeightsFileError, OSError, RuntimeError)   # one failed video of a folder: the rest go on

@@ -36,9 +36,9 @@ class Method:
         return self.face.priors if self.needs_priors else None
 
     @property
-    def priors_refine(self):
-        """Landmark refinement steps of the priors the model expects (None: needs none)."""
-        return self.online.settings.refine if self.needs_priors else None
+    def priors_recipe(self):
+        """How the priors the model expects are made (PriorsSettings.recipe; None: needs none)."""
+        return self.online.settings.recipe if self.needs_priors else None
 
     def describe(self):
         return self.face.describe() if self.face else "no deblurring"
@@ -68,9 +68,8 @@ def load_methods(config, notes, online_for=None):
     whose priors are made alike share one)."""
     methods = [Method("input")]
     for name, path in config.checkpoints or discover_checkpoints(config.checkpoints_dir):
-        if not Path(path).is_file():
-            notes.append(f"checkpoint {name}: {path} does not exist, skipped")
-            continue
+        if not Path(path).is_file():   # a named checkpoint that is not there: refused, not a silent gap
+            raise weights.WeightsFileError(f"checkpoint {name}: {path}: no such weights file")
         deblurrer = load_deblurrer(path, config.precision)
         variants = [(name, deblurrer)]
         if config.flip_ensemble:   # the same loaded network, run a second way

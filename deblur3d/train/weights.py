@@ -36,9 +36,36 @@ def read_header(path):
         raise WeightsFileError(f"{path}: not a deblur3d weights file ({type(err).__name__})") from None
 
 
+def verify(path, header=None):
+    """WeightsFileError naming the file and its first bad array unless every array the header
+    lists is present, of the shape it states, and finite. NumPy only: the video tool checks
+    its model before reading a frame."""
+    header = header or read_header(path)
+    shapes = header.get("shapes")
+    if not isinstance(shapes, list):
+        raise WeightsFileError(f"{path}: not a deblur3d weights file (no list of weight shapes)")
+    names = header.get("names") or [""] * len(shapes)
+    try:
+        with np.load(path) as z:
+            for i, (shape, name) in enumerate(zip(shapes, names)):
+                key, what = f"w{i:04d}", f"array w{i:04d}" + (f" ({name})" if name else "")
+                if key not in z.files:
+                    raise WeightsFileError(f"{path}: {what} is missing: a damaged or hand-edited file")
+                value = z[key]
+                if list(value.shape) != list(shape):
+                    raise WeightsFileError(f"{path}: {what} has shape {list(value.shape)}, the header says {shape}")
+                if value.dtype.kind == "f" and not np.isfinite(value).all():
+                    raise WeightsFileError(f"{path}: {what} holds NaN or infinite values: a diverged or damaged model")
+    except WeightsFileError:
+        raise
+    except Exception as err:   # a truncated archive, a corrupt member
+        raise WeightsFileError(f"{path}: cannot be read whole ({type(err).__name__}: {err})"[:300]) from None
+    return header
+
+
 def load(model, path):
-    """Fills a built model from `path`; returns the metadata. Checks class and shapes first."""
-    header = read_header(path)
+    """Fills a built model from `path`; returns the metadata. Checks class, shapes and values first."""
+    header = verify(path)
     shapes = [list(w.shape) for w in model.weights]
     if header["model"] != type(model).__name__ or header["shapes"] != shapes:
         raise WeightsFileError(

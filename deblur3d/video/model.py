@@ -40,6 +40,7 @@ class ModelSpec:
         if not header.get("architecture"):   # e.g. ReconNet weights
             raise weights_lib.WeightsFileError(
                 f"{self.weights}: not a deblurring model ({header.get('model')}); pass --weights=<deblurring weights>")
+        weights_lib.verify(self.weights, header)   # every array present, of its shape, finite
         if header.get("use_render") or header.get("use_identity"):
             recon = self.recon.recon_weights
             if recon is not None and not Path(recon).is_file():

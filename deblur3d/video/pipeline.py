@@ -65,6 +65,27 @@ def find_faces(source, config=VideoConfig(), progress=True):
     return tracks.segments(found, hw, config.tracking, config.smoothing), count, hw, bool(found)
 
 
+class BadOutput(RuntimeError):
+    """The model produced what it was never trained to: nothing of it may reach the output."""
+
+
+OUTPUT_RANGE = (-0.25, 1.25)   # trained on targets in [0, 1]; beyond this margin the model is broken
+
+
+def checked_output(face, t):
+    """The model's face (H, W, 3), or BadOutput if any value is not finite or far outside
+    the range of the training targets (a diverged or damaged weights file)."""
+    face = np.asarray(face)
+    if not np.isfinite(face).all():
+        raise BadOutput(f"frame {t}: the model's output for a face is not finite (NaN or infinite): "
+                        "its weights file is damaged or its training diverged; nothing was written")
+    low, high = float(face.min()), float(face.max())
+    if low < OUTPUT_RANGE[0] or high > OUTPUT_RANGE[1]:
+        raise BadOutput(f"frame {t}: the model's output for a face spans {low:.2f}..{high:.2f}, far outside the "
+                        "0..1 it was trained to produce: its weights are damaged; nothing was written")
+    return face
+
+
 def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None):
     """Pass 2: yields (t, input frame, output frame, segments at t), buffering 4s + 1 frames;
     `counts` (a dict) receives the faces x frames deblurred and left alone."""
@@ -105,7 +126,7 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None)
                 for i in range(max(s.start, t - smooth.radius), min(s.stop, t + smooth.radius + 1)):
                     track.add(i, crop(i, k), five_points(s, i), faces.crop_points(s.points(i), s.region, size))
                 render, identity = track(t, points5, size)
-            corrections.append((s.region, model(stack, points5, render, identity) - crop(t, k)))
+            corrections.append((s.region, checked_output(model(stack, points5, render, identity), t) - crop(t, k)))
         output = paste.paste_corrections(buffer[t], corrections, config.feather)
         return t, buffer[t], output, [segments[k] for k in here]
 
