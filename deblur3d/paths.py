@@ -9,7 +9,8 @@ CHECKPOINTS = REPO_ROOT / "checkpoints"
 DEBLUR_WEIGHTS = CHECKPOINTS / "deblur_full.weights.npz"
 RECON_WEIGHTS = CHECKPOINTS / "recon_ict.weights.npz"
 SKIN_MODEL = CHECKPOINTS / "skin_model.npz"
-ICT_ALBEDO = CHECKPOINTS / "ict_albedo.npz"
+ICT_ALBEDO = CHECKPOINTS / "ict_albedo.npz"                # 10 components: ReconNet's own texture
+ICT_ALBEDO_RICH = CHECKPOINTS / "ict_albedo_rich.npz"      # 3 tones + 77: fitted textures
 DATA_CACHE = REPO_ROOT / "cache" / "data"
 PRIORS = REPO_ROOT / "cache" / "priors"
 

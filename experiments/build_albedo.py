@@ -1,23 +1,27 @@
 """Builds the open albedo basis of the ICT model from sharp frames of TRAIN identities.
 
-    python experiments/build_albedo.py [--frames_per_identity=8] [--out=checkpoints/ict_albedo.npz]
+    python experiments/build_albedo.py [--frames_per_identity=40] [--out=checkpoints/ict_albedo.npz]
 
-Writes the mean albedo and its principal components (one fewer than the identities) and
-a picture of the mean and the first components under frontal light.
+Writes the mean albedo, 3 skin-tone components and the principal components of the
+per-frame albedos (deblur3d/recon/albedo.py), and a picture of the mean and the first
+components under frontal light.
 """
 import collections
 import os
 import time
 
-from absl import app, flags
+from absl import flags
+
+import cli
 
 from deblur3d import paths
 
 flags.DEFINE_string("cache_dir", None, "Data cache (default: cache/data, built by `make data`).")
 flags.DEFINE_string("data_dir", None, "Data root for the ICT model (default: $DEBLUR3D_DATA, else ../shared/data).")
-flags.DEFINE_integer("frames_per_identity", 8, "Sharp frames fitted per training identity, spread over its runs.")
-flags.DEFINE_list("fit_steps", ["100", "60"], "Iterations with landmarks alone, then with the photometric term.")
-flags.DEFINE_string("out", str(paths.ICT_ALBEDO), "Output .npz (mean_albedo, albedo_basis).")
+flags.DEFINE_integer("frames_per_identity", 40, "Sharp frames read per training identity, spread over its runs.")
+flags.DEFINE_integer("fit_steps", 300, "Adam steps fitting pose, shape and expression to each frame's 68 points.")
+flags.DEFINE_float("tone_std", 0.08, "Spread of the 3 skin-tone components (0: none).")
+flags.DEFINE_string("out", str(paths.ICT_ALBEDO_RICH), "Output .npz (mean_albedo, albedo_basis).")
 flags.DEFINE_string("picture", "docs/ict_albedo.png", "PNG of the mean and first components ('' for none).")
 FLAGS = flags.FLAGS
 
@@ -42,29 +46,32 @@ def main(_):
     from deblur3d.face.align import fit_alignment
     from deblur3d.face.render import FaceRenderer
     from deblur3d.recon import albedo as albedo_lib
+    from deblur3d.recon.refine import LandmarkRefiner
+    from deblur3d.recon.texture import fit_texture
 
     start = time.time()
     model = load_face_model("ict", data_dir=FLAGS.data_dir, albedo_path="constant")
     renderer = FaceRenderer(model)
+    refiner = LandmarkRefiner(renderer, FLAGS.fit_steps)
     chosen = frames_by_identity(Cache(FLAGS.cache_dir), FLAGS.frames_per_identity)
-    steps = tuple(int(s) for s in FLAGS.fit_steps)
-    per_identity = []
+    albedos = []
     for identity, items in tqdm(chosen.items(), desc="identities", unit="id"):
-        images, points = [], []
-        for run, t in items:
-            a = fit_alignment(run.array("points5")[t])
-            images.append(a.crop(run.array("sharp")[t]).astype(np.float32) / 255.0)
-            points.append(a.to_crop(run.array("points68")[t]).astype(np.float32))
-        images, points = np.stack(images), np.stack(points)
-        coeffs = albedo_lib.fit_coefficients(renderer, images, points, steps)
-        seen, visible = albedo_lib.observed_albedo(renderer, coeffs, images)
-        per_identity.append(albedo_lib.identity_albedo(seen, visible, model.mean_albedo))
-    mean, basis = albedo_lib.build_basis(np.stack(per_identity), model.mean_albedo, model.skin_mask)
+        for first in range(0, len(items), 16):
+            images, points = [], []
+            for run, t in items[first:first + 16]:
+                a = fit_alignment(run.array("points5")[t])
+                images.append(a.crop(run.array("sharp")[t]).astype(np.float32) / 255.0)
+                points.append(a.to_crop(run.array("points68")[t]).astype(np.float32))
+            images, points = np.stack(images), np.stack(points)
+            coeffs = refiner(np.zeros((len(images), 239), np.float32), points)
+            albedos.append(fit_texture(renderer, coeffs, images, texture="frame")[1])
+    mean, basis = albedo_lib.build_basis(np.concatenate(albedos), model.mean_albedo, model.skin_mask,
+                                         tone_std=FLAGS.tone_std)
     os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
     # float16 components: a 1e-3 relative error is far below what the fit can tell apart.
     np.savez_compressed(FLAGS.out, mean_albedo=mean, albedo_basis=basis.astype(np.float16),
                         identities=np.array(list(chosen)))
-    print(f"wrote {FLAGS.out}: mean albedo + {len(basis)} components from {len(chosen)} train identities "
+    print(f"wrote {FLAGS.out}: mean albedo + {len(basis)} components (3 skin tones) from {len(chosen)} train identities "
           f"({sum(map(len, chosen.values()))} frames) in {time.time() - start:.0f} s")
     if FLAGS.picture:
         learned = load_face_model("ict", data_dir=FLAGS.data_dir, albedo_path=FLAGS.out)
@@ -78,4 +85,4 @@ def main(_):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -5,9 +5,11 @@ of the blurry centre frame, render pasted back into the frame's geometry.
 
     python experiments/export_priors.py --recon_weights=checkpoints/recon_ict.weights.npz --out=cache/priors
     python experiments/export_priors.py --refine_landmarks=200 --out=cache/priors_refined   # not in the paper
+    python experiments/export_priors.py --refine_landmarks=200 --texture=basis --out=cache/priors_fitted
 """
-from absl import app, flags
+from absl import flags
 
+import cli
 import blur_flags
 import priors_flags
 from deblur3d import paths
@@ -32,12 +34,18 @@ def main(_):
         from deblur3d.data.faces import FaceAnnotator
         from deblur3d.recon.refine import LandmarkRefiner
         refiner, annotator = LandmarkRefiner(online.renderer, settings.refine), FaceAnnotator()
+    texture = None
+    if settings.fitted_texture != "recon":
+        from deblur3d.recon.priors import OnlineFramePriors
+        texture = OnlineFramePriors(settings, FLAGS.data_dir)
+        if not texture.available():
+            raise SystemExit(f"error: {texture.reason}")
     count = export_priors(online, FLAGS.out, FLAGS.cache_dir, FLAGS.batch_size,
                           note=f"recon_weights={FLAGS.recon_weights}, face_model={FLAGS.face_model}, "
-                               f"refine_landmarks={settings.refine}",
-                          blur=blur_flags.blur_config(), refiner=refiner, annotator=annotator)
+                               f"refine_landmarks={settings.refine}, texture={settings.fitted_texture}",
+                          blur=blur_flags.blur_config(), refiner=refiner, annotator=annotator, texture=texture)
     print(f"wrote priors of {count} frames to {FLAGS.out}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -5,7 +5,7 @@ as the face model is found under the data root.
 """
 from absl import flags
 
-from deblur3d.recon.settings import PriorsSettings
+from deblur3d.recon.settings import TEXTURES, PriorsSettings
 
 _P = PriorsSettings()
 flags.DEFINE_string("recon_weights", _P.recon_weights, "ReconNet weights for the 3D priors (models that use them).")
@@ -15,9 +15,14 @@ flags.DEFINE_integer("refine_landmarks", _P.refine_steps,
                      "Adam steps refining ReconNet's pose, shape and expression to dlib's 68 points on the "
                      "blurry frame (not in the paper; deblur3d/recon/refine.py); 0: ReconNet alone, as the "
                      "paper; unset: as the deblurring model's priors were made (its weights header), 0 for export.")
+flags.DEFINE_enum("texture", _P.texture, list(TEXTURES),
+                  "Light and texture of the priors: recon = ReconNet's (the paper's); basis = fitted to the frame "
+                  "in the rich albedo basis; frame = the person's own, read from the frame (not in the paper; "
+                  "deblur3d/recon/texture.py); unset: as the deblurring model's priors were made, recon for export.")
 flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 FLAGS = flags.FLAGS
 
 
 def priors_settings():
-    return PriorsSettings(FLAGS.recon_weights or None, FLAGS.face_model, FLAGS.model_path, FLAGS.refine_landmarks)
+    return PriorsSettings(FLAGS.recon_weights or None, FLAGS.face_model, FLAGS.model_path, FLAGS.refine_landmarks,
+                          FLAGS.texture)

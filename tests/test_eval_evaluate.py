@@ -284,7 +284,7 @@ def test_evaluate_script_without_a_cache_says_how_to_build_it(tmp_path):
 
 def test_a_model_takes_precomputed_priors_only_when_made_its_way(nets, tmp_path):
     from deblur3d.eval.sources import Source
-    from deblur3d.recon.export import refine_steps_of
+    from deblur3d.recon.export import recipe_of
 
     class Online:   # a model's own priors: counts calls, returns a render of its own
         def __init__(self, refine):
@@ -302,12 +302,13 @@ def test_a_model_takes_precomputed_priors_only_when_made_its_way(nets, tmp_path)
     plain, refined = Online(0), Online(200)
     methods = [Method("plain", FaceDeblurrer(load_deblurrer(nets["full"][1]), plain)),
                Method("refined", FaceDeblurrer(load_deblurrer(nets["full"][1]), refined))]
-    source = Source("val", "", ["r/0"], lambda: iter([frame]), precomputed_priors=True, priors_refine=0)
+    source = Source("val", "", ["r/0"], lambda: iter([frame]), precomputed_priors=True,
+                    priors_recipe=PriorsSettings(refine_steps=0).recipe)
     ev.evaluate_source(source, methods)
     assert (plain.calls, refined.calls) == (0, 1)   # the refined model's priors are its own
     (tmp_path / "index.json").write_text(json.dumps(dict(refined=dict(steps=200))))
-    assert refine_steps_of(tmp_path) == 200 and refine_steps_of(tmp_path / "none") == 0
-    ev.evaluate_source(Source("val", "", ["r/0"], lambda: iter([frame]), True, refine_steps_of(tmp_path)), methods)
+    assert recipe_of(tmp_path) == dict(refine_landmarks=200, texture="recon") and recipe_of(tmp_path / "none") is None
+    ev.evaluate_source(Source("val", "", ["r/0"], lambda: iter([frame]), True, recipe_of(tmp_path)), methods)
     assert (plain.calls, refined.calls) == (1, 1)
 
 
@@ -315,6 +316,9 @@ def test_priors_settings_follow_the_model_unless_told():
     assert PriorsSettings().for_model({"refine_landmarks": 200}).refine == 200
     assert PriorsSettings().for_model({}).refine == 0                                   # older files: none
     assert PriorsSettings(refine_steps=0).for_model({"refine_landmarks": 200}).refine == 0   # told: the paper's
+    assert PriorsSettings().for_model({"priors_texture": "basis"}).recipe == dict(refine_landmarks=0, texture="basis")
+    assert PriorsSettings().for_model({}).fitted_texture == "recon"
+    assert PriorsSettings(texture="frame").for_model({"priors_texture": "basis"}).texture == "frame"
 
 
 def test_a_loaded_model_makes_its_priors_as_its_header_says(nets, tmp_path):

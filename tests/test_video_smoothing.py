@@ -68,7 +68,7 @@ class FakeReconNet:
         self.next += 1
         return self.series[self.next - 1][None]
 
-    def render(self, coeffs, points5, height, width):
+    def render(self, coeffs, points5, height, width, albedo=None):
         return coeffs
 
 
@@ -103,11 +103,11 @@ def test_track_priors_hand_the_tracked_points_to_a_refining_recon():
     from deblur3d.video.track_priors import TrackPriors
 
     class Refining(FakeReconNet):
-        refining = True
+        fitting = True
 
-        def refine(self, coeffs, frames, points5, points68=None):
+        def fit(self, frames, points5, points68=None):
             self.seen = points68
-            return coeffs + 1.0
+            return self.coefficients(frames, points5) + 1.0, None
 
     recon = Refining(np.zeros((3, NUM_COEFFS), np.float32))
     track = TrackPriors(recon, smoothing.Smoothing(0, hold_identity=False))

@@ -59,20 +59,21 @@ class DeblurTrainConfig:
 
 def _online(config, trainable):
     from deblur3d.recon.priors import build_online_priors
-    if config.recon.refine > 0:   # dlib and a per-frame fit have no place inside the training step
-        raise ValueError("landmark refinement (--refine_landmarks) needs precomputed priors: export them with "
-                         "experiments/export_priors.py --refine_landmarks=N and train with --priors=precomputed")
+    if config.recon.refine > 0 or config.recon.fitted_texture != "recon":   # no dlib or fit inside the step
+        raise ValueError("landmark refinement (--refine_landmarks) and fitted textures (--texture) need precomputed "
+                         "priors: export them with experiments/export_priors.py and train with --priors=precomputed")
     return build_online_priors(config.recon, config.data_dir, trainable)
 
 
-def priors_refinement(config):
-    """Landmark refinement steps of the priors this configuration trains on (weights header)."""
+def priors_recipe(config):
+    """How the priors this configuration trains on are made (weights header: refine_landmarks,
+    priors_texture)."""
     if not config.needs_priors:
-        return 0
+        return dict(refine_landmarks=0, texture="recon")
     if config.priors == "precomputed":
-        from deblur3d.recon.export import refine_steps_of
-        return refine_steps_of(config.priors_dir)
-    return config.recon.refine
+        from deblur3d.recon.export import recipe_of
+        return recipe_of(config.priors_dir) or dict(refine_landmarks=0, texture="recon")
+    return config.recon.recipe
 
 
 def make_task(config):
@@ -163,6 +164,7 @@ def export_weights(net, config, path, **extra):
     weights.save(net, path, arch=a.header(), architecture=a.model, use_render=a.use_render,
                  use_identity=a.use_identity, blur=dataclasses.asdict(config.blur), blur_window=config.blur.window,
                  sharp_fraction=config.sharp_fraction, content=config.content, psnr_floor=config.psnr_floor,
-                 face_weight=config.face_weight, refine_landmarks=priors_refinement(config),
+                 face_weight=config.face_weight, refine_landmarks=priors_recipe(config)["refine_landmarks"],
+                 priors_texture=priors_recipe(config)["texture"],
                  batch_size=run.batch_size, patch_size=config.patch_size, priors=config.priors,
                  config=repr(config), **extra)

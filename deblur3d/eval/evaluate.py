@@ -73,7 +73,7 @@ class EvalConfig:
 
 def uses_precomputed(method, source):
     """Whether `method` takes the source's precomputed priors: made the way its own are."""
-    return source.precomputed_priors and method.priors_refine == source.priors_refine
+    return source.precomputed_priors and method.priors_recipe == source.priors_recipe
 
 
 def evaluate_source(source, methods, encoder=None, keep=()):
@@ -119,7 +119,8 @@ def evaluate(config=EvalConfig(), log=print):
 
     def online_for(header):   # one ReconNet (+ refiner) per way of making the priors
         settings = config.recon.for_model(header)
-        return onlines.setdefault(settings.refine, OnlineFramePriors(settings, config.data_dir))
+        key = tuple(sorted(settings.recipe.items()))
+        return onlines.setdefault(key, OnlineFramePriors(settings, config.data_dir))
 
     methods = load_methods(config, notes, online_for)
     notes.append(f"blur of our frames: {config.blur} (each frame's motion fixed by its run and index); the "
@@ -146,7 +147,9 @@ def evaluate(config=EvalConfig(), log=print):
             if not m.needs_priors:
                 usable.append(m)
                 continue
-            refined = f" + landmark refinement ({m.priors_refine} steps)" if m.priors_refine else ""
+            recipe = m.priors_recipe
+            refined = (f" + landmark refinement ({recipe['refine_landmarks']} steps)" if recipe["refine_landmarks"] else "")
+            refined += f" + {recipe['texture']} texture" if recipe["texture"] != "recon" else ""
             if uses_precomputed(m, source):
                 usable.append(m)
                 notes.append(f"{m.name} on {source.name}: priors precomputed{refined}")

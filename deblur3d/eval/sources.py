@@ -11,7 +11,7 @@ from deblur3d.data import blur, readers
 from deblur3d.data.cache import Cache
 from deblur3d.data.pipeline import PipelineConfig, evaluation_dataset
 from deblur3d.face import coeffs as coeffs_lib
-from deblur3d.recon.export import refine_steps_of
+from deblur3d.recon.export import recipe_of
 
 
 @dataclasses.dataclass
@@ -24,7 +24,7 @@ class Source:
     keys: list
     frames: object
     precomputed_priors: bool = False
-    priors_refine: int = 0            # landmark refinement steps of the precomputed priors
+    priors_recipe: dict | None = None   # how the precomputed priors were made (recon.export.recipe_of)
 
 
 def cache_source(config):
@@ -47,7 +47,7 @@ def cache_source(config):
 
     every = f"one frame in {config.every} of each run" if config.every > 1 else "every frame"
     return Source(config.split, f"cache split '{config.split}' ({cache.root}), {every}: "
-                  f"{len(keys)} frames of {len(runs)} runs", keys, frames, bool(priors_dir), refine_steps_of(priors_dir))
+                  f"{len(keys)} frames of {len(runs)} runs", keys, frames, bool(priors_dir), recipe_of(priors_dir))
 
 
 def authors_source(folder, num_frames=5):

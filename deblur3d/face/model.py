@@ -33,6 +33,10 @@ class FaceModel:
     landmarks: np.ndarray       # (68,) int32 vertex ids
     skin_mask: np.ndarray       # (V,) bool: vertices of the albedo-flatness region
     photo_mask: np.ndarray      # (V,) bool: vertices of the photometric-loss region
+    # Valid range of the expression weights: ICT's blendshapes are FACS-style weights in
+    # [0, 1] (outside it an eyelid passes through the eyeball: the eye turns inside out);
+    # None for a PCA basis such as the BFM's, whose coefficients are unbounded.
+    expression_range: tuple | None = None
 
     def __post_init__(self):
         v = self.mean_shape.shape[0]
@@ -86,10 +90,27 @@ class FaceModel:
             object.__setattr__(self, "_tensors", cached)
         return cached
 
+    def bound_expression(self, expression):
+        """Expression weights (..., 64) clipped to `expression_range` (unchanged without one)."""
+        if self.expression_range is None:
+            return expression
+        return tf.clip_by_value(expression, *self.expression_range)
+
+    def bound(self, coeffs):
+        """(..., 239) coefficients -> tensor with the expression part in its valid range."""
+        coeffs = tf.convert_to_tensor(coeffs, tf.float32)
+        if self.expression_range is None:
+            return coeffs
+        parts = coeffs_lib.split(coeffs)._asdict()
+        parts["expression"] = self.bound_expression(parts["expression"])
+        return coeffs_lib.join(parts)
+
     def shape(self, identity, expression, vertex_ids=None):
         """(B, 80), (B, 64) -> (B, V, 3) vertices in model space (Eq. 1); with `vertex_ids`,
-        only those vertices (B, len(ids), 3), computed from their rows of the bases alone."""
+        only those vertices (B, len(ids), 3), computed from their rows of the bases alone.
+        Expression weights outside `expression_range` act as its ends."""
         t = self.tensors
+        expression = self.bound_expression(expression)
         mean, id_basis, exp_basis = t["mean_shape"], t["id_basis"], t["exp_basis"]
         if vertex_ids is not None:
             mean, id_basis, exp_basis = (tf.gather(mean, vertex_ids), tf.gather(id_basis, vertex_ids, axis=1),

@@ -41,15 +41,16 @@ class FaceRenderer:
         self.cull_back_faces = cull_back_faces
         self._rasterize, self._backend = _rasterizer()
 
-    def geometry(self, coeffs):
-        """Posed vertices, shaded vertex colours, albedo (B, V, 3 each), landmarks (B, 68, 2)."""
+    def geometry(self, coeffs, albedo=None):
+        """Posed vertices, shaded vertex colours, albedo (B, V, 3 each), landmarks (B, 68, 2).
+        `albedo` (B, V, 3): a per-vertex albedo instead of the model's (recon/texture.py)."""
         c = coeffs_lib.split(coeffs)
         model = self.face_model
         shape = model.shape(c.identity, c.expression)
         rotation = rotation_matrix(c.rotation)
         vertices = rigid_transform(shape, rotation, c.translation)
         normals = rigid_transform(model.normals(shape), rotation)
-        albedo = model.albedo(c.texture)
+        albedo = model.albedo(c.texture) if albedo is None else tf.convert_to_tensor(albedo, tf.float32)
         colors = shading.shade(albedo, normals, c.light)
         landmarks = self.camera.project(tf.gather(vertices, model.tensors["landmarks"], axis=1))
         return vertices, colors, albedo, landmarks
@@ -61,19 +62,38 @@ class FaceRenderer:
         shape = self.face_model.shape(c.identity, c.expression, self.face_model.tensors["landmarks"])
         return self.camera.project(rigid_transform(shape, rotation_matrix(c.rotation), c.translation))
 
-    def __call__(self, coeffs):
-        coeffs = tf.convert_to_tensor(coeffs, tf.float32)
-        vertices, colors, albedo, landmarks = self.geometry(coeffs)
-        batch = coeffs.shape[0]
+    def rasterize(self, vertices, attributes):
+        """Posed vertices (B, V, 3) + per-vertex attributes {name: (B, V, C)} -> images
+        {name: (B, H, W, C)} and "mask" (B, H, W, 1), row 0 on top."""
+        batch = vertices.shape[0]
         if batch is None:
             raise ValueError("FaceRenderer needs a static batch size (the CPU rasterizer loops over it)")
         size = self.camera.image_size
         view_projection = tf.tile(self.camera.view_projection()[None], [batch, 1, 1])
-        region = tf.tile(self.face_model.tensors["photo_mask"][None], [batch, 1, 1])
-        out = self._rasterize(
-            vertices, self.face_model.tensors["triangles"], {"color": colors, "region": region},
-            view_projection, (size, size), enable_cull_face=self.cull_back_faces,
-            backend=self._backend)
+        out = self._rasterize(vertices, self.face_model.tensors["triangles"], attributes, view_projection,
+                              (size, size), enable_cull_face=self.cull_back_faces, backend=self._backend)
         # The rasterizer's row 0 is the bottom of the image (OpenGL); images have it on top.
-        image, mask, region = (tf.reverse(out[k], axis=[1]) for k in ("color", "mask", "region"))
+        return {k: tf.reverse(out[k], axis=[1]) for k in list(attributes) + ["mask"]}
+
+    def view(self, coeffs):
+        """What the camera sees of each vertex, for reading a frame's colours (recon/texture.py):
+        posed vertices (B, V, 3), unit normals (B, V, 3), pixel positions (B, V, 2) and the
+        z-buffer (B, H, W), the depth of the nearest surface (1e6 off the face). One traced
+        graph: the rasterizer retraces itself at every eager call."""
+        if self.__dict__.get("_view") is None:
+            self._view = tf.function(self._view_graph, autograph=False)   # one trace per batch size
+        return [t.numpy() for t in self._view(tf.convert_to_tensor(coeffs, tf.float32))]
+
+    def _view_graph(self, coeffs):
+        vertices = self.geometry(coeffs)[0]
+        out = self.rasterize(vertices, {"depth": self.camera.distance - vertices[..., 2:]})
+        zbuffer = tf.where(out["mask"][..., 0] > 0, out["depth"][..., 0], 1e6)
+        return vertices, self.face_model.normals(vertices), self.camera.project(vertices), zbuffer
+
+    def __call__(self, coeffs, albedo=None):
+        coeffs = tf.convert_to_tensor(coeffs, tf.float32)
+        vertices, colors, albedo, landmarks = self.geometry(coeffs, albedo)
+        region = tf.tile(self.face_model.tensors["photo_mask"][None], [coeffs.shape[0] or 1, 1, 1])
+        out = self.rasterize(vertices, {"color": colors, "region": region})
+        image, mask, region = out["color"], out["mask"], out["region"]
         return Rendering(image=image * mask, mask=mask, region=region * mask, landmarks=landmarks, albedo=albedo)

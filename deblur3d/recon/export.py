@@ -34,27 +34,33 @@ def blurry_centres(run, blur_config, chunk=32):
             yield start, np.stack([next(synthesised) for _ in range(start, stop)])
 
 
-def refine_steps_of(priors_dir):
-    """Landmark refinement steps the priors of an export folder were made with (0: none, or
-    no index)."""
+def recipe_of(priors_dir):
+    """How the priors of an export folder were made (PriorsSettings.recipe: refinement steps
+    and texture), or None without an index."""
     index = Path(priors_dir or "") / "index.json"
     if not priors_dir or not index.is_file():
-        return 0
-    return int((json.loads(index.read_text()).get("refined") or {}).get("steps", 0))
+        return None
+    index = json.loads(index.read_text())
+    return dict(refine_landmarks=int((index.get("refined") or {}).get("steps", 0)),
+                texture=index.get("texture", "recon"))
 
 
-def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=None, refiner=None, annotator=None):
+def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=None, refiner=None, annotator=None,
+                  texture=None):
     """Runs `online` (OnlinePriors) over every cached frame; returns the frame count.
 
     `blur`: a motion preset name or BlurConfig (None: the default preset) of the blurry
     frames the priors are read from; it should match the deblurring training's.
     `refiner` (recon.refine.LandmarkRefiner, with a faces.FaceAnnotator): ReconNet's
     coefficients are refined to dlib's 68 points on each blurry centre frame.
+    `texture` (OnlineFramePriors, texture "basis" or "frame"): light and texture then fitted
+    to the aligned crop (recon/texture.py).
     """
     cache = Cache(cache_dir)
     blur_config = motion.resolve(blur)
     coefficients = tf.function(online.coefficients, reduce_retracing=True)
-    render = tf.function(lambda c, p5, h, w: tf.concat(online.render(c, p5, h, w), -1), reduce_retracing=True)
+    render = tf.function(lambda c, p5, h, w, *albedo: tf.concat(online.render(c, p5, h, w, *albedo), -1),
+                         reduce_retracing=True)
     missed = 0
 
     total = sum(r.meta["frames"] for r in cache.runs())
@@ -74,7 +80,11 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=No
                         n, cached = len(part), points68[start + i:start + i + len(part)]
                         real, misses = refine.refine_to_frames(refiner, annotator, c[:n], part, p5[:n], cached)
                         c, missed = np.concatenate([real, np.repeat(real[-1:], pad, 0)]), missed + misses
-                    rgba = render(tf.constant(c), tf.constant(p5), batch.shape[1], batch.shape[2])
+                    albedo = []
+                    if texture is not None:
+                        c, fitted = texture.fit_texture(c, texture.aligned(batch, p5))
+                        albedo = [] if fitted is None else [tf.constant(fitted)]
+                    rgba = render(tf.constant(c), tf.constant(p5), batch.shape[1], batch.shape[2], *albedo)
                     renders.append(np.round(np.clip(rgba.numpy()[:len(part)], 0, 1) * 255).astype(np.uint8))
                     coeffs.append(c[:len(part)])
                     bar.update(len(part))
@@ -85,5 +95,6 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=No
         refined = None if refiner is None else dict(steps=refiner.steps, frames_without_detection=missed)
         (Path(tmp) / "index.json").write_text(json.dumps(dict(
             cache=str(cache.root), runs=[r.name for r in cache.runs()], blur=dataclasses.asdict(blur_config),
-            note=note, refined=refined), indent=1))
+            note=note, refined=refined, texture="recon" if texture is None else texture.settings.fitted_texture),
+            indent=1))
     return total

@@ -13,8 +13,10 @@ import tensorflow as tf
 
 from deblur3d.data.blur import centre_frame
 from deblur3d.face import coeffs as coeffs_lib
+from deblur3d import paths
 from deblur3d.face.align import alignment_params, crop, uncrop
 from deblur3d.recon import refine as refine_lib
+from deblur3d.recon import texture as texture_lib
 from deblur3d.recon.settings import PriorsSettings
 
 
@@ -28,12 +30,14 @@ class OnlinePriors:
         self.recon_net, self.renderer, self.trainable = recon_net, renderer, trainable
 
     def coefficients(self, frame, points5):
-        """frame (B, H, W, 3) + its five points -> ReconNet's 239 coefficients (B, 239)."""
-        return self.recon_net(crop(frame, alignment_params(points5)), training=False)
+        """frame (B, H, W, 3) + its five points -> ReconNet's 239 coefficients (B, 239), the
+        expression in the face model's valid range."""
+        return self.renderer.face_model.bound(self.recon_net(crop(frame, alignment_params(points5)), training=False))
 
-    def render(self, coeffs, points5, height, width):
-        """-> render (B, H, W, 3) and coverage (B, H, W, 1) in the frame geometry of `points5`."""
-        rendering = self.renderer(coeffs)
+    def render(self, coeffs, points5, height, width, albedo=None):
+        """-> render (B, H, W, 3) and coverage (B, H, W, 1) in the frame geometry of `points5`;
+        `albedo` (B, V, 3): a per-vertex albedo instead of the coefficients' (texture "frame")."""
+        rendering = self.renderer(coeffs, albedo)
         both = uncrop(tf.concat([rendering.image, rendering.mask], -1), alignment_params(points5), height, width)
         return both[..., :3], both[..., 3:]
 
@@ -58,7 +62,8 @@ def build_online_priors(settings=PriorsSettings(recon_weights=None), data_dir=No
     from deblur3d.face import load_face_model
     from deblur3d.face.render import FaceRenderer
     from deblur3d.recon.training import build_net
-    renderer = FaceRenderer(load_face_model(settings.face_model, settings.model_path, data_dir))
+    renderer = FaceRenderer(load_face_model(settings.face_model, settings.model_path, data_dir,
+                                            albedo_path=settings.albedo_path))
     return OnlinePriors(build_net(settings.recon_weights), renderer, trainable=trainable)
 
 
@@ -87,6 +92,12 @@ class OnlineFramePriors:
             self._fn = tf.function(online.frame_priors, reduce_retracing=True, autograph=False)
             self._coefficients = tf.function(online.coefficients, reduce_retracing=True, autograph=False)
             self._render = tf.function(online.render, reduce_retracing=True, autograph=False)
+            self._crop = tf.function(lambda f, p: crop(f, alignment_params(p)), reduce_retracing=True, autograph=False)
+            self.renderer = online.renderer
+            self._attention = None
+            if self.settings.fitted_texture != "recon" and paths.SKIN_MODEL.is_file():
+                from deblur3d.recon.skin import SkinModel   # Eq. 3's attention A
+                self._attention = SkinModel.load(paths.SKIN_MODEL).probability
             if self.refining:
                 from deblur3d.data.faces import FaceAnnotator   # dlib: only when refining
                 self._refiner = refine_lib.LandmarkRefiner(online.renderer, self.settings.refine)
@@ -97,11 +108,16 @@ class OnlineFramePriors:
     def refining(self):
         return self.settings.refine > 0
 
+    @property
+    def fitting(self):
+        """True when the coefficients are fitted to the frame after ReconNet (not in the graph)."""
+        return self.refining or self.settings.fitted_texture != "recon"
+
     def __call__(self, blurry, points5):
-        if self.refining:
+        if self.fitting:
             frames = np.asarray(centre_frame(tf.convert_to_tensor(blurry, tf.float32)))
-            coeffs = self.refine(self.coefficients(frames, points5), frames, points5)
-            render = self.render(coeffs, points5, frames.shape[1], frames.shape[2])
+            coeffs, albedo = self.fit(frames, points5)
+            render = self.render(coeffs, points5, frames.shape[1], frames.shape[2], albedo)
             return render, tf.constant(coeffs[:, coeffs_lib.SLICES["identity"]])
         render, _, coeffs = self._fn(tf.convert_to_tensor(blurry, tf.float32),
                                      tf.convert_to_tensor(points5, tf.float32))
@@ -120,13 +136,29 @@ class OnlineFramePriors:
                                                boxes)[0]
         return self._refiner(coeffs, refine_lib.crop_points68(points68, points5))
 
+    def fit(self, frames, points5, points68=None):
+        """(B, H, W, 3) frames + five points -> (coefficients (B, 239), per-vertex albedo or
+        None): ReconNet, then the refinement to the 68 points, then light and texture fitted
+        to the aligned crop, as the settings ask."""
+        coeffs = self.refine(self.coefficients(frames, points5), frames, points5, points68)
+        return self.fit_texture(coeffs, self.aligned(frames, points5))
+
+    def aligned(self, frames, points5):
+        """(B, 224, 224, 3) aligned crops of the frames, ReconNet's input and the renderer's space."""
+        return self._crop(tf.convert_to_tensor(frames, tf.float32), tf.convert_to_tensor(points5, tf.float32)).numpy()
+
+    def fit_texture(self, coeffs, crops):
+        attention = None if self._attention is None else self._attention(tf.constant(crops)).numpy()
+        return texture_lib.fit_texture(self.renderer, coeffs, crops, attention, self.settings.fitted_texture)
+
     def coefficients(self, frame, points5):
         """(B, H, W, 3) frames + five points -> (B, 239) numpy: the first half of __call__."""
         return self._coefficients(tf.convert_to_tensor(frame, tf.float32),
                                   tf.convert_to_tensor(points5, tf.float32)).numpy()
 
-    def render(self, coeffs, points5, height, width):
+    def render(self, coeffs, points5, height, width, albedo=None):
         """(B, 239) coefficients -> render (B, H, W, 3) where `points5` put the face: the second half."""
-        render, _ = self._render(tf.convert_to_tensor(coeffs, tf.float32), tf.convert_to_tensor(points5, tf.float32),
-                                 tf.constant(height, tf.int32), tf.constant(width, tf.int32))
+        args = [tf.convert_to_tensor(coeffs, tf.float32), tf.convert_to_tensor(points5, tf.float32),
+                tf.constant(height, tf.int32), tf.constant(width, tf.int32)]
+        render, _ = self._render(*args, *([] if albedo is None else [tf.convert_to_tensor(albedo, tf.float32)]))
         return render

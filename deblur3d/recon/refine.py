@@ -48,10 +48,11 @@ class LandmarkRefiner:
             m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
             t = tf.cast(i + 1, tf.float32)
             x = x - self.learning_rate * (m / (1 - b1 ** t)) / (tf.sqrt(v / (1 - b2 ** t)) + eps)
-            return i + 1, x, m, v
+            return i + 1, self.renderer.face_model.bound(x), m, v   # projected: ICT's weights stay in [0, 1]
 
         zeros = tf.zeros_like(coeffs)
-        _, x, _, _ = tf.while_loop(lambda i, *_: i < self.steps, step, (tf.constant(0), coeffs, zeros, zeros))
+        start = self.renderer.face_model.bound(coeffs)
+        _, x, _, _ = tf.while_loop(lambda i, *_: i < self.steps, step, (tf.constant(0), start, zeros, zeros))
         return x
 
     def __call__(self, coeffs, target):

@@ -22,21 +22,25 @@ class TrackPriors:
 
     def __init__(self, online, config=smoothing.Smoothing()):
         self.online, self.config = online, config
-        self.coeffs, self.held_sum, self.held_count = {}, 0.0, 0
+        self.coeffs, self.albedo, self.held_sum, self.held_count = {}, {}, 0.0, 0
 
     def add(self, i, crop, points5, points68=None):
         """Frame i's crop, its five points and (for landmark refinement) its tracked 68 points."""
         if i in self.coeffs:
             return
         points5 = np.asarray(points5, np.float32)[None]
-        c = self.online.coefficients(crop[None], points5)
-        if getattr(self.online, "refining", False):
-            c = self.online.refine(c, crop[None], points5, None if points68 is None else np.asarray(points68)[None])
+        if getattr(self.online, "fitting", False):   # refined to the points, texture fitted to the crop
+            c, albedo = self.online.fit(crop[None], points5, None if points68 is None else np.asarray(points68)[None])
+            if albedo is not None:
+                self.albedo[i] = albedo
+        else:
+            c = self.online.coefficients(crop[None], points5)
         c = c[0].astype(np.float64)
         self.coeffs[i] = c
         self.held_sum, self.held_count = self.held_sum + c, self.held_count + 1
         for old in sorted(self.coeffs)[:-HISTORY]:
             del self.coeffs[old]
+            self.albedo.pop(old, None)
 
     def coefficients(self, t):
         c = self.coeffs[t].copy()
@@ -59,5 +63,5 @@ class TrackPriors:
 
     def __call__(self, t, points5, size):
         c = self.coefficients(t)
-        render = self.online.render(c[None], np.asarray(points5, np.float32)[None], size, size)
+        render = self.online.render(c[None], np.asarray(points5, np.float32)[None], size, size, self.albedo.get(t))
         return np.asarray(render), c[None, SLICES["identity"]]
