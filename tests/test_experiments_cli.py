@@ -74,3 +74,9 @@ def test_a_signal_mid_run_leaves_no_temporary_file_and_says_so(tmp_path, sig, st
     assert stderr.strip().splitlines()[-1].startswith("interrupted") and "Traceback" not in stderr
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"] and (out / "keep.txt").read_text() == "mine"
     assert list((tmp_path / "tmp").iterdir()) == []   # TensorFlow's autograph files too
+
+
+def test_a_checkpoint_without_a_name_is_one_line_not_a_usage_dump():
+    result = run(paths.REPO_ROOT / "experiments" / "evaluate.py", f"--checkpoints={MISSING}")
+    assert one_error_line(result) and len(result.stderr.strip().splitlines()) == 1
+    assert "name=path" in result.stderr

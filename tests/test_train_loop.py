@@ -1,4 +1,6 @@
 """The shared training loop on the deblurring task: overfit, resume, NaN guard."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -184,3 +186,19 @@ def test_a_blow_up_at_a_checkpoint_step_is_not_saved_and_resume_skips_bad_checkp
     assert any("skipped checkpoint" in s and "ckpt-3" in s for s in said)
     assert any("resumed from" in s and "ckpt-2" in s for s in said)
     assert all(np.isfinite(v.numpy()).all() for v in task2.net.trainable_variables)
+
+
+def test_a_checkpoint_cut_short_is_skipped_on_resume_with_one_line(tmp_path):
+    task = make_task()
+    run(task, tmp_path, steps=4, checkpoint_every=2)   # ckpt-1 (step 2), ckpt-2 (step 4)
+    newest = tf.train.latest_checkpoint(str(tmp_path / "ckpt"))
+    data = next(p for p in (tmp_path / "ckpt").iterdir() if p.name.startswith(Path(newest).name + ".data"))
+    data.write_bytes(data.read_bytes()[:len(data.read_bytes()) // 3])   # as after a disk fault
+    said = []
+    task2 = make_task()
+    optimizer = schedules.adam(schedules.learning_rate("paper", initial=1e-3))
+    dataset = tf.data.Dataset.from_tensors(tiny_batch()).repeat()
+    config = TrainSchedule(steps=5, checkpoint_every=1).loop_config(str(tmp_path))
+    loop.train(task2, optimizer, dataset, {"net": task2.net}, config, log=said.append)
+    assert any("skipped checkpoint" in s and Path(newest).name in s and "cannot be read" in s for s in said), said
+    assert any("resumed from" in s for s in said)

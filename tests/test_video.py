@@ -393,6 +393,25 @@ def test_a_folder_output_holding_other_files_is_refused_and_survives_byte_for_by
         assert sorted(p.name for p in fresh.glob("*.png")) == ["shot_00.png", "shot_01.png", "shot_02.png"]
 
 
+def test_nan_weights_are_refused_before_any_frame_is_read_and_a_broken_output_is_never_pasted(models, tmp_path):
+    import json
+    with np.load(models["changing"]) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays = {k: (v if k == "header" else np.full_like(v, np.nan)) for k, v in arrays.items()}
+    np.savez(tmp_path / "nan.weights.npz", **arrays)
+    video = write_avi(tmp_path / "in.avi", noise_frames(3, size=64))
+    result = run_tool(f"--input={video}", f"--output={tmp_path}/o.mp4", f"--weights={tmp_path}/nan.weights.npz")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and lines[-1].startswith("error: ") and "nan.weights.npz" in lines[-1]
+    assert "NaN" in lines[-1] and "w0000" in lines[-1] and not (tmp_path / "o.mp4").exists()
+    assert json.loads(str(arrays["header"]))["shapes"]
+    with pytest.raises(pipeline.BadOutput, match="not finite"):
+        pipeline.checked_output(np.full((4, 4, 3), np.nan), 7)
+    with pytest.raises(pipeline.BadOutput, match="far outside"):
+        pipeline.checked_output(np.full((4, 4, 3), 3.0), 7)
+    assert pipeline.checked_output(np.full((4, 4, 3), 0.5), 7).shape == (4, 4, 3)
+
+
 def truncated_video(tmp_path, frames=24, keep=0.5):
     """An MJPG .avi whose second half is cut off: the container still declares every frame."""
     clip = write_avi(tmp_path / "full.avi", noise_frames(frames, size=64))
@@ -439,3 +458,31 @@ def test_make_demo_passes_a_video_path_with_a_space_whole():
     out = subprocess.run(["make", "-n", "demo", "VIDEO=my clip.mp4"], cwd=paths.REPO_ROOT, capture_output=True,
                          text=True, check=True).stdout
     assert '--video="my clip.mp4"' in out
+
+
+def test_a_grayscale_clip_comes_back_grayscale_and_alpha_or_16_bit_frames_are_warned_about(models, tmp_path):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i, rgb in enumerate(face_frames(8)):
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        cv2.imwrite(str(frames / f"{i:03d}.png"), np.dstack([gray, gray, gray, np.full_like(gray, 255)]))
+    source = io.VideoInput(frames)
+    assert any("alpha channel is not kept" in w for w in source.warnings)
+    out = tmp_path / "out"
+    report = pipeline.deblur_video(source, out, ModelSpec(models["changing"], PriorsSettings(recon_weights=None)),
+                                   SMALL, log=lambda *_: None, progress=False)
+    assert report.faces_deblurred > 0 and any("alpha" in w for w in report.warnings)
+    written = [cv2.imread(str(p)) for p in sorted(out.glob("*.png"))]
+    assert all((w[..., 0] == w[..., 1]).all() and (w[..., 1] == w[..., 2]).all() for w in written)
+    deep = tmp_path / "deep"
+    deep.mkdir()
+    cv2.imwrite(str(deep / "0.png"), np.full((64, 64, 3), 40000, np.uint16))
+    assert any("16-bit depth is reduced to 8 bits" in w for w in io.VideoInput(deep).warnings)
+
+
+def test_a_variable_frame_rate_is_measured_as_drift_from_a_constant_rate(tmp_path):
+    source = io.VideoInput(write_avi(tmp_path / "in.avi", noise_frames(3, size=64)))
+    source.fps, source.timestamps = 25.0, [0.0, 40.0, 80.0, 120.0]
+    assert source.timing_drift() == 0.0
+    source.timestamps = [0.0, 40.0, 120.0, 200.0, 240.0]   # 40 ms, then 80 ms apart
+    assert source.timing_drift() == pytest.approx(80.0)

@@ -30,8 +30,9 @@ class Clip:
     num_frames: int | None = None   # as listed in a manifest, when known
 
 
-def read_video(path, max_frames=None):
-    """Yields the frames of a video file; BadInput if it is empty, unreadable or has no frame."""
+def read_video(path, max_frames=None, timestamps=None):
+    """Yields the frames of a video file; BadInput if it is empty, unreadable or has no frame.
+    `timestamps` (a list): receives each frame's presentation time in ms, as the container says."""
     path = Path(path)
     if not path.is_file():
         raise BadInput("missing file")
@@ -47,6 +48,8 @@ def read_video(path, max_frames=None):
             if not ok:
                 break
             count += 1
+            if timestamps is not None:
+                timestamps.append(cap.get(cv2.CAP_PROP_POS_MSEC))
             yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         if count == 0:
             raise BadInput("unreadable file")

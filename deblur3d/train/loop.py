@@ -54,19 +54,30 @@ def restore_healthy(manager, task, batch, log=print):
     any newer one that is not. If the loss on `batch` is non-finite with every one, the
     batch is at fault, not the weights: the newest with finite weights is restored (and
     the first step stops on the loss). NonFiniteLoss when no checkpoint is usable."""
-    skipped = []
+    skipped, unreadable = [], []
     for path in reversed(manager.checkpoints):
-        manager.checkpoint.restore(path).assert_existing_objects_matched()
+        if not restored(manager, path):   # cut short or damaged (a disk fault, a full disk)
+            log(f"skipped checkpoint {path}: it cannot be read (damaged or cut short)")
+            unreadable.append(path)
+            continue
         if healthy(task, batch):
             for bad in skipped:
                 log(f"skipped checkpoint {bad}: its weights give a non-finite loss")
             return path
         skipped.append(path)
     for path in reversed(manager.checkpoints):
-        manager.checkpoint.restore(path).assert_existing_objects_matched()
-        if finite_weights(task):
+        if path not in unreadable and restored(manager, path) and finite_weights(task):
             return path
     raise NonFiniteLoss(f"no checkpoint in {manager.directory} has usable weights: start a new --run_dir")
+
+
+def restored(manager, path):
+    """Restores one checkpoint; False (nothing claimed) when its files cannot be read whole."""
+    try:
+        manager.checkpoint.restore(path).assert_existing_objects_matched()
+        return True
+    except (tf.errors.OpError, ValueError, IndexError, AssertionError):
+        return False
 
 
 def checkpoint_manager(run_dir, optimizer, models, keep=3):

@@ -4,10 +4,11 @@ Training checkpoints (tf.train.Checkpoint, optimizer included) stay in ignored r
 folders; a finished model is exported here, which is what `checkpoints/` holds.
 """
 import json
-from pathlib import Path
 
 import keras
 import numpy as np
+
+from deblur3d.atomic import atomic_file
 
 
 class WeightsFileError(ValueError):
@@ -20,10 +21,8 @@ def save(model, path, dtype=np.float16, **meta):
               for i, w in enumerate(model.weights)}
     header = dict(meta, model=type(model).__name__, names=[w.path for w in model.weights],
                   shapes=[list(w.shape) for w in model.weights])
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(path) + ".tmp.npz")
-    np.savez_compressed(tmp, header=np.array(json.dumps(header)), **arrays)
-    tmp.replace(path)
+    with atomic_file(path) as tmp:   # an interrupted save leaves the old file, and no half-written one
+        np.savez_compressed(tmp, header=np.array(json.dumps(header)), **arrays)
 
 
 def read_header(path):

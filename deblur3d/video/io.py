@@ -89,6 +89,7 @@ class VideoInput:
     frame_names = None
 
     def __init__(self, path, fps=None, max_frames=None, max_side=MAX_SIDE):
+        self.warnings, self.timestamps, self.gray = [], [], True
         self.path = Path(path)
         if not self.path.exists():
             raise BadInput(f"{self.path}: no such file or folder")
@@ -102,18 +103,38 @@ class VideoInput:
             stems = [f.stem for f in files]
             if len(set(stems)) == len(stems):   # PNG outputs keep the input's names
                 self.frame_names = [f"{stem}.png" for stem in stems]
+            self.warnings += lost_in_reading(files[0]) if files else []
         self.length = min(length, max_frames or length)   # a hint for progress bars
         self.audio = self.path if self.is_video and audio_codec(self.path) else None
         first_frame(self)   # an unusable input fails here, before any work or output
 
     def frames(self):
-        read = readers.read_video if self.is_video else readers.read_frames
-        return checked(read(self.path, self.max_frames), self.path, self.max_side)
+        """Fresh frames; on the way, `timestamps` (videos) and `gray` (every frame so far without
+        colour) are recorded anew."""
+        self.timestamps, self.gray = [], True
+        read = (readers.read_video(self.path, self.max_frames, self.timestamps) if self.is_video
+                else readers.read_frames(self.path, self.max_frames))
+        for rgb in checked(read, self.path, self.max_side):
+            if self.gray:
+                self.gray = bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
+            yield rgb
+
+    def timing_drift(self):
+        """How far (ms) the video's frames are from a constant rate: the largest gap between a
+        frame's own timestamp and t / fps from the first (0 for frame folders or unknown times)."""
+        stamps = np.array(self.timestamps, np.float64)
+        if len(stamps) < 3 or not np.isfinite(stamps).all() or np.ptp(stamps) <= 0:
+            return 0.0
+        steady = stamps[0] + 1000.0 * np.arange(len(stamps)) / self.fps
+        return float(np.abs(stamps - steady).max())
 
 
 class ArrayInput:
     """Frames already in memory (the demo's synthesised blurry clip), same interface."""
-    frame_names = None
+    frame_names, warnings, gray = None, [], False
+
+    def timing_drift(self):
+        return 0.0
 
     def __init__(self, frames, fps, name, audio=None, max_side=MAX_SIDE):
         self.array, self.fps, self.name, self.audio, self.max_side = frames, fps, name, audio, max_side
@@ -121,6 +142,17 @@ class ArrayInput:
 
     def frames(self):
         return checked(iter(self.array), self.name, self.max_side)
+
+
+def lost_in_reading(path):
+    """Warnings for what reading an image as 8-bit RGB drops: its alpha, its 16-bit depth."""
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    out = []
+    if image is not None and image.ndim == 3 and image.shape[2] == 4:
+        out.append(f"{Path(path).parent}: the frames' alpha channel is not kept (the output is RGB)")
+    if image is not None and image.dtype != np.uint8:
+        out.append(f"{Path(path).parent}: the frames' {8 * image.dtype.itemsize}-bit depth is reduced to 8 bits")
+    return out
 
 
 def video_info(path):

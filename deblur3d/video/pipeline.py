@@ -157,7 +157,12 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     """
     start = time.perf_counter()
     segments, count, hw, seen = find_faces(source, config, progress)
-    warnings = []
+    warnings = list(getattr(source, "warnings", []))
+    drift = source.timing_drift()
+    if drift > 500.0 / source.fps:   # more than half a frame off a constant rate
+        warnings.append(f"{source.name}: a variable frame rate: frames are written at a constant {source.fps:g} fps, "
+                        f"up to {drift:.0f} ms from their own times (lip sync may drift); the length is kept")
+    gray = source.gray   # a grayscale input comes back grayscale, not tinted by per-channel corrections
     face_frames = sorted({t for s in segments for t in range(s.start, s.stop)})
     keep = set(sheets.pick_frames(face_frames or range(count), config.sheet_frames)) if contact_sheet else set()
     counts = {"left alone": 0, "deblurred": 0}
@@ -195,6 +200,8 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
                             sheets.side_by_side))
         for t, a, b, here in tqdm(frames, desc=f"{source.name}: deblurring", unit="frame", total=count,
                                   disable=not progress):
+            if gray:
+                b = np.repeat(np.round(b.astype(np.float32).mean(-1, keepdims=True)).astype(b.dtype), 3, -1)
             for write, compose in writers:
                 write(compose(a, b))
             if t in keep:
