@@ -7,7 +7,10 @@ RUNS=${RUNS:-runs/reference}
 
 $PY experiments/prepare_data.py                       # cache/data
 $PY experiments/fit_skin.py                           # checkpoints/skin_model.npz
-$PY experiments/build_albedo.py --frames_per_identity=6 --fit_steps=60,40   # checkpoints/ict_albedo.npz
+# ReconNet's albedo basis (10 components of the identities' means; the committed file was built
+# by an earlier fit, docs/model.md) and the rich basis of the fitted textures (3 tones + 77).
+$PY experiments/build_albedo.py --per_identity --tone_std=0 --frames_per_identity=6 --out=checkpoints/ict_albedo.npz
+$PY experiments/build_albedo.py                       # checkpoints/ict_albedo_rich.npz
 
 # Reconstruction: weak supervision on sharp crops, then L_r (Eq. 3) on blurry crops.
 $PY experiments/pretrain_recon.py --run_dir=$RUNS/recon_pretrain --steps=700 --batch_size=8 \

@@ -12,10 +12,9 @@ import time
 from absl import flags
 
 import cli
-import blur_flags
+import data_flags
 
-flags.adopt_module_key_flags(blur_flags)
-flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
+flags.adopt_module_key_flags(data_flags)
 flags.DEFINE_string("split", "train", "Split to read.")
 flags.DEFINE_list("budgets", ["16x256:paper", "8x128:cpu", "16x64:cpu"],
                   "batch x patch : recipe (paper or cpu) to measure.")
@@ -29,7 +28,7 @@ FLAGS = flags.FLAGS
 def pipeline_rate(batch, patch):
     from deblur3d.data import pipeline
     config = pipeline.PipelineConfig(cache_dir=FLAGS.cache_dir, split=FLAGS.split, batch_size=batch,
-                                     patch_size=patch, blur=blur_flags.blur_config())
+                                     patch_size=patch, blur=data_flags.blur_config())
     batches = iter(pipeline.training_dataset(config))
     for _ in range(FLAGS.warmup):
         next(batches)

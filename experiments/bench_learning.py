@@ -20,12 +20,13 @@ import numpy as np
 from absl import flags
 
 import cli
+import data_flags
 import train_deblur
 
+flags.adopt_module_key_flags(data_flags)
 flags.adopt_module_key_flags(train_deblur)
 flags.DEFINE_float("minutes", 30, "Training time budget in minutes (scoring excluded).")
 flags.DEFINE_float("eval_minutes", 5, "Score every this many training minutes.")
-flags.DEFINE_integer("every", 20, "Score every n-th frame of each val run.")
 flags.DEFINE_string("out", "runs/learn/bench", "Folder for curve.json and the final weights.")
 FLAGS = flags.FLAGS
 

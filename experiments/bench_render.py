@@ -9,10 +9,11 @@ import time
 from absl import flags
 
 import cli
+import data_flags
 
+flags.adopt_module_key_flags(data_flags)
 flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "Face model to render.")
 flags.DEFINE_string("model_path", None, "Model file; default: under the data dir.")
-flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 flags.DEFINE_integer("batch", 16, "Renders per call.")
 flags.DEFINE_integer("repeats", 5, "Timed calls after one warm-up call.")
 FLAGS = flags.FLAGS

@@ -15,8 +15,9 @@ filter can predict (noise, compression, motion that the frame average cancels), 
 from absl import flags
 
 import cli
+import data_flags
 
-flags.DEFINE_string("cache_dir", None, "Data cache (default cache/data).")
+flags.adopt_module_key_flags(data_flags)
 flags.DEFINE_integer("blur_window", None, "Frames averaged per blurry frame (default: the blur preset's).")
 flags.DEFINE_integer("kernel", 5, "Side of the neighbourhood the filter sees.")
 flags.DEFINE_integer("patch_size", 64, "Patch side.")

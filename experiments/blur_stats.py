@@ -13,12 +13,10 @@ import numpy as np
 from absl import flags
 
 import cli
-import blur_flags
+import data_flags
 
-flags.adopt_module_key_flags(blur_flags)
-flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
+flags.adopt_module_key_flags(data_flags)
 flags.DEFINE_string("split", "val", "Split to measure.")
-flags.DEFINE_integer("every", 10, "Every n-th frame of each run (the frames make eval scores).")
 flags.DEFINE_integer("seed", 0, "Seed of the per-frame motion (make eval uses 0).")
 flags.DEFINE_string("figure", "", "Also write a JPEG: sharp | the paper's 5-frame average | this blur, for "
                     "--figure_frames (e.g. docs/blur_examples.jpg).")
@@ -141,7 +139,7 @@ def figure(path, blur_config):
 def main(_):
     from deblur3d.data import cache, pipeline
     config = pipeline.PipelineConfig(cache_dir=FLAGS.cache_dir, split=FLAGS.split, seed=FLAGS.seed,
-                                     blur=blur_flags.blur_config())
+                                     blur=data_flags.blur_config())
     groups = {}
     for s in pipeline.evaluation_dataset(config, every=FLAGS.every):
         if not s["run"][0].numpy().decode().startswith("vd"):

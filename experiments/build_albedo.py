@@ -13,14 +13,16 @@ import time
 from absl import flags
 
 import cli
+import data_flags
 
 from deblur3d import paths
 
-flags.DEFINE_string("cache_dir", None, "Data cache (default: cache/data, built by `make data`).")
-flags.DEFINE_string("data_dir", None, "Data root for the ICT model (default: $DEBLUR3D_DATA, else ../shared/data).")
+flags.adopt_module_key_flags(data_flags)
 flags.DEFINE_integer("frames_per_identity", 40, "Sharp frames read per training identity, spread over its runs.")
 flags.DEFINE_integer("fit_steps", 300, "Adam steps fitting pose, shape and expression to each frame's 68 points.")
 flags.DEFINE_float("tone_std", 0.08, "Spread of the 3 skin-tone components (0: none).")
+flags.DEFINE_bool("per_identity", False, "Components of the identities' mean albedos (one fewer than the identities), "
+                  "as ReconNet's basis checkpoints/ict_albedo.npz was built, instead of the frames'.")
 flags.DEFINE_string("out", str(paths.ICT_ALBEDO_RICH), "Output .npz (mean_albedo, albedo_basis).")
 flags.DEFINE_string("picture", "docs/ict_albedo.png", "PNG of the mean and first components ('' for none).")
 FLAGS = flags.FLAGS
@@ -56,6 +58,7 @@ def main(_):
     chosen = frames_by_identity(Cache(FLAGS.cache_dir), FLAGS.frames_per_identity)
     albedos = []
     for identity, items in tqdm(chosen.items(), desc="identities", unit="id"):
+        mine = []
         for first in range(0, len(items), 16):
             images, points = [], []
             for run, t in items[first:first + 16]:
@@ -64,14 +67,16 @@ def main(_):
                 points.append(a.to_crop(run.array("points68")[t]).astype(np.float32))
             images, points = np.stack(images), np.stack(points)
             coeffs = refiner(np.zeros((len(images), 239), np.float32), points)
-            albedos.append(fit_texture(renderer, coeffs, images, texture="frame")[1])
+            mine.append(fit_texture(renderer, coeffs, images, texture="frame")[1])
+        mine = np.concatenate(mine)
+        albedos.append(mine.mean(0, keepdims=True) if FLAGS.per_identity else mine)
     mean, basis = albedo_lib.build_basis(np.concatenate(albedos), model.mean_albedo, model.skin_mask,
                                          tone_std=FLAGS.tone_std)
     os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
     # float16 components: a 1e-3 relative error is far below what the fit can tell apart.
     np.savez_compressed(FLAGS.out, mean_albedo=mean, albedo_basis=basis.astype(np.float16),
                         identities=np.array(list(chosen)))
-    print(f"wrote {FLAGS.out}: mean albedo + {len(basis)} components (3 skin tones) from {len(chosen)} train identities "
+    print(f"wrote {FLAGS.out}: mean albedo + {len(basis)} components ({3 if FLAGS.tone_std > 0 else 0} skin tones) from {len(chosen)} train identities "
           f"({sum(map(len, chosen.values()))} frames) in {time.time() - start:.0f} s")
     if FLAGS.picture:
         learned = load_face_model("ict", data_dir=FLAGS.data_dir, albedo_path=FLAGS.out)

@@ -18,12 +18,12 @@ truth, so no scores). experiments/deblur_video.py has every option.
 from absl import flags
 
 import cli
-import blur_flags
+import data_flags
 import video_flags
 from deblur3d.video.demo import DemoConfig   # no TensorFlow: the flags' defaults come from it
 
 flags.adopt_module_key_flags(video_flags)
-flags.adopt_module_key_flags(blur_flags)
+flags.adopt_module_key_flags(data_flags)
 
 flags.DEFINE_string("video", None, "Your own video; default: the demo val clip.")
 flags.DEFINE_string("clip", DemoConfig.clip, "Demo clip id (a val clip of videos/manifest.csv).")
@@ -37,7 +37,7 @@ def main(_):
     from deblur3d.video.demo import run_demo
 
     config = DemoConfig(video=FLAGS.video, clip=FLAGS.clip, out=FLAGS.out, max_frames=FLAGS.max_frames or None,
-                        blur=blur_flags.blur_config(), seed=FLAGS.seed, data_dir=FLAGS.data_dir,
+                        blur=data_flags.blur_config(), seed=FLAGS.seed, data_dir=FLAGS.data_dir,
                         max_side=FLAGS.max_side,
                         video_config=video_flags.video_config())
     report, scores = run_demo(config, video_flags.model_spec())

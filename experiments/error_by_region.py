@@ -9,16 +9,14 @@ face), on `make eval`'s val frames.
 from absl import flags
 
 import cli
-import blur_flags
+import data_flags
 import priors_flags
 from deblur3d import paths
 
-flags.adopt_module_key_flags(blur_flags)
+flags.adopt_module_key_flags(data_flags)
 flags.adopt_module_key_flags(priors_flags)
 flags.DEFINE_string("weights", str(paths.CHECKPOINTS / "deblur_full.weights.npz"), "Deblurring weights.")
-flags.DEFINE_string("cache_dir", None, "Data cache (default cache/data).")
 flags.DEFINE_string("priors_dir", str(paths.PRIORS), "Precomputed priors made as the model's were trained.")
-flags.DEFINE_integer("every", 10, "Every n-th val frame (make eval's 10).")
 FLAGS = flags.FLAGS
 
 
@@ -32,7 +30,7 @@ def main(_):
     from deblur3d.eval.sources import cache_source
     from deblur3d.recon.export import recipe_of
 
-    config = EvalConfig(cache_dir=FLAGS.cache_dir or str(paths.DATA_CACHE), blur=blur_flags.blur_config(),
+    config = EvalConfig(cache_dir=FLAGS.cache_dir or str(paths.DATA_CACHE), blur=data_flags.blur_config(),
                         priors_dir=FLAGS.priors_dir, every=FLAGS.every)
     source = cache_source(config)
     face = load_face_deblurrer(FLAGS.weights, priors_flags.priors_settings(), FLAGS.data_dir)

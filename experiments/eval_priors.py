@@ -19,17 +19,15 @@ import os
 from absl import flags
 
 import cli
-import blur_flags
+import data_flags
 import priors_flags
 
-flags.adopt_module_key_flags(blur_flags)
+flags.adopt_module_key_flags(data_flags)
 flags.adopt_module_key_flags(priors_flags)
 
 flags.DEFINE_list("configs", ["recon:0", "recon:200", "basis:200", "frame:200"],
                   "Priors to score, TEXTURE:REFINE_STEPS (texture recon, basis or frame: --texture).")
 flags.DEFINE_string("authors_dir", None, "A folder in the authors' layout (default: 300vw-sample/vd001).")
-flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data); '' for no val frames.")
-flags.DEFINE_integer("every", 8, "Score one val frame in this many.")
 flags.DEFINE_string("table", "results/priors.md", "Markdown table of the scores.")
 flags.DEFINE_string("sheet", "docs/priors_sheet.jpg", "Sheet: blurry | each configuration | authors' | sharp ('' for none).")
 flags.DEFINE_string("out", None, "Also write the last configuration's renders as OUT/render/<frame>.png.")
@@ -69,7 +67,7 @@ def frame_sets(data_dir):
         val = []
         for run in Cache(FLAGS.cache_dir).runs("val"):
             picked = list(range(0, run.meta["frames"], FLAGS.every))
-            blurry = centre_blurry_frames(run, blur_flags.blur_config(), picked)
+            blurry = centre_blurry_frames(run, data_flags.blur_config(), picked)
             for t, b in zip(picked, blurry):
                 val.append((f"{run.name}_{t:05d}", b, run.array("sharp")[t], run.array("points5")[t], None))
         sets["val"] = val

@@ -13,15 +13,12 @@ import os
 from absl import flags
 
 import cli
-import blur_flags
+import data_flags
 
-flags.adopt_module_key_flags(blur_flags)
+flags.adopt_module_key_flags(data_flags)
 
 flags.DEFINE_list("weights", ["finetune=checkpoints/recon_ict.weights.npz"], "name=path of ReconNet weights.")
-flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
-flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model.")
-flags.DEFINE_integer("every", 4, "Use every n-th val frame.")
 flags.DEFINE_string("table", "results/recon_landmarks.md", "Markdown table of the errors.")
 flags.DEFINE_string("sheet", "docs/recon_sheet.png", "PNG sheet ('' for none); uses the last --weights.")
 flags.DEFINE_integer("refine_landmarks", 0, "Also score each ReconNet refined this many Adam steps to dlib's 68 "
@@ -62,7 +59,7 @@ def main(_):
 
     renderer = FaceRenderer(load_face_model(FLAGS.face_model, data_dir=FLAGS.data_dir))
     val = aligned_dataset(PipelineConfig(cache_dir=FLAGS.cache_dir, split="val", batch_size=16,
-                                         blur=blur_flags.blur_config()),
+                                         blur=data_flags.blur_config()),
                           shuffle=False, repeat=False)
     val = val.unbatch().shard(FLAGS.every, 0).batch(16)
     nets = {"mean face (zero coefficients)": lambda images, training=False: tf.zeros([images.shape[0], 239])}

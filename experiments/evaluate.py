@@ -14,18 +14,16 @@ at 360×450 and 580×610, priors included), frames.csv (per-frame values) and fi
 from absl import app, flags
 
 import cli
-import blur_flags
+import data_flags
 import priors_flags
 from deblur3d.eval.evaluate import EvalConfig
 
-flags.adopt_module_key_flags(blur_flags)
+flags.adopt_module_key_flags(data_flags)
 flags.adopt_module_key_flags(priors_flags)   # the ReconNet of priors computed online
 E = EvalConfig()   # every default below comes from it
 flags.DEFINE_list("checkpoints", [], "name=path of deblurring weights (DeblurNet, DBN, SRN); default: every "
                   "checkpoints/*.weights.npz whose header is a deblurring model, named by file stem.")
-flags.DEFINE_string("cache_dir", E.cache_dir, "Data cache built by `make data` (default cache/data).")
 flags.DEFINE_string("split", E.split, "Cache split to evaluate.")
-flags.DEFINE_integer("every", E.every, "Use every n-th frame of each run (10: 106 of the 1,056 val frames; 1: all).")
 flags.DEFINE_string("authors_dir", E.authors_dir, "Folder in the authors' layout (blurry/ sharp/ face/ bbox.txt) to "
                     "evaluate too; default <data root>/300vw-sample/vd001 when it exists; empty: none.")
 flags.DEFINE_string("priors_dir", E.priors_dir, "Precomputed priors of the cache (experiments/export_priors.py); "
@@ -56,7 +54,7 @@ def main(_):
     sizes = tuple((int(h), int(w)) for h, w in sizes)
     simple = ("cache_dir", "split", "every", "authors_dir", "priors_dir", "data_dir", "out", "figures", "identity",
               "timing_repeats", "precision", "flip_ensemble")
-    config = EvalConfig(checkpoints=checkpoints, timing_sizes=sizes, blur=blur_flags.blur_config(),
+    config = EvalConfig(checkpoints=checkpoints, timing_sizes=sizes, blur=data_flags.blur_config(),
                         recon=priors_flags.priors_settings(),
                         **{k: FLAGS[k].value for k in simple})
     evaluate(config)   # no cache, no priors, a missing file: one line (cli.py)

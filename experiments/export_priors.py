@@ -10,14 +10,13 @@ of the blurry centre frame, render pasted back into the frame's geometry.
 from absl import flags
 
 import cli
-import blur_flags
+import data_flags
 import priors_flags
 from deblur3d import paths
 
-flags.adopt_module_key_flags(blur_flags)
+flags.adopt_module_key_flags(data_flags)
 flags.adopt_module_key_flags(priors_flags)
 
-flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
 flags.DEFINE_string("out", str(paths.PRIORS), "Output folder (replaced atomically when complete).")
 flags.DEFINE_integer("batch_size", 16, "Frames per call.")
 FLAGS = flags.FLAGS
@@ -43,7 +42,7 @@ def main(_):
     count = export_priors(online, FLAGS.out, FLAGS.cache_dir, FLAGS.batch_size,
                           note=f"recon_weights={FLAGS.recon_weights}, face_model={FLAGS.face_model}, "
                                f"refine_landmarks={settings.refine}, texture={settings.fitted_texture}",
-                          blur=blur_flags.blur_config(), refiner=refiner, annotator=annotator, texture=texture)
+                          blur=data_flags.blur_config(), refiner=refiner, annotator=annotator, texture=texture)
     print(f"wrote priors of {count} frames to {FLAGS.out}")
 
 

@@ -14,10 +14,11 @@ import time
 from absl import app, flags
 
 import cli
+import data_flags
 
 from deblur3d import paths
 
-flags.DEFINE_string("cache_dir", str(paths.DATA_CACHE), "Data cache built by experiments/prepare_data.py.")
+flags.adopt_module_key_flags(data_flags)
 flags.DEFINE_string("split", "train", "Split whose runs supply the training pixels.")
 flags.DEFINE_string("check_split", "val", "Split on which the fitted model is checked (never fitted on).")
 flags.DEFINE_integer("frames_per_run", 20, "Frames sampled per run, evenly spaced.", lower_bound=1)

@@ -10,12 +10,12 @@ import logging as std_logging
 from absl import flags, logging
 
 import cli
+import data_flags
 
 from deblur3d.data import cache
 
 D = cache.BuildConfig()
-flags.DEFINE_string("data_dir", None, "Data root holding videos/ and 300vw-sample/ "
-                    "(default: $DEBLUR3D_DATA, else ../shared/data).")
+flags.adopt_module_key_flags(data_flags)
 flags.DEFINE_list("sources", list(D.sources),
                   "Inputs: `videos` (<data_dir>/videos, split from its manifest.csv), `300vw-sample` "
                   "(<data_dir>/300vw-sample/vd001, authors' layout), or KIND:PATH[@SPLIT] with KIND one of "

@@ -1,11 +1,14 @@
 """The flags of the 3D priors, shared by every script that computes them -> PriorsSettings.
 
-Their defaults are PriorsSettings' (deblur3d/recon/settings.py); `--data_dir` is here too,
-as the face model is found under the data root.
+Their defaults are PriorsSettings' (deblur3d/recon/settings.py); the data flags come along
+(`--data_dir`: the face model is found under the data root).
 """
 from absl import flags
 
+import data_flags
 from deblur3d.recon.settings import TEXTURES, PriorsSettings
+
+flags.adopt_module_key_flags(data_flags)
 
 _P = PriorsSettings()
 flags.DEFINE_string("recon_weights", _P.recon_weights, "ReconNet weights for the 3D priors (models that use them).")
@@ -19,7 +22,6 @@ flags.DEFINE_enum("texture", _P.texture, list(TEXTURES),
                   "Light and texture of the priors: recon = ReconNet's (the paper's); basis = fitted to the frame "
                   "in the rich albedo basis; frame = the person's own, read from the frame (not in the paper; "
                   "deblur3d/recon/texture.py); unset: as the deblurring model's priors were made, recon for export.")
-flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data).")
 FLAGS = flags.FLAGS
 
 

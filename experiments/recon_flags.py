@@ -1,17 +1,15 @@
 """Flags shared by pretrain_recon.py and finetune_recon.py -> ReconTrainConfig."""
 from absl import flags
 
-import blur_flags
+import data_flags
 import train_flags
 from deblur3d import paths
 from deblur3d.recon.task import ReconWeights
 from deblur3d.recon.training import ReconTrainConfig
 
-flags.adopt_module_key_flags(blur_flags)
+flags.adopt_module_key_flags(data_flags)
 
 flags.DEFINE_string("run_dir", None, "Run folder: checkpoints (resumable), TensorBoard (tb/), exported weights.")
-flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
-flags.DEFINE_string("data_dir", None, "Data root for the face model (default: $DEBLUR3D_DATA, else ../shared/data).")
 flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model.")
 flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
 flags.DEFINE_string("skin_model", str(paths.SKIN_MODEL), "Skin colour model for the attention A ('' for none).")
@@ -34,4 +32,4 @@ def config(stage, default_run_dir, init_weights=None):
         terms=tuple(FLAGS.terms) if FLAGS.terms else None,
         weights=ReconWeights(FLAGS.photometric_weight, FLAGS.landmark_weight, FLAGS.regularizer_weight,
                              FLAGS.albedo_weight),
-        blur=blur_flags.blur_config(), train=train_flags.schedule(), export=FLAGS.export)
+        blur=data_flags.blur_config(), train=train_flags.schedule(), export=FLAGS.export)

@@ -16,7 +16,7 @@ import dataclasses
 from absl import flags
 
 import cli
-import blur_flags
+import data_flags
 import priors_flags
 import train_flags
 
@@ -26,12 +26,11 @@ from deblur3d.deblur.training import CPU_RECIPE, PRIORS, DeblurTrainConfig
 from deblur3d.train.strategies import PRECISIONS
 
 flags.adopt_module_key_flags(train_flags)
-flags.adopt_module_key_flags(blur_flags)
+flags.adopt_module_key_flags(data_flags)
 flags.adopt_module_key_flags(priors_flags)   # ReconNet of online priors / joint training
 A, D = Arch(), DeblurTrainConfig()   # every default below comes from these dataclasses
 
 flags.DEFINE_string("run_dir", D.run_dir, "Run folder: checkpoints (resumable), TensorBoard (tb/), exported weights.")
-flags.DEFINE_string("cache_dir", D.cache_dir, "Data cache built by `make data` (default cache/data).")
 flags.DEFINE_enum("priors", D.priors, list(PRIORS),
                   "3D priors: precomputed by export_priors.py (the authors' way) or computed in the step.")
 flags.DEFINE_string("priors_dir", D.priors_dir, "Exported priors (experiments/export_priors.py).")
@@ -96,7 +95,7 @@ def config_from_flags():
     grouped = ("arch", "blur", "train", "recon")
     names = [f.name for f in dataclasses.fields(DeblurTrainConfig) if f.name in FLAGS and f.name not in grouped]
     arch = Arch(**{f.name: FLAGS[f.name].value for f in dataclasses.fields(Arch)})
-    return DeblurTrainConfig(train=train_flags.schedule(), arch=arch, blur=blur_flags.blur_config(),
+    return DeblurTrainConfig(train=train_flags.schedule(), arch=arch, blur=data_flags.blur_config(),
                              recon=priors_flags.priors_settings(),
                              **{name: FLAGS[name].value for name in names})
 

@@ -9,6 +9,7 @@ from absl import flags  # noqa: E402
 from deblur3d.data.readers import BadInput  # noqa: E402
 from deblur3d.train.weights import WeightsFileError  # noqa: E402
 from deblur3d.video import io  # noqa: E402
+import data_flags  # noqa: E402
 import priors_flags  # noqa: E402
 from deblur3d.video.model import DEFAULT_WEIGHTS, ModelSpec  # noqa: E402
 from deblur3d.video.pipeline import VideoConfig  # noqa: E402
@@ -16,6 +17,7 @@ from deblur3d.video.gate import Gate  # noqa: E402
 from deblur3d.video.smoothing import FILTERS, Smoothing  # noqa: E402
 from deblur3d.video.tracks import TrackConfig  # noqa: E402
 
+flags.adopt_module_key_flags(data_flags)
 flags.adopt_module_key_flags(priors_flags)
 _T, _V, _S = TrackConfig(), VideoConfig(), Smoothing()
 flags.DEFINE_float("gate", _V.gate.threshold, "Faces whose blur score (0 sharp .. 1 blurry, deblur3d/video/gate.py) "

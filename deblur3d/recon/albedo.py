@@ -26,11 +26,12 @@ def build_basis(albedos, constant_albedo, skin_mask, components=80, tone_std=TON
     tones = 3 if tone_std > 0 else 0
     k = max(min(n - 1, components - tones, len(s)), 0)
     principal = vt[:k] * (s[:k, None] / np.sqrt(max(n - 1, 1)))
-    tone = np.zeros((tones, skin_mask.sum(), 3))
+    tone = np.zeros((tones, int(skin_mask.sum()), 3))
     for c in range(tones):
         tone[c, :, c] = tone_std
+    tone = tone.reshape(tones, -1) if tones else np.zeros((0, principal.shape[1]))
     mean_albedo = constant_albedo.copy()
     mean_albedo[skin_mask] = mean.reshape(-1, 3)
     basis = np.zeros((tones + k,) + constant_albedo.shape, np.float32)
-    basis[:, skin_mask] = np.concatenate([tone.reshape(tones, -1), principal]).reshape(tones + k, -1, 3)
+    basis[:, skin_mask] = np.concatenate([tone, principal]).reshape(tones + k, -1, 3)
     return np.clip(mean_albedo, 0, 1).astype(np.float32), basis
