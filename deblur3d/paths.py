@@ -31,8 +31,8 @@ def data_path(*parts, root=None):
     root = Path(root) if root else default_data_root()
     if root is None:
         raise FileNotFoundError(
-            "No data folder: set $DEBLUR3D_DATA or pass --data_dir (README, 'Data').")
+            "No data folder: set $DEBLUR3D_DATA or pass --data_dir (docs/data.md#data).")
     path = root.joinpath(*parts)
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist (README, 'Data', says where it comes from).")
+        raise FileNotFoundError(f"{path} does not exist (docs/data.md#data says where it comes from).")
     return path
