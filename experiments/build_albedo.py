@@ -76,8 +76,9 @@ def main(_):
     # float16 components: a 1e-3 relative error is far below what the fit can tell apart.
     np.savez_compressed(FLAGS.out, mean_albedo=mean, albedo_basis=basis.astype(np.float16),
                         identities=np.array(list(chosen)))
-    print(f"wrote {FLAGS.out}: mean albedo + {len(basis)} components ({3 if FLAGS.tone_std > 0 else 0} skin tones) from {len(chosen)} train identities "
-          f"({sum(map(len, chosen.values()))} frames) in {time.time() - start:.0f} s")
+    tones = 3 if FLAGS.tone_std > 0 else 0
+    print(f"wrote {FLAGS.out}: mean albedo + {len(basis)} components ({tones} skin tones) from {len(chosen)} train "
+          f"identities ({sum(map(len, chosen.values()))} frames) in {time.time() - start:.0f} s")
     if FLAGS.picture:
         learned = load_face_model("ict", data_dir=FLAGS.data_dir, albedo_path=FLAGS.out)
         x = np.zeros((4, 239), np.float32)

@@ -29,7 +29,8 @@ flags.DEFINE_list("configs", ["recon:0", "recon:200", "basis:200", "frame:200"],
                   "Priors to score, TEXTURE:REFINE_STEPS (texture recon, basis or frame: --texture).")
 flags.DEFINE_string("authors_dir", None, "A folder in the authors' layout (default: 300vw-sample/vd001).")
 flags.DEFINE_string("table", "results/priors.md", "Markdown table of the scores.")
-flags.DEFINE_string("sheet", "docs/priors_sheet.jpg", "Sheet: blurry | each configuration | authors' | sharp ('' for none).")
+flags.DEFINE_string("sheet", "docs/priors_sheet.jpg", "Sheet: blurry | each configuration | authors' | sharp "
+                    "('' for none).")
 flags.DEFINE_string("out", None, "Also write the last configuration's renders as OUT/render/<frame>.png.")
 FLAGS = flags.FLAGS
 
@@ -114,7 +115,8 @@ def main(_):
             rows[f"ours: texture {texture}, refinement {steps} steps"] = out
             renders_out[name] = out
         for row, images in rows.items():
-            errors = np.array([(render_quality.photometric_error(r, s, p), render_quality.landmark_error(annotator, r, p))
+            errors = np.array([(render_quality.photometric_error(r, s, p),
+                                render_quality.landmark_error(annotator, r, p))
                                for r, s, p in zip(images, sharp_crops, sharp_points)])
             scores.setdefault(row, {})[name] = (np.nanmean(errors[:, 0]), np.nanmean(errors[:, 1]), len(errors))
             print(f"{name}: {row}: photometric {scores[row][name][0]:.1f}, landmarks {scores[row][name][1]:.2f} px")

@@ -55,7 +55,7 @@ def test_a_missing_file_ends_in_one_error_line_naming_it(name):
 def test_a_signal_mid_run_leaves_no_temporary_file_and_says_so(tmp_path, sig, status):
     from data_fixtures import noise_frames, write_avi
     from deblur3d.video.model import untrained_weights
-    clip = write_avi(tmp_path / "in.avi", noise_frames(1500, size=96))
+    clip = write_avi(tmp_path / "in.avi", noise_frames(2000, size=256))   # pass 2 takes seconds
     weights = untrained_weights(tmp_path / "w.weights.npz", use_priors=False)
     out = tmp_path / "out"
     out.mkdir()

@@ -1,5 +1,6 @@
 """experiments/blur_headroom.py: the colour-shared layout of the linear fit."""
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,8 @@ SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "blur_headroom.py
 
 
 def load_script():
+    if str(SCRIPT.parent) not in sys.path:   # the script imports its sibling modules (cli, data_flags)
+        sys.path.insert(0, str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("blur_headroom", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

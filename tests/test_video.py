@@ -195,8 +195,8 @@ class RecordedPriors:
         self.calls.append(("coefficients", frame.shape, points5))
         return self.inner.coefficients(frame, points5)
 
-    def render(self, coeffs, points5, height, width):
-        render = self.inner.render(coeffs, points5, height, width)
+    def render(self, coeffs, points5, height, width, albedo=None):
+        render = self.inner.render(coeffs, points5, height, width, albedo)
         self.calls.append(("render", np.asarray(render), points5))
         return render
 

@@ -148,7 +148,8 @@ def evaluate(config=EvalConfig(), log=print):
                 usable.append(m)
                 continue
             recipe = m.priors_recipe
-            refined = (f" + landmark refinement ({recipe['refine_landmarks']} steps)" if recipe["refine_landmarks"] else "")
+            steps = recipe["refine_landmarks"]
+            refined = f" + landmark refinement ({steps} steps)" if steps else ""
             refined += f" + {recipe['texture']} texture" if recipe["texture"] != "recon" else ""
             if uses_precomputed(m, source):
                 usable.append(m)

@@ -66,16 +66,16 @@ class ModelSpec:
 
 def untrained_weights(path, use_priors=True, identity=False, seed=0):
     """Writes a freshly built DeblurNet's weights file, for timing (same cost as a trained
-    one) and tests: residual, its output layer scaled down so that it changes faces by a few
-    grey levels, like a trained one (a raw random net's output spans ±8 and is refused by the
-    video tool); `identity`: that layer zeroed, so it changes nothing."""
+    one) and tests: residual, so that it changes faces by a few grey levels like a trained one
+    (a non-residual random net's output spans ±8, which the video tool refuses); `identity`:
+    its output layer zeroed, so it changes nothing."""
     import tensorflow as tf
 
     from deblur3d.deblur.inference import build_from_header
     header = dict(architecture="ours", use_render=use_priors, use_identity=use_priors, residual=True, steps=0)
     tf.keras.utils.set_random_seed(seed)
     net = build_from_header(header)
-    for w in net.conv_out.weights:
-        w.assign(tf.zeros_like(w) if identity else 0.02 * w)
+    for w in net.conv_out.weights if identity else ():
+        w.assign(tf.zeros_like(w))
     weights_lib.save(net, path, **header)
     return str(path)
