@@ -76,13 +76,6 @@ def atomic_dir(out):
         raise
 
 
-def temporary_sibling(path):
-    """The temporary name `atomic_file` writes `path` under (same suffix: encoders choose the
-    format by it)."""
-    path = Path(path)
-    return path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
-
-
 @contextlib.contextmanager
 def atomic_file(path):
     """Yields a temporary path beside `path`, renamed to `path` when the block completes
@@ -90,7 +83,7 @@ def atomic_file(path):
     path = Path(path)
     if path.is_dir():
         raise OSError(f"{path}: is a folder: refusing to replace it with a file (choose another output)")
-    tmp = temporary_sibling(path)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")   # same suffix: encoders go by it
     try:   # a folder we cannot write to says so now, not as an encoder's broken pipe later
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.touch()

@@ -68,11 +68,12 @@ def _online(config, trainable):
 def priors_recipe(config):
     """How the priors this configuration trains on are made (weights header: refine_landmarks,
     priors_texture)."""
+    paper = PriorsSettings().recipe   # ReconNet alone
     if not config.needs_priors:
-        return dict(refine_landmarks=0, texture="recon")
+        return paper
     if config.priors == "precomputed":
         from deblur3d.recon.export import recipe_of
-        return recipe_of(config.priors_dir) or dict(refine_landmarks=0, texture="recon")
+        return recipe_of(config.priors_dir) or paper
     return config.recon.recipe
 
 
@@ -161,10 +162,11 @@ def grown_channels(net, path):
 def export_weights(net, config, path, **extra):
     """The compact weights file: the network's `arch` whole, the blur it learnt, the recipe."""
     a, run = config.arch, config.train   # the flat three are what the tables match rows on
+    recipe = priors_recipe(config)
     weights.save(net, path, arch=a.header(), architecture=a.model, use_render=a.use_render,
                  use_identity=a.use_identity, blur=dataclasses.asdict(config.blur), blur_window=config.blur.window,
                  sharp_fraction=config.sharp_fraction, content=config.content, psnr_floor=config.psnr_floor,
-                 face_weight=config.face_weight, refine_landmarks=priors_recipe(config)["refine_landmarks"],
-                 priors_texture=priors_recipe(config)["texture"],
+                 face_weight=config.face_weight, refine_landmarks=recipe["refine_landmarks"],
+                 priors_texture=recipe["texture"],
                  batch_size=run.batch_size, patch_size=config.patch_size, priors=config.priors,
                  config=repr(config), **extra)

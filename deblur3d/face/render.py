@@ -40,6 +40,7 @@ class FaceRenderer:
         self.camera = camera or Camera()
         self.cull_back_faces = cull_back_faces
         self._rasterize, self._backend = _rasterizer()
+        self._view = None   # view()'s graph, traced on first use
 
     def geometry(self, coeffs, albedo=None):
         """Posed vertices, shaded vertex colours, albedo (B, V, 3 each), landmarks (B, 68, 2).
@@ -80,7 +81,7 @@ class FaceRenderer:
         posed vertices (B, V, 3), unit normals (B, V, 3), pixel positions (B, V, 2) and the
         z-buffer (B, H, W), the depth of the nearest surface (1e6 off the face). One traced
         graph: the rasterizer retraces itself at every eager call."""
-        if self.__dict__.get("_view") is None:
+        if self._view is None:
             self._view = tf.function(self._view_graph, autograph=False)   # one trace per batch size
         return [t.numpy() for t in self._view(tf.convert_to_tensor(coeffs, tf.float32))]
 

@@ -11,9 +11,9 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from deblur3d import paths
 from deblur3d.data.blur import centre_frame
 from deblur3d.face import coeffs as coeffs_lib
-from deblur3d import paths
 from deblur3d.face.align import alignment_params, crop, uncrop
 from deblur3d.recon import refine as refine_lib
 from deblur3d.recon import texture as texture_lib

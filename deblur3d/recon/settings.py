@@ -9,7 +9,7 @@ from pathlib import Path
 
 from deblur3d import paths
 
-TEXTURES = ("recon", "basis", "frame")   # recon/texture.py
+TEXTURES = ("recon", "basis", "frame")   # how the priors' light and texture are made (recon/texture.py)
 
 
 @dataclasses.dataclass(frozen=True)

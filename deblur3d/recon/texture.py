@@ -22,8 +22,7 @@ import tensorflow as tf
 
 from deblur3d.face import coeffs as coeffs_lib
 from deblur3d.face import shading
-
-TEXTURES = ("recon", "basis", "frame")
+from deblur3d.recon.settings import TEXTURES
 MIN_FACING = 0.2     # cosine between normal and view ray below which a vertex is not read
 FULL_FACING = 0.5    # ... above which the frame's colour is taken whole ("frame")
 OCCLUSION = 0.015    # model units (dm): a vertex this far behind the z-buffer is hidden
@@ -44,11 +43,10 @@ class VertexView:
         self.colour = np.stack([sample(image, points) for image, points in zip(np.asarray(images, np.float32), uv)])
         size = np.asarray(images).shape[1:3]
         inside = (uv >= 0).all(-1) & (uv[..., 0] < size[1]) & (uv[..., 1] < size[0])
-        # Seen: facing the camera and not behind another part of the mesh (the z-buffer's
-        # depth where the vertex projects is its own, within a millimetre and a half).
-        # Vertices by the silhouette read the background too: the covered area is eroded by 1 px.
-        # The z-buffer's farthest depth over 3x3 pixels: a vertex by an occluder's edge is not
-        # hidden by a neighbour pixel, and one by the silhouette sees the background there.
+        # Seen: facing the camera, and not more than OCCLUSION behind the z-buffer where it
+        # projects. The z-buffer's farthest depth over 3x3 pixels is used: a vertex by an
+        # occluder's edge is not hidden by a neighbour pixel, and one by the silhouette (the
+        # background within a pixel) is not read.
         kernel = np.ones((3, 3), np.uint8)
         behind = np.stack([cv2.dilate(z, kernel)[np.clip(p[:, 1].astype(int), 0, z.shape[0] - 1),
                                                  np.clip(p[:, 0].astype(int), 0, z.shape[1] - 1)]

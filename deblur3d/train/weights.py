@@ -35,15 +35,14 @@ def read_header(path):
         raise WeightsFileError(f"{path}: not a deblur3d weights file ({type(err).__name__})") from None
 
 
-def verify(path, header=None):
-    """WeightsFileError naming the file and its first bad array unless every array the header
-    lists is present, of the shape it states, and finite. NumPy only: the video tool checks
-    its model before reading a frame."""
-    header = header or read_header(path)
+def checked_arrays(path, header):
+    """Every array the header lists, in order; WeightsFileError naming the file and its first
+    bad array unless each is present, of the shape the header states, and finite."""
     shapes = header.get("shapes")
     if not isinstance(shapes, list):
         raise WeightsFileError(f"{path}: not a deblur3d weights file (no list of weight shapes)")
     names = header.get("names") or [""] * len(shapes)
+    arrays = []
     try:
         with np.load(path) as z:
             for i, (shape, name) in enumerate(zip(shapes, names)):
@@ -55,24 +54,33 @@ def verify(path, header=None):
                     raise WeightsFileError(f"{path}: {what} has shape {list(value.shape)}, the header says {shape}")
                 if value.dtype.kind == "f" and not np.isfinite(value).all():
                     raise WeightsFileError(f"{path}: {what} holds NaN or infinite values: a diverged or damaged model")
+                arrays.append(value)
     except WeightsFileError:
         raise
     except Exception as err:   # a truncated archive, a corrupt member
         raise WeightsFileError(f"{path}: cannot be read whole ({type(err).__name__}: {err})"[:300]) from None
+    return arrays
+
+
+def verify(path, header=None):
+    """`checked_arrays` without keeping them -> the header. NumPy only: the video tool checks its
+    model before reading a frame."""
+    header = header or read_header(path)
+    checked_arrays(path, header)
     return header
 
 
 def load(model, path):
-    """Fills a built model from `path`; returns the metadata. Checks class, shapes and values first."""
-    header = verify(path)
+    """Fills a built model from `path`; returns the metadata. Checks class and shapes, then
+    reads each array once, checked (`checked_arrays`)."""
+    header = read_header(path)
     shapes = [list(w.shape) for w in model.weights]
     if header["model"] != type(model).__name__ or header["shapes"] != shapes:
         raise WeightsFileError(
             f"{path}: holds a {header['model']} with {len(header['shapes'])} weights "
             f"({header.get('config', '')}), this is a {type(model).__name__} with {len(shapes)} "
             f"weights of other shapes: wrong model file or configuration")
-    with np.load(path) as z:
-        model.set_weights([z[f"w{i:04d}"].astype(w.dtype) for i, w in enumerate(model.weights)])
+    model.set_weights([a.astype(w.dtype) for a, w in zip(checked_arrays(path, header), model.weights)])
     return {k: v for k, v in header.items() if k not in ("names", "shapes")}
 
 

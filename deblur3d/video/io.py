@@ -131,14 +131,14 @@ class VideoInput:
 
 class ArrayInput:
     """Frames already in memory (the demo's synthesised blurry clip), same interface."""
-    frame_names, warnings, gray = None, [], False
-
-    def timing_drift(self):
-        return 0.0
+    frame_names, warnings, gray = None, (), False
 
     def __init__(self, frames, fps, name, audio=None, max_side=MAX_SIDE):
         self.array, self.fps, self.name, self.audio, self.max_side = frames, fps, name, audio, max_side
         self.path, self.is_video, self.max_frames, self.length = None, False, None, len(frames)
+
+    def timing_drift(self):
+        return 0.0
 
     def frames(self):
         return checked(iter(self.array), self.name, self.max_side)
