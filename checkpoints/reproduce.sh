@@ -16,7 +16,8 @@ $PY experiments/build_albedo.py                       # checkpoints/ict_albedo_r
 $PY experiments/pretrain_recon.py --run_dir=$RUNS/recon_pretrain --steps=700 --batch_size=8 \
     --landmark_weight=1.6e-2 --checkpoint_every=100
 # The paper fine-tunes with L_r alone; after our short pretraining that drifts into a
-# degenerate pose (checkpoints/README.md), so the reference keeps all four terms.
+# degenerate pose (docs/results.md#budgets-of-the-first-cpu-reference-not-the-papers),
+# so the reference keeps all four terms.
 $PY experiments/finetune_recon.py --run_dir=$RUNS/recon_finetune --steps=100 --batch_size=8 \
     --checkpoint_every=50 --blur=paper --blur_set=window=9 --landmark_weight=1.6e-2 \
     --terms=photometric,landmark,regularizer,albedo \
@@ -25,7 +26,8 @@ $PY experiments/finetune_recon.py --run_dir=$RUNS/recon_finetune --steps=100 --b
 $PY experiments/export_priors.py --recon_weights=checkpoints/recon_ict.weights.npz --out=cache/priors
 
 # The four DeblurNets of paper Table 2, one equal budget: the CPU recipe (--recipe=cpu,
-# checkpoints/README.md) on the realistic blur, 3500 steps of 8 x 128² each (about 45 min here).
+# docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full) on the realistic
+# blur, 3500 steps of 8 x 128² each (about 45 min here).
 CPU="--recipe=cpu --steps=3500 --checkpoint_every=250"
 $PY experiments/train_deblur.py $CPU --run_dir=$RUNS/deblur_full --export=checkpoints/deblur_full.weights.npz
 $PY experiments/train_deblur.py $CPU --run_dir=$RUNS/deblur_render --nouse_identity \
@@ -36,7 +38,8 @@ $PY experiments/train_deblur.py $CPU --run_dir=$RUNS/deblur_baseline --nouse_ren
     --export=checkpoints/deblur_baseline.weights.npz
 # Longer training: 4000 steps more from the 3500-step file, a new warm-up and cosine from
 # 3e-4 (43 min here; the committed 3500-step files were trained in float32, these steps in
-# bfloat16, which the CPU recipe now uses: checkpoints/README.md measures both alike).
+# bfloat16, which the CPU recipe now uses:
+# docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full measures both alike).
 MORE="--recipe=cpu --steps=4000 --learning_rate=3e-4 --warmup_steps=100 --checkpoint_every=250"
 $PY experiments/train_deblur.py $MORE --run_dir=$RUNS/deblur_full_7500 \
     --init_weights=checkpoints/deblur_full.weights.npz --export=checkpoints/deblur_full.weights.npz

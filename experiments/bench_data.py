@@ -11,7 +11,8 @@ import time
 
 from absl import flags
 
-import cli
+import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
+import tensorflow as tf
 import data_flags
 
 flags.adopt_module_key_flags(data_flags)
@@ -40,7 +41,6 @@ def pipeline_rate(batch, patch):
 
 def step_rate(batch, patch, recipe):
     import numpy as np
-    import tensorflow as tf
 
     from deblur3d.deblur import archs
     from deblur3d.deblur.task import DeblurTask

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 from absl import flags
 
-import cli
+import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
+import tensorflow as tf
 import data_flags
 import train_deblur
 
@@ -60,7 +61,6 @@ def gains(deblurrer, frames):
 
 
 def main(_):
-    import tensorflow as tf
 
     from deblur3d.deblur import training
     from deblur3d.deblur.inference import Deblurrer

@@ -8,7 +8,8 @@ import time
 
 from absl import flags
 
-import cli
+import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
+import tensorflow as tf
 import data_flags
 
 flags.adopt_module_key_flags(data_flags)
@@ -29,7 +30,6 @@ def timed(fn, x, repeats):
 
 def main(_):
     import numpy as np
-    import tensorflow as tf
 
     from deblur3d.face import load_face_model
     from deblur3d.face.render import FaceRenderer

@@ -10,7 +10,8 @@ import time
 
 from absl import flags
 
-import cli
+import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
+import tensorflow as tf
 
 flags.DEFINE_integer("repeats", 1, "Timed calls after one warm-up call (a paper-size step takes about a minute).")
 flags.DEFINE_list("budgets", ["16x256", "8x64"], "batch x patch pairs to time a training step at.")
@@ -31,7 +32,6 @@ def timed(fn, repeats):
 
 def synthetic_batch(batch, patch):
     import numpy as np
-    import tensorflow as tf
     rng = np.random.default_rng(0)
     points = np.array([[100, 110], [156, 110], [128, 140], [106, 170], [150, 170]], np.float32) * patch / 256
     return {"blurry": tf.constant(rng.uniform(size=(batch, patch, patch, 15)), tf.float32),
@@ -41,12 +41,11 @@ def synthetic_batch(batch, patch):
 
 
 def main(_):
-    import tensorflow as tf
 
     from deblur3d.deblur.model import DeblurNet
     from deblur3d.deblur.task import DeblurTask
-    from deblur3d.recon.priors import build_online_priors
-    from deblur3d.recon.settings import PriorsSettings
+    from deblur3d.priors.online import build_online_priors
+    from deblur3d.priors.settings import PriorsSettings
     from deblur3d.train import loop, schedules
     from deblur3d.train.step import make_train_step
 
@@ -92,7 +91,8 @@ def cpu_recipe_arch(**changes):
 
 def width_table(step_time, first_widths):
     """Full resolution holds most of the cost, and oneDNN's speed depends on channel counts,
-    not only on their number: a wider first stage can cost almost nothing (checkpoints/README.md)."""
+    not only on their number: a wider first stage can cost almost nothing
+    (docs/results.md#a-wider-first-stage-deblur_full-42500-steps)."""
     from deblur3d.deblur import archs
     from deblur3d.deblur.task import DeblurTask
     from deblur3d.deblur.training import CPU_RECIPE

@@ -14,7 +14,8 @@ filter can predict (noise, compression, motion that the frame average cancels), 
 """
 from absl import flags
 
-import cli
+import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
+import tensorflow as tf
 import data_flags
 
 flags.adopt_module_key_flags(data_flags)
@@ -40,7 +41,6 @@ def samples(split, batches, seed):
     """-> (features, residual targets) from random patches of `split`: (N, k²·15 + 1), (N, 3),
     or with --shared_channels (3N, k²·5 + 1), (3N, 1), one row per pixel and colour."""
     import numpy as np
-    import tensorflow as tf
 
     from deblur3d.data.blur import centre_frame
     from deblur3d.data.pipeline import PipelineConfig, training_dataset

@@ -114,7 +114,7 @@ def gate_table(groups):
 def figure(path, blur_config):
     import cv2
 
-    from deblur3d.data import cache, motion, pipeline
+    from deblur3d.data import blur_settings, cache, samples
     from deblur3d.eval.metrics import psnr
     runs = {r.name: r for r in cache.Cache(FLAGS.cache_dir).runs()}
     rows = []
@@ -122,8 +122,8 @@ def figure(path, blur_config):
         name, t = item.rsplit("/", 1)
         run, t = runs[name], int(t)
         sharp = run.array("sharp")[t] / 255.0
-        images = [sharp] + [next(pipeline.centre_blurry_frames(run, c, [t], FLAGS.seed))
-                            for c in (motion.PRESETS["paper"], blur_config)]
+        images = [sharp] + [next(samples.centre_blurry_frames(run, c, [t], FLAGS.seed))
+                            for c in (blur_settings.PRESETS["paper"], blur_config)]
         labels = ["sharp", "paper: 5-frame mean", f"{FLAGS.blur}"]
         tiles = []
         for image, label in zip(images, labels):

@@ -48,8 +48,8 @@ def main(_):
     from deblur3d.face.align import fit_alignment
     from deblur3d.face.render import FaceRenderer
     from deblur3d.recon import albedo as albedo_lib
-    from deblur3d.recon.refine import LandmarkRefiner
-    from deblur3d.recon.texture import fit_texture
+    from deblur3d.priors.refine import LandmarkRefiner
+    from deblur3d.priors.texture import fit_texture
 
     start = time.time()
     model = load_face_model("ict", data_dir=FLAGS.data_dir, albedo_path="constant")

@@ -12,6 +12,8 @@ import sys
 
 from absl import app, flags
 
+import deblur3d  # noqa: F401  (TensorFlow, imported once and quietly: deblur3d/__init__.py)
+
 FLAGS = flags.FLAGS
 
 

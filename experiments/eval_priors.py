@@ -52,7 +52,7 @@ def frame_sets(data_dir):
     from deblur3d import paths
     from deblur3d.data import readers
     from deblur3d.data.cache import Cache
-    from deblur3d.data.pipeline import centre_blurry_frames
+    from deblur3d.data.samples import centre_blurry_frames
 
     sets = {}
     folder = FLAGS.authors_dir or paths.data_path("300vw-sample", "vd001", root=data_dir)
@@ -86,7 +86,7 @@ def main(_):
     from deblur3d.data.faces import FaceAnnotator
     from deblur3d.eval import render_quality
     from deblur3d.face.align import fit_alignment
-    from deblur3d.recon.priors import OnlineFramePriors
+    from deblur3d.priors.online import OnlineFramePriors
 
     configs = [parse_config(c) for c in FLAGS.configs]
     base = priors_flags.priors_settings()
@@ -103,7 +103,7 @@ def main(_):
         if any(f[4] is not None for f in frames):
             rows["authors' face_render (Deng et al., BFM)"] = [f[4] for f in frames]
         for texture, steps in configs:
-            settings = dataclasses.replace(base, texture=texture, refine_steps=steps)
+            settings = dataclasses.replace(base, texture=texture, refine_landmarks=steps)
             priors = OnlineFramePriors(settings, FLAGS.data_dir)
             if not priors.available():
                 raise SystemExit(f"error: {priors.reason}")

@@ -12,7 +12,8 @@ import os
 
 from absl import flags
 
-import cli
+import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
+import tensorflow as tf
 import data_flags
 
 flags.adopt_module_key_flags(data_flags)
@@ -22,7 +23,7 @@ flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model.")
 flags.DEFINE_string("table", "results/recon_landmarks.md", "Markdown table of the errors.")
 flags.DEFINE_string("sheet", "docs/recon_sheet.png", "PNG sheet ('' for none); uses the last --weights.")
 flags.DEFINE_integer("refine_landmarks", 0, "Also score each ReconNet refined this many Adam steps to dlib's 68 "
-                     "points on its input crop (deblur3d/recon/refine.py; not in the paper); 0: not.")
+                     "points on its input crop (deblur3d/priors/refine.py; not in the paper); 0: not.")
 FLAGS = flags.FLAGS
 
 
@@ -30,10 +31,9 @@ def refined(net, renderer):
     """net -> a net whose coefficients are refined to dlib's 68 points on each input crop
     (found in the box dlib detects, else in the mean face's box: the crop is aligned)."""
     import numpy as np
-    import tensorflow as tf
 
     from deblur3d.data.faces import FaceAnnotator
-    from deblur3d.recon.refine import LandmarkRefiner, blurry_points68
+    from deblur3d.priors.refine import LandmarkRefiner, blurry_points68
 
     refiner, annotator = LandmarkRefiner(renderer, FLAGS.refine_landmarks), FaceAnnotator()
     mean_face = renderer.landmarks(tf.zeros([1, 239])).numpy()[0]
@@ -48,7 +48,6 @@ def refined(net, renderer):
 def main(_):
     import cv2
     import numpy as np
-    import tensorflow as tf
 
     from deblur3d import paths
     from deblur3d.data.pipeline import PipelineConfig, aligned_dataset

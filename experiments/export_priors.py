@@ -23,25 +23,25 @@ FLAGS = flags.FLAGS
 
 
 def main(_):
-    from deblur3d.recon.export import export_priors
-    from deblur3d.recon.priors import build_online_priors
+    from deblur3d.priors.export import export_priors
+    from deblur3d.priors.online import build_online_priors
 
     settings = priors_flags.priors_settings()
     online = build_online_priors(settings, FLAGS.data_dir)
-    refiner = annotator = None
-    if settings.refine > 0:
+    recipe, refiner, annotator = settings.recipe, None, None
+    if recipe["refine_landmarks"] > 0:
         from deblur3d.data.faces import FaceAnnotator
-        from deblur3d.recon.refine import LandmarkRefiner
-        refiner, annotator = LandmarkRefiner(online.renderer, settings.refine), FaceAnnotator()
+        from deblur3d.priors.refine import LandmarkRefiner
+        refiner, annotator = LandmarkRefiner(online.renderer, recipe["refine_landmarks"]), FaceAnnotator()
     texture = None
-    if settings.fitted_texture != "recon":
-        from deblur3d.recon.priors import OnlineFramePriors
+    if recipe["texture"] != "recon":
+        from deblur3d.priors.online import OnlineFramePriors
         texture = OnlineFramePriors(settings, FLAGS.data_dir)
         if not texture.available():
             raise SystemExit(f"error: {texture.reason}")
     count = export_priors(online, FLAGS.out, FLAGS.cache_dir, FLAGS.batch_size,
                           note=f"recon_weights={FLAGS.recon_weights}, face_model={FLAGS.face_model}, "
-                               f"refine_landmarks={settings.refine}, texture={settings.fitted_texture}",
+                               f"refine_landmarks={recipe['refine_landmarks']}, texture={recipe['texture']}",
                           blur=data_flags.blur_config(), refiner=refiner, annotator=annotator, texture=texture)
     print(f"wrote priors of {count} frames to {FLAGS.out}")
 

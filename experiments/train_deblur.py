@@ -22,7 +22,8 @@ import train_flags
 
 from deblur3d.deblur.archs import Arch
 from deblur3d.deblur.losses import CONTENT_LOSSES
-from deblur3d.deblur.training import CPU_RECIPE, PRIORS, DeblurTrainConfig
+from deblur3d.deblur.training import CPU_RECIPE, DeblurTrainConfig
+from deblur3d.priors.settings import SOURCES
 from deblur3d.train.strategies import PRECISIONS
 
 flags.adopt_module_key_flags(train_flags)
@@ -31,7 +32,7 @@ flags.adopt_module_key_flags(priors_flags)   # ReconNet of online priors / joint
 A, D = Arch(), DeblurTrainConfig()   # every default below comes from these dataclasses
 
 flags.DEFINE_string("run_dir", D.run_dir, "Run folder: checkpoints (resumable), TensorBoard (tb/), exported weights.")
-flags.DEFINE_enum("priors", D.priors, list(PRIORS),
+flags.DEFINE_enum("priors", D.priors, list(SOURCES),
                   "3D priors: precomputed by export_priors.py (the authors' way) or computed in the step.")
 flags.DEFINE_string("priors_dir", D.priors_dir, "Exported priors (experiments/export_priors.py).")
 # --- the network: one flag per field of deblur3d.deblur.archs.Arch ---
@@ -74,11 +75,13 @@ flags.DEFINE_string("grow_from", D.grow_from, "Start from a DeblurNet of the sam
                     "file's output (not in the paper: more capacity for a trained CPU model).")
 flags.DEFINE_string("export", D.export, "Final compact weights (default: <run_dir>/deblur.weights.npz).")
 # Flag values of a whole recipe; flags given on the command line win. "cpu" learns fast on
-# 2 CPU cores and departs from the paper in each of these values (checkpoints/README.md,
-# "CPU recipe", measures what each buys with bench_learning.py).
+# 2 CPU cores and departs from the paper in each of these values
+# (docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full measures what each
+# buys with bench_learning.py).
 RECIPES = {"paper": {}, "cpu": CPU_RECIPE}
 flags.DEFINE_enum("recipe", "paper", list(RECIPES), "paper: the paper's sizes, loss and schedule (the defaults "
-                  "of every flag); cpu: the preset that learns fast on 2 CPU cores (checkpoints/README.md). "
+                  "of every flag); cpu: the preset that learns fast on 2 CPU cores "
+                  "(docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full). "
                   "Flags given explicitly override the recipe.")
 FLAGS = flags.FLAGS
 

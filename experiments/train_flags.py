@@ -14,7 +14,7 @@ flags.DEFINE_enum("schedule", T.schedule, list(SCHEDULES),
                   "warm-up over --warmup_steps, then cosine to 0 (not in the paper).")
 flags.DEFINE_integer("warmup_steps", T.warmup_steps, "Warm-up iterations of --schedule=cosine.")
 flags.DEFINE_bool("jit_compile", T.jit_compile, "Compile the training step with XLA (2.5x slower on this project's CPU: "
-                  "checkpoints/README.md).")
+                  "docs/results.md#longer-still-deblur_full-16500-steps).")
 flags.DEFINE_integer("decay_every", T.decay_every, "Iterations between learning-rate drops (paper: 50K).")
 flags.DEFINE_integer("checkpoint_every", T.checkpoint_every,
                      "Iterations between checkpoints (a kill loses at most this many).")

@@ -43,7 +43,8 @@ flags.DEFINE_bool("hold_identity", _S.hold_identity, "Hold identity and texture 
                   "mean along each face's track (ReconNet's per-frame estimate of a face's shape jitters).")
 flags.DEFINE_enum("precision", ModelSpec.precision, ["float32", "mixed_bfloat16"],
                   "DeblurNet compute type: mixed_bfloat16 is faster on CPUs with AVX512-BF16 (weights and "
-                  "output stay float32; checkpoints/README.md measures the cost).")
+                  "output stay float32; the cost is measured in "
+                  "docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full).")
 flags.DEFINE_bool("flip_ensemble", ModelSpec.flip_ensemble, "Average the output with that of the mirrored frames "
                   "(mirrored back): EDSR's self-ensemble, not in the paper; twice the deblurring time.")
 FLAGS = flags.FLAGS

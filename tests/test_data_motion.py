@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from deblur3d.data import blur, motion, pipeline
+from deblur3d.data import blur, blur_settings, motion, pipeline
 from test_data_pipeline import T, config, synthetic_cache  # noqa: F401  (the fixture)
 
-STILL = motion.BlurConfig(stride=5, motion=True, head_speed=(0.0, 0.0), shake_fraction=0.0)
+STILL = blur_settings.BlurConfig(stride=5, motion=True, head_speed=(0.0, 0.0), shake_fraction=0.0)
 
 
 def line_motion(dx, dy, span=3.0):
@@ -98,7 +98,7 @@ def test_stack_indices_with_a_stride():
 
 
 def test_the_same_seed_gives_the_same_motion_and_another_seed_another(synthetic_cache):  # noqa: F811
-    realistic = dataclasses.replace(motion.PRESETS["realistic"], still_fraction=0.0)
+    realistic = dataclasses.replace(blur_settings.PRESETS["realistic"], still_fraction=0.0)
 
     def first(seed):
         cfg = config(synthetic_cache, split="val", batch_size=4, seed=seed, blur=realistic, patch_size=128)
@@ -113,7 +113,7 @@ def test_the_same_seed_gives_the_same_motion_and_another_seed_another(synthetic_
 
 
 def test_a_flip_mirrors_the_motion_and_the_points_together(synthetic_cache):  # noqa: F811
-    realistic = dataclasses.replace(motion.PRESETS["realistic"], still_fraction=0.0, photometric=False)
+    realistic = dataclasses.replace(blur_settings.PRESETS["realistic"], still_fraction=0.0, photometric=False)
 
     def batch(flip):
         cfg = config(synthetic_cache, split="val", batch_size=8, seed=5, blur=realistic, patch_size=128, flip=flip)
@@ -153,14 +153,14 @@ def test_degrade_adds_seeded_noise_and_jpeg_only_when_asked():
     ramp = np.linspace(0.2, 0.8, 16)   # smooth, as images are: JPEG keeps it within a few grey levels
     stack = tf.constant(np.broadcast_to(ramp[None, :, None, None], (5, 16, 16, 3)), tf.float32)
     key = tf.constant([0, 1, 2], tf.int64)
-    np.testing.assert_array_equal(motion.degrade(stack, motion.BlurConfig(), key), stack)
-    noisy = motion.dataclasses.replace(motion.BlurConfig(), noise=0.02, jpeg=(50.0, 60.0))
+    np.testing.assert_array_equal(motion.degrade(stack, blur_settings.BlurConfig(), key), stack)
+    noisy = motion.dataclasses.replace(blur_settings.BlurConfig(), noise=0.02, jpeg=(50.0, 60.0))
     a, b = motion.degrade(stack, noisy, key), motion.degrade(stack, noisy, key)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, motion.degrade(stack, noisy, tf.constant([0, 1, 3], tf.int64)))
     assert 0.0 < float(tf.reduce_mean(tf.abs(a - stack))) < 0.05
     # 8 bits: every value on the 1/255 grid, each within half a step of where it was.
-    rounded = motion.degrade(stack, motion.dataclasses.replace(motion.BlurConfig(), quantize=True), key).numpy()
+    rounded = motion.degrade(stack, motion.dataclasses.replace(blur_settings.BlurConfig(), quantize=True), key).numpy()
     np.testing.assert_allclose(rounded * 255, np.round(rounded * 255), atol=1e-4)
     assert np.abs(rounded - stack.numpy()).max() <= 0.5 / 255 + 1e-6 and not np.array_equal(rounded, stack)
 
@@ -175,23 +175,23 @@ def test_random_paths_pass_through_zero_at_the_target_at_the_asked_speed():
 
 
 def test_blur_settings_parse_typed_and_refuse_unknown_keys():
-    got = motion.parse_overrides(["duty=0.5", "jpeg=60:95", "motion=false", "stride=1"])
+    got = blur_settings.parse_overrides(["duty=0.5", "jpeg=60:95", "motion=false", "stride=1"])
     assert got == dict(duty=0.5, jpeg=(60.0, 95.0), motion=False, stride=1)
-    assert motion.resolve("paper", **got).stride == 1
+    assert blur_settings.resolve("paper", **got).stride == 1
     with pytest.raises(ValueError, match="KEY=VALUE"):
-        motion.parse_overrides(["speed=3"])
+        blur_settings.parse_overrides(["speed=3"])
     with pytest.raises(ValueError, match="unknown blur preset"):
-        motion.resolve("nope")
+        blur_settings.resolve("nope")
 
 
 def test_a_whole_clip_without_motion_is_the_plain_average_and_with_it_the_target_moves_too():
     rng = np.random.default_rng(0)
     clip = rng.uniform(size=(9, 48, 48, 3)).astype(np.float32)
     points = [np.stack([rng.uniform(14, 34, 68), rng.uniform(14, 34, 68)], 1) for _ in range(9)]
-    blurry, target = motion.blur_video(clip, points, motion.PRESETS["paper"])
+    blurry, target = motion.blur_video(clip, points, blur_settings.PRESETS["paper"])
     np.testing.assert_allclose(blurry, blur.blur_clip(clip, 5).numpy(), atol=1e-6)
     np.testing.assert_array_equal(target, clip)
-    moving = dataclasses.replace(motion.PRESETS["realistic"], shake_fraction=1.0)
+    moving = dataclasses.replace(blur_settings.PRESETS["realistic"], shake_fraction=1.0)
     blurry, target = motion.blur_video(clip, points[:4] + [None] + points[5:], moving, seed=1)
     assert blurry.shape == target.shape == clip.shape and not np.allclose(target, clip)
     assert np.abs(blurry - target).mean() < np.abs(blur.blur_clip(clip, 5).numpy() - clip).mean() + 0.1

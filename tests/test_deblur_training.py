@@ -7,7 +7,8 @@ import tensorflow as tf
 
 from deblur3d.deblur import archs, training
 from deblur3d.deblur.task import precomputed_priors
-from deblur3d.recon.settings import PriorsSettings
+from deblur3d.priors import store
+from deblur3d.priors.settings import PriorsSettings
 from deblur3d.train import loop, schedules
 from deblur3d.train.step import make_train_step
 
@@ -187,9 +188,7 @@ def test_grow_from_trains_and_counts_the_smaller_model_steps(tiny_cache, tmp_pat
 
 
 def test_the_weights_header_says_how_the_training_priors_were_made(tmp_path):
-    import json
-    (tmp_path / "index.json").write_text(json.dumps(dict(refined=dict(steps=200, frames_without_detection=3),
-                                                         texture="basis")))
+    store.write_index(tmp_path, "cache", [], {}, refined=dict(steps=200, frames_without_detection=3), texture="basis")
     full = archs.Arch(use_render=True, use_identity=True)
     config = training.DeblurTrainConfig(priors="precomputed", priors_dir=str(tmp_path), arch=full)
     assert training.priors_recipe(config) == dict(refine_landmarks=200, texture="basis")
@@ -197,6 +196,6 @@ def test_the_weights_header_says_how_the_training_priors_were_made(tmp_path):
     assert training.priors_recipe(dataclasses.replace(config, priors_dir=str(tmp_path / "plain"))) == paper
     no_priors = dataclasses.replace(config, arch=archs.Arch(use_render=False, use_identity=False))
     assert training.priors_recipe(no_priors) == paper
-    for recon in (PriorsSettings(refine_steps=200), PriorsSettings(texture="basis")):
+    for recon in (PriorsSettings(refine_landmarks=200), PriorsSettings(texture="basis")):
         with pytest.raises(ValueError, match="need precomputed priors"):   # no dlib or fit inside the training step
             training.make_task(dataclasses.replace(config, priors="online", recon=recon))

@@ -13,14 +13,15 @@ import pytest
 import tensorflow as tf
 
 from deblur3d import atomic
-from deblur3d.data import blur, cache, faces, motion
+from deblur3d.data import blur, blur_settings, cache, faces
 from deblur3d.deblur import archs
 from deblur3d.deblur.face_deblurrer import FaceDeblurrer
 from deblur3d.deblur.inference import load_deblurrer
 from deblur3d.eval import evaluate as ev
 from deblur3d.eval import metrics, reference, timing, writers
 from deblur3d.eval.methods import Method, load_methods
-from deblur3d.recon.settings import PriorsSettings
+from deblur3d.priors import store
+from deblur3d.priors.settings import PriorsSettings
 from deblur3d.train import weights
 
 H, W, T = 44, 52, 6   # frames of 44×52: identity map needs >= 36 pixels, SSIM > 11
@@ -62,12 +63,10 @@ def data(tmp_path_factory):
             meta = dict(name=name, clip_id=name, identity=name, split="val")
             runs.append(cache.write_run(tmp, meta, sharp=sharp[name], points68=p68, points5=faces.five_points(p68)))
         cache.write_index(tmp, cache.BuildConfig(), runs, cache.summarize([]))
-    for name in sharp:   # the layout experiments/export_priors.py writes
-        folder = root / "priors" / "runs" / name
-        folder.mkdir(parents=True)
-        np.save(folder / "render.npy", rng.integers(0, 256, (T, H, W, 4)).astype(np.uint8))
-        np.save(folder / "coeffs.npy", rng.normal(size=(T, 239)).astype(np.float32))
-    (root / "priors" / "index.json").write_text(json.dumps(dict(runs=list(sharp))))
+    for name in sharp:   # what experiments/export_priors.py writes
+        store.write_run(root / "priors", name, rng.integers(0, 256, (T, H, W, 4)).astype(np.uint8),
+                        rng.normal(size=(T, 239)))
+    store.write_index(root / "priors", root / "cache", list(sharp), blur={})
 
     authors = root / "vd001"
     a_sharp, a_blurry = smooth_frames(rng, 5), smooth_frames(rng, 5)
@@ -159,7 +158,7 @@ def test_evaluation_tables_over_a_tiny_dataset(nets, data, tmp_path):
                            cache_dir=str(data["root"] / "cache"), every=2, authors_dir=str(data["authors"]),
                            priors_dir=str(data["root"] / "priors"), recon=PriorsSettings(recon_weights=None),
                            out=str(tmp_path / "out"), figures=2, identity=False, timing_sizes=(),
-                           blur=motion.PRESETS["paper"])
+                           blur=blur_settings.PRESETS["paper"])
     # A named checkpoint that is not there: refused before anything is scored, not a silent gap.
     with pytest.raises(weights.WeightsFileError, match="checkpoint gone: .*gone.weights.npz: no such weights file"):
         ev.evaluate(config, log=lambda *_: None)
@@ -290,11 +289,11 @@ def test_evaluate_script_without_a_cache_says_how_to_build_it(tmp_path):
 
 def test_a_model_takes_precomputed_priors_only_when_made_its_way(nets, tmp_path):
     from deblur3d.eval.sources import Source
-    from deblur3d.recon.export import recipe_of
+    from deblur3d.priors.store import recipe_of
 
     class Online:   # a model's own priors: counts calls, returns a render of its own
         def __init__(self, refine):
-            self.settings, self.calls = PriorsSettings(refine_steps=refine), 0
+            self.settings, self.calls = PriorsSettings(refine_landmarks=refine), 0
 
         def __call__(self, blurry, points5):
             self.calls += 1
@@ -309,21 +308,21 @@ def test_a_model_takes_precomputed_priors_only_when_made_its_way(nets, tmp_path)
     methods = [Method("plain", FaceDeblurrer(load_deblurrer(nets["full"][1]), plain)),
                Method("refined", FaceDeblurrer(load_deblurrer(nets["full"][1]), refined))]
     source = Source("val", "", ["r/0"], lambda: iter([frame]), precomputed_priors=True,
-                    priors_recipe=PriorsSettings(refine_steps=0).recipe)
+                    priors_recipe=PriorsSettings(refine_landmarks=0).recipe)
     ev.evaluate_source(source, methods)
     assert (plain.calls, refined.calls) == (0, 1)   # the refined model's priors are its own
-    (tmp_path / "index.json").write_text(json.dumps(dict(refined=dict(steps=200))))
+    store.write_index(tmp_path, "cache", [], {}, refined=dict(steps=200, frames_without_detection=0))
     assert recipe_of(tmp_path) == dict(refine_landmarks=200, texture="recon") and recipe_of(tmp_path / "none") is None
     ev.evaluate_source(Source("val", "", ["r/0"], lambda: iter([frame]), True, recipe_of(tmp_path)), methods)
     assert (plain.calls, refined.calls) == (1, 1)
 
 
 def test_priors_settings_follow_the_model_unless_told():
-    assert PriorsSettings().for_model({"refine_landmarks": 200}).refine == 200
-    assert PriorsSettings().for_model({}).refine == 0                                   # older files: none
-    assert PriorsSettings(refine_steps=0).for_model({"refine_landmarks": 200}).refine == 0   # told: the paper's
+    assert PriorsSettings().for_model({"refine_landmarks": 200}).recipe["refine_landmarks"] == 200
+    assert PriorsSettings().for_model({}).recipe["refine_landmarks"] == 0                                   # older files: none
+    assert PriorsSettings(refine_landmarks=0).for_model({"refine_landmarks": 200}).recipe["refine_landmarks"] == 0   # told: the paper's
     assert PriorsSettings().for_model({"priors_texture": "basis"}).recipe == dict(refine_landmarks=0, texture="basis")
-    assert PriorsSettings().for_model({}).fitted_texture == "recon"
+    assert PriorsSettings().for_model({}).recipe["texture"] == "recon"
     assert PriorsSettings(texture="frame").for_model({"priors_texture": "basis"}).texture == "frame"
 
 
@@ -332,7 +331,7 @@ def test_a_loaded_model_makes_its_priors_as_its_header_says(nets, tmp_path):
     path = tmp_path / "refined.weights.npz"
     weights.save(nets["full"][0], path, architecture="ours", use_render=True, use_identity=True, residual=True,
                  steps=0, refine_landmarks=200)
-    assert load_face_deblurrer(path, PriorsSettings(recon_weights=None)).priors.settings.refine == 200
-    told = load_face_deblurrer(path, PriorsSettings(recon_weights=None, refine_steps=0))
-    assert told.priors.settings.refine == 0
-    assert load_face_deblurrer(nets["full"][1], PriorsSettings(recon_weights=None)).priors.settings.refine == 0
+    assert load_face_deblurrer(path, PriorsSettings(recon_weights=None)).priors.settings.recipe["refine_landmarks"] == 200
+    told = load_face_deblurrer(path, PriorsSettings(recon_weights=None, refine_landmarks=0))
+    assert told.priors.settings.recipe["refine_landmarks"] == 0
+    assert load_face_deblurrer(nets["full"][1], PriorsSettings(recon_weights=None)).priors.settings.recipe["refine_landmarks"] == 0

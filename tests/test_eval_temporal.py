@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from deblur3d.eval.metrics import consistent_flow, flow, warp, warping_error
+from deblur3d.eval.temporal import consistent_flow, flow, warp, warping_error
 
 SHIFT = 3
 
@@ -102,7 +102,7 @@ def test_occluded_background_is_rejected():
 
 
 def test_clip_warping_scores_consecutive_frames_of_one_clip_and_restarts_on_another(shifted):
-    from deblur3d.eval.metrics import ClipWarping
+    from deblur3d.eval.temporal import ClipWarping
     a, b = shifted
     region = interior(a.shape)
     scorer = ClipWarping()

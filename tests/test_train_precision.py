@@ -93,7 +93,7 @@ def test_precision_is_checked():
 
 def test_a_weights_file_runs_in_bfloat16_at_inference(tmp_path):
     from deblur3d.deblur.inference import load_deblurrer
-    from deblur3d.recon.settings import PriorsSettings
+    from deblur3d.priors.settings import PriorsSettings
     from deblur3d.train import weights
     from deblur3d.video.model import ModelSpec, untrained_weights
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from data_fixtures import face_frames, noise_frames, write_avi
-from deblur3d import paths
+from deblur3d import atomic, paths
 from deblur3d.data import readers
 from deblur3d.video import io, paste, pipeline, sheets, tracks
-from deblur3d.recon.settings import PriorsSettings
+from deblur3d.priors.settings import PriorsSettings
 from deblur3d.video.gate import Gate, blur_score
 from deblur3d.video.model import ModelSpec, untrained_weights
 from deblur3d.video.smoothing import Smoothing
@@ -449,7 +449,7 @@ def test_a_folder_of_videos_processes_every_good_file_and_names_the_bad_ones(mod
 def test_an_unwritable_output_place_says_so_in_one_line(tmp_path):
     (tmp_path / "file.txt").write_text("x")   # a file where the output's folder should be (root may write anywhere)
     with pytest.raises(OSError, match=r"x.mp4: cannot write there \(") as err:
-        with io.atomic_file(tmp_path / "file.txt" / "x.mp4"):
+        with atomic.atomic_file(tmp_path / "file.txt" / "x.mp4"):
             pass
     assert "\n" not in str(err.value)
 

@@ -3,7 +3,8 @@
 Our clips barely move, so the paper's 5-frame average leaves them nearly sharp (42 dB)
 while the authors' 300VW pairs sit at 32.5 dB. This module adds the motion 300VW has: the
 head moving in front of a still background, and for a share of samples a hand-held camera.
-Neither is in the paper; `BlurConfig(motion=False)` (preset "paper") is its plain average.
+Neither is in the paper; `BlurConfig(motion=False)` (blur_settings.py, preset "paper") is its
+plain average.
 
 A sample's motion is one continuous trajectory over the clip's time axis, in video frames
 relative to the target frame t: p(tau) = (dx, dy, angle, log scale). Frame f of the stack
@@ -20,73 +21,12 @@ import dataclasses
 
 import cv2
 import numpy as np
+import tensorflow as tf
 from scipy import ndimage
 
+from deblur3d.data.blur import window_indices
+
 MAX_SUBSTEPS = 16
-
-
-@dataclasses.dataclass(frozen=True)
-class BlurConfig:
-    """How a blurry input stack is made. Presets: `PRESETS` below."""
-    window: int = 5                 # video frames averaged into one blurry frame (paper: 5)
-    stride: int = 1                 # video frames between neighbouring blurry frames of the stack
-    motion: bool = False            # add head motion / camera shake (not in the paper)
-    duty: float = 1.0               # share of the frame interval the shutter is open
-    head_speed: tuple = (0.5, 6.0)  # px per frame at the 320 crop: log-uniform range per sample
-    still_fraction: float = 0.1     # samples whose added motion is zero (nearly sharp frames)
-    rotation: float = 0.4           # degrees per frame of in-plane rotation per px/frame of speed / 4
-    zoom: float = 0.004             # log-scale change per frame, same scaling
-    shake_fraction: float = 0.3     # samples whose whole frame moves too (hand-held camera)
-    shake_speed: tuple = (0.3, 3.0) # px per frame, log-uniform
-    jitter: float = 0.3             # velocity noise per frame, relative to the speed
-    jerk_rate: float = 0.05         # impulsive velocity changes per frame
-    drift: float = 1.0              # share of the slow (over `stride` frames) head drift kept; less
-                                    # makes the head sway back and forth about its place
-    linear_light: bool = False      # average in linear light (a sensor) instead of stored values
-    noise: float = 0.0              # Gaussian read noise sigma (0-1 scale); shot noise scales with it
-    jpeg: tuple = ()                # (lo, hi) JPEG quality of the blurry frames; () none
-    quantize: bool = False          # blurry frames rounded to 8 bits, as stored video frames are
-    highlights: float = 1.0         # > 1: saturated pixels are this much brighter before the average
-    photometric: bool = False       # training only: random brightness / contrast / colour / gamma
-
-
-PRESETS = {
-    # The paper's protocol as written: overlapping 5-frame windows one frame apart (docs/reproduction.md §6).
-    "paper": BlurConfig(),
-    # The authors' data as measured: windows 5 frames apart (docs/reproduction.md §6).
-    "authors": BlurConfig(stride=5),
-    # Ours: the authors' stacks plus head motion and camera shake, calibrated on vd001
-    # with experiments/blur_stats.py (docs/blur.md).
-    "realistic": BlurConfig(stride=5, motion=True, head_speed=(1.5, 3.5), still_fraction=0.05, drift=0.0,
-                            photometric=True),
-}
-DEFAULT_PRESET = "realistic"
-
-
-def resolve(blur=None, **overrides):
-    """A preset name or a BlurConfig (None: the default preset), with fields replaced."""
-    if isinstance(blur, str) and blur not in PRESETS:
-        raise ValueError(f"unknown blur preset {blur!r}: {', '.join(PRESETS)}")
-    config = blur if isinstance(blur, BlurConfig) else PRESETS[blur or DEFAULT_PRESET]
-    return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
-
-
-def parse_overrides(items):
-    """['duty=0.5', 'jpeg=60:95', 'motion=false'] -> dict of BlurConfig fields, typed."""
-    fields = {f.name: f for f in dataclasses.fields(BlurConfig)}
-    out = {}
-    for item in items or ():
-        key, sep, value = item.partition("=")
-        if not sep or key not in fields:
-            raise ValueError(f"bad blur setting {item!r}: use KEY=VALUE with KEY in {', '.join(fields)}")
-        default = getattr(BlurConfig(), key)
-        if isinstance(default, bool):
-            out[key] = value.lower() in ("1", "true", "yes")
-        elif isinstance(default, tuple):
-            out[key] = tuple(float(v) for v in value.split(":") if v)
-        else:
-            out[key] = type(default)(value)
-    return out
 
 
 # --------------------------------------------------------------------------- trajectories
@@ -287,7 +227,6 @@ def photometric(frames, key):
     scenes), contrast, colour balance and gamma, so a model does not learn the look of our
     few clips. Applied after the average: before it, it would differ only through the
     gamma's curvature, at five times the cost."""
-    import tensorflow as tf
     # Seeds + 3: degrade() below draws its noise and JPEG quality from + 0..2 of the same key.
     u = tf.random.stateless_uniform([6], seed=tf.stack([key[0] * 7919 + key[1], key[2]]) + 3)
     brightness = tf.exp(np.log(0.35) + u[0] * np.log(1.25 / 0.35))   # log-uniform in [0.35, 1.25]
@@ -310,7 +249,6 @@ def degrade(stack, config, key):
     """(n, H, W, 3) blurry frames -> clipped, with sensor noise (Poisson-Gaussian: variance
     noise^2 + noise * x / 4), JPEG at a random quality and rounding to 8 bits, per the config;
     TF ops, seeded by `key` (int64 (3,)). With none, only the clip (a no-op on averages of [0, 1])."""
-    import tensorflow as tf
     stack = tf.clip_by_value(stack, 0.0, 1.0)
     seed = tf.stack([key[0] * 7919 + key[1], key[2]])
     if config.noise > 0:
@@ -348,6 +286,5 @@ def blur_video(sharp, points68, config, seed=0):
         lit = brighten_highlights(sharp[f:f + 1], config.highlights)
         swept[f] = sweep(lit, [f - middle], clip_motion, mask, centre, config.duty, config.linear_light)[0]
         target[f] = sweep(sharp[f:f + 1], [f - middle], clip_motion, mask, centre, 0.0)[0]
-    from deblur3d.data.blur import window_indices   # imports TensorFlow
     blurry = np.stack([swept[window_indices(t, length, config.window)].mean(0) for t in range(length)])
     return np.clip(blurry, 0, 1), target

@@ -20,13 +20,12 @@ frame, not exact. Randomness is stateless, keyed on (seed, sample counter): a se
 same batches whatever the parallelism.
 """
 import dataclasses
-import zlib
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from deblur3d.data import blur, cache, faces, motion
+from deblur3d.data import blur, blur_settings, cache, faces, motion
+from deblur3d.data.samples import SampleReader, run_hash
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,110 +35,20 @@ class PipelineConfig:
     batch_size: int = 16
     patch_size: int = 256
     num_frames: int = 5
-    blur: object = None                 # a motion.PRESETS name or a motion.BlurConfig; None: the default preset
+    blur: object = None                 # a blur_settings.PRESETS name or a blur_settings.BlurConfig; None: the default preset
     blur_window: int | None = None      # overrides the blur's window
     sharp_fraction: float = 0.0         # training samples left unblurred (window 1); not in the paper
     linear_light: bool | None = None    # overrides the blur's
     flip: bool = True
     seed: int = 0
     eval_batch_size: int = 1            # whole frames of different runs may differ in size
-    priors_dir: str | None = None       # priors exported by experiments/export_priors.py: frame-space
-                                        # render.npy and coeffs.npy per run, replacing the cache's
+    priors_dir: str | None = None       # priors exported by experiments/export_priors.py (priors/store.py),
+                                        # replacing the cache's
     face_mask: bool = False             # training samples add `face`, the evaluation's face region
 
     @property
     def blur_config(self):
-        return motion.resolve(self.blur, window=self.blur_window, linear_light=self.linear_light)
-
-
-# Pixels read around a patch so that motion brings in real image content, not reflections.
-MOTION_MARGIN = 32
-
-
-class _Reader:
-    """The numpy side: memory-mapped runs and the read of one sample's window."""
-
-    def __init__(self, runs, num_frames, blur_config, priors_dir=None, training=False):
-        if not runs:
-            raise ValueError("no runs in this split of the cache")
-        self.runs, self.num_frames, self.blur, self.training = runs, num_frames, blur_config, training
-        self.arrays = [{k: r.array(k) for k in ("sharp", "blurry", "points5", "points68", "render", "coeffs")
-                        if r.has(k)} for r in runs]
-        spaces = {r.meta["render_space"] for r in runs} - {None}
-        self.with_coeffs = any(r.meta["coeffs"] for r in runs)
-        if priors_dir is not None:
-            for run, arrays in zip(runs, self.arrays):
-                folder = Path(priors_dir) / "runs" / run.name
-                if not (folder / "render.npy").is_file():
-                    raise FileNotFoundError(f"{folder}: no exported priors for run {run.name} "
-                                            "(run experiments/export_priors.py)")
-                arrays.update(render=np.load(folder / "render.npy", mmap_mode="r"),
-                              coeffs=np.load(folder / "coeffs.npy", mmap_mode="r"))
-            spaces, self.with_coeffs = {"frame"}, True
-        if len(spaces) > 1:
-            raise ValueError(f"runs of one split mix render spaces {spaces}")
-        self.render_space = spaces.pop() if spaces else None
-
-    @property
-    def dtypes(self):
-        return ([tf.float32, tf.float32, tf.float32, tf.float32, tf.float32]
-                + [tf.uint8, tf.float32] * bool(self.render_space) + [tf.float32, tf.float32] * self.with_coeffs)
-
-    def frames(self, run, t, y, x, h, w, window, key):
-        """-> frames (K, h, w, 3) float32 to mix, mixing (n, K), target (h, w, 3): the
-        stored blurry stack, the plain average of sharp frames, or frames swept by motion."""
-        a, cfg = self.arrays[run], self.blur
-        win = (slice(y, y + h), slice(x, x + w))
-        length = self.runs[run].meta["frames"]
-        if "blurry" in a:   # stored blurry frames are the input as given (docs/reproduction.md §6)
-            idx = blur.window_indices(t, length, self.num_frames)
-            frames = np.concatenate([a["blurry"][idx, win[0], win[1]], a["sharp"][t][win][None]])
-            frames = frames.astype(np.float32) / 255.0
-            return frames[:-1], blur.weights(np.arange(self.num_frames)[:, None], self.num_frames), frames[-1]
-        pick = blur.stack_indices(t, length, self.num_frames, window, cfg.stride)
-        lo, hi = pick.min(), pick.max()
-        mixing = blur.weights(pick - lo, hi - lo + 1)
-        moving = cfg.motion and window > 1
-        if moving:
-            span = cfg.stride * (self.num_frames // 2) + window // 2 + 0.5
-            sample_motion = motion.draw_motion(motion.sample_key(*key), cfg, span)
-            moving = not sample_motion.still
-        if not moving:
-            frames = a["sharp"][lo:hi + 1, win[0], win[1]].astype(np.float32) / 255.0
-            return frames, mixing, frames[t - lo]
-        # Read only as far around the patch as the motion reaches (at most MOTION_MARGIN).
-        size = a["sharp"].shape[1:3]
-        m = min(MOTION_MARGIN, int(np.ceil(sample_motion.reach())) + 2)
-        y0, x0 = max(y - m, 0), max(x - m, 0)
-        y1, x1 = min(y + h + m, size[0]), min(x + w + m, size[1])
-        frames = a["sharp"][lo:hi + 1, y0:y1, x0:x1]
-        cut = (slice(y - y0, y - y0 + h), slice(x - x0, x - x0 + w))
-        target = frames[t - lo][cut].astype(np.float32) / 255.0
-        points = a["points68"][t] - np.array([x0, y0], np.float32)
-        mask = motion.head_mask(points, frames.shape[1:3])
-        if cfg.highlights > 1:
-            frames = motion.brighten_highlights(frames.astype(np.float32) / 255.0, cfg.highlights)
-        frames = motion.sweep(frames, np.arange(lo, hi + 1) - t, sample_motion, mask, points[:17].mean(0),
-                              cfg.duty, cfg.linear_light, crop=cut)
-        return frames, mixing, target
-
-    def read(self, run, t, y, x, h, w, window, key):
-        run, t, window = int(run), int(t), int(window)
-        a = self.arrays[run]
-        frames, mixing, target = self.frames(run, t, y, x, h, w, window, key)
-        out = [frames, mixing, target, a["points5"][t].astype(np.float32), a["points68"][t].astype(np.float32)]
-        win = (slice(y, y + h), slice(x, x + w))
-        if self.render_space:
-            if "render" in a:
-                render = a["render"][t] if self.render_space == "aligned224" else a["render"][t][win]
-                out += [np.ascontiguousarray(render), np.float32(1)]
-            else:
-                shape = (224, 224, 4) if self.render_space == "aligned224" else (h, w, 4)
-                out += [np.zeros(shape, np.uint8), np.float32(0)]
-        if self.with_coeffs:
-            out += [a["coeffs"][t].astype(np.float32), np.float32(1)] if "coeffs" in a else [
-                np.zeros(239, np.float32), np.float32(0)]
-        return out
+        return blur_settings.resolve(self.blur, window=self.blur_window, linear_light=self.linear_light)
 
 
 def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None):
@@ -194,15 +103,10 @@ def _face_mask(points68, patch):
 
 def _setup(config, training=False):
     runs = cache.Cache(config.cache_dir).runs(config.split)
-    reader = _Reader(runs, config.num_frames, config.blur_config, config.priors_dir, training)
+    reader = SampleReader(runs, config.num_frames, config.blur_config, config.priors_dir, training)
     index = np.array([(i, t) for i, r in enumerate(runs) for t in range(r.meta["frames"])], np.int32)
     sizes = np.array([(r.meta["height"], r.meta["width"]) for r in runs], np.int32)
     return reader, index, sizes
-
-
-def run_hash(name):
-    """The run part of an evaluation frame's motion seed."""
-    return zlib.crc32(name.encode())
 
 
 def frame_key(seed, run_names, item):
@@ -210,17 +114,6 @@ def frame_key(seed, run_names, item):
     the same blur whatever else is evaluated with it."""
     hashes = tf.constant([run_hash(n) for n in run_names], tf.int64)
     return tf.stack([tf.cast(seed, tf.int64), tf.gather(hashes, item[0]), tf.cast(item[1], tf.int64)])
-
-
-def centre_blurry_frames(run, blur_config, frames, seed=0):
-    """Yields the blurry centre frame of each target t in `frames` of a cache run, (H, W, 3)
-    float32, blurred as evaluation blurs it (the same per-frame motion; numpy, without noise
-    or JPEG). The run is opened once."""
-    reader = _Reader([run], 5, blur_config)
-    for t in frames:
-        stack, mixing, _ = reader.frames(0, t, 0, 0, run.meta["height"], run.meta["width"], blur_config.window,
-                                         (seed, run_hash(run.name), t))
-        yield np.clip(np.tensordot(mixing[reader.num_frames // 2], stack, 1), 0, 1).astype(np.float32)
 
 
 def training_dataset(config=PipelineConfig()):

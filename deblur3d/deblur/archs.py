@@ -3,7 +3,8 @@
 `Arch` is everything needed to rebuild a network; a weights file stores it whole in its
 header, so training, inference, video and evaluation all build models through `build`.
 Defaults are the paper's DeblurNet with the authors' release sizes (docs/reproduction.md §5); fields marked
-"not in the paper" are the CPU recipe's departures (checkpoints/README.md measures them).
+"not in the paper" are the CPU recipe's departures, measured in
+docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full.
 """
 import dataclasses
 

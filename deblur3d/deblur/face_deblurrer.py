@@ -9,8 +9,8 @@ demo; the model comes from its weights header, the priors from ReconNet when it 
 import numpy as np
 
 from deblur3d.deblur.inference import load_deblurrer
-from deblur3d.recon.priors import OnlineFramePriors
-from deblur3d.recon.settings import PriorsSettings
+from deblur3d.priors.online import OnlineFramePriors
+from deblur3d.priors.settings import PriorsSettings
 
 
 class FaceDeblurrer:

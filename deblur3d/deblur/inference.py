@@ -84,7 +84,8 @@ def build(net):
 def load_deblurrer(path, precision="float32", flip_ensemble=False):
     """Weights file of DeblurNet / DBN / SRN -> Deblurrer; WeightsFileError (one line) otherwise.
     `precision="mixed_bfloat16"` computes a DeblurNet's layers in bfloat16 (faster on CPUs with
-    AVX512-BF16; checkpoints/README.md measures what it costs); `flip_ensemble` as Deblurrer."""
+    AVX512-BF16; docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full measures what it
+    costs); `flip_ensemble` as Deblurrer."""
     if not Path(path).is_file():
         raise weights.WeightsFileError(f"{path}: no such weights file")
     header = weights.read_header(path)

@@ -8,7 +8,8 @@ from deblur3d.face import align
 
 # The "psnr" loss adds the square of this many grey levels to each patch's MSE: one caps a
 # patch's term at 48.1 dB, so exact patches (static background) do not dominate; more
-# weighs blurry patches more against them (checkpoints/README.md: the trade-off).
+# weighs blurry patches more against them (the trade-off:
+# docs/results.md#measured-the-first-cpu-reference-val-identities-never-trained-on).
 PSNR_FLOOR_GREY = 1.0
 CHARBONNIER_EPS = 1e-3
 CONTENT_LOSSES = ("norm", "mse", "psnr", "l1", "charbonnier")

@@ -48,7 +48,8 @@ class DeblurNet(keras.Model):
 
     `residual=True` adds the blurry centre frame to the output, so an untrained network
     starts near "no deblurring": not in the paper, whose network outputs the frame itself
-    (the default); it lets short CPU budgets learn a useful model (checkpoints/README.md).
+    (the default); it lets short CPU budgets learn a useful model
+    (docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full).
     """
 
     def __init__(self, use_render=True, use_identity=True, widths=(32, 64, 128), blocks=3,

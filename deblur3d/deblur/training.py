@@ -6,20 +6,19 @@ import keras
 import tensorflow as tf
 
 from deblur3d import paths
-from deblur3d.data import motion
+from deblur3d.data import blur_settings
 from deblur3d.data.pipeline import PipelineConfig, training_dataset
 from deblur3d.deblur import archs
 from deblur3d.deblur.baselines import MultiScaleTask
 from deblur3d.deblur.losses import PSNR_FLOOR_GREY, AlignedRenderingLoss
 from deblur3d.deblur.task import DeblurTask, precomputed_priors
-from deblur3d.recon.settings import PriorsSettings
+from deblur3d.priors import store
+from deblur3d.priors.settings import PAPER_RECIPE, SOURCES, PriorsSettings
 from deblur3d.train import loop, strategies, weights
 from deblur3d.train.config import TrainSchedule
 
-PRIORS = ("precomputed", "online", "none")
-
 # The CPU recipe (train_deblur.py --recipe=cpu), as flag values: each departs from the paper
-# and is measured in checkpoints/README.md.
+# and is measured in docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full.
 # bfloat16 compute needs AVX512-BF16 (this machine's); elsewhere pass --precision=float32.
 CPU_RECIPE = dict(residual=True, zero_out=True, res_scale=0.2, kernel=3, blocks=2, content="charbonnier",
                   schedule="cosine", learning_rate=5e-4, warmup_steps=200, batch_size=8, patch_size=128,
@@ -41,7 +40,7 @@ class DeblurTrainConfig:
     face_weight: float = 0.0             # L_c counts face pixels 1 + this many times (not in the paper: 0)
     joint: bool = False                  # train L_r and L_c together (online priors)
     patch_size: int = 256
-    blur: motion.BlurConfig = motion.PRESETS[motion.DEFAULT_PRESET]
+    blur: blur_settings.BlurConfig = blur_settings.PRESETS[blur_settings.DEFAULT_PRESET]
     sharp_fraction: float = 0.0          # unblurred training samples (not in the paper; 0 = the paper)
     init_weights: str | None = None      # start from this weights file (a fine-tune), not from scratch
     grow_from: str | None = None         # start from a DeblurNet with fewer blocks per stage or narrower
@@ -58,8 +57,8 @@ class DeblurTrainConfig:
 
 
 def _online(config, trainable):
-    from deblur3d.recon.priors import build_online_priors
-    if config.recon.refine > 0 or config.recon.fitted_texture != "recon":   # no dlib or fit inside the step
+    from deblur3d.priors.online import build_online_priors
+    if config.recon.recipe != PAPER_RECIPE:   # no dlib or fit inside the step
         raise ValueError("landmark refinement (--refine_landmarks) and fitted textures (--texture) need precomputed "
                          "priors: export them with experiments/export_priors.py and train with --priors=precomputed")
     return build_online_priors(config.recon, config.data_dir, trainable)
@@ -68,18 +67,16 @@ def _online(config, trainable):
 def priors_recipe(config):
     """How the priors this configuration trains on are made (weights header: refine_landmarks,
     priors_texture)."""
-    paper = PriorsSettings().recipe   # ReconNet alone
     if not config.needs_priors:
-        return paper
+        return dict(PAPER_RECIPE)
     if config.priors == "precomputed":
-        from deblur3d.recon.export import recipe_of
-        return recipe_of(config.priors_dir) or paper
+        return store.recipe_of(config.priors_dir) or dict(PAPER_RECIPE)
     return config.recon.recipe
 
 
 def make_task(config):
-    if config.priors not in PRIORS:
-        raise ValueError(f"unknown priors {config.priors!r}: {', '.join(PRIORS)}")
+    if config.priors not in SOURCES:
+        raise ValueError(f"unknown priors {config.priors!r}: {', '.join(SOURCES)}")
     net = archs.build(config.arch, config.precision)
     if not config.needs_priors:
         priors = lambda batch: (None, None)  # noqa: E731  (baselines take no priors)

@@ -33,9 +33,9 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from deblur3d import paths
-from deblur3d.data import motion
+from deblur3d.data import blur_settings
 from deblur3d.data.cache import Cache
-from deblur3d.eval import metrics
+from deblur3d.eval import metrics, temporal
 from deblur3d.eval.metrics import frame_metrics, identity_scorer
 from deblur3d.eval.methods import load_methods
 from deblur3d.eval.reference import PAPER_SIZES
@@ -43,8 +43,8 @@ from deblur3d.eval.sources import authors_source, cache_source, default_authors_
 from deblur3d.eval.timing import time_methods
 from deblur3d.eval.writers import (figure_keys, write_figure, write_frames, write_table1, write_table2,
                                    write_table3)
-from deblur3d.recon.priors import OnlineFramePriors
-from deblur3d.recon.settings import PriorsSettings
+from deblur3d.priors.online import OnlineFramePriors
+from deblur3d.priors.settings import PriorsSettings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +53,7 @@ class EvalConfig:
     checkpoints_dir: str = str(paths.CHECKPOINTS)
     cache_dir: str | None = None        # None: cache/data
     split: str = "val"
-    blur: motion.BlurConfig = motion.PRESETS[motion.DEFAULT_PRESET]   # of our runs; each frame's motion is
+    blur: blur_settings.BlurConfig = blur_settings.PRESETS[blur_settings.DEFAULT_PRESET]   # of our runs; each frame's motion is
                                                                        # seeded by its run and index: reproducible
     every: int = 10                     # 106 of the 1,056 val frames: `make eval` in ~10 min on 2 cores
     authors_dir: str | None = None      # None: <data root>/300vw-sample/vd001 if it exists; "": none
@@ -81,7 +81,7 @@ def evaluate_source(source, methods, encoder=None, keep=()):
     kept: {key: {method name or 'sharp': image}} for the keys in `keep`). Methods needing
     priors take the source's precomputed ones when made their way, else their own online
     priors (computed once per frame for all methods sharing them)."""
-    records, kept, warping = [], {}, metrics.ClipWarping()
+    records, kept, warping = [], {}, temporal.ClipWarping()
     for frame in tqdm(source.frames(), total=len(source.keys), desc=source.name, unit="frame"):
         blurry, sharp, points5 = frame["blurry"][None], frame["sharp"], frame["points5"][None]
         online_priors = {}

@@ -11,7 +11,8 @@ from deblur3d.data import blur, readers
 from deblur3d.data.cache import Cache
 from deblur3d.data.pipeline import PipelineConfig, evaluation_dataset
 from deblur3d.face import coeffs as coeffs_lib
-from deblur3d.recon.export import recipe_of
+from deblur3d.priors import store
+from deblur3d.priors.store import recipe_of
 
 
 @dataclasses.dataclass
@@ -24,13 +25,13 @@ class Source:
     keys: list
     frames: object
     precomputed_priors: bool = False
-    priors_recipe: dict | None = None   # how the precomputed priors were made (recon.export.recipe_of)
+    priors_recipe: dict | None = None   # how the precomputed priors were made (priors.store.recipe_of)
 
 
 def cache_source(config):
     cache = Cache(config.cache_dir)
     runs = cache.runs(config.split)
-    priors_dir = config.priors_dir if config.priors_dir and Path(config.priors_dir, "index.json").is_file() else None
+    priors_dir = config.priors_dir if store.read_index(config.priors_dir) is not None else None
     runs = [r for r in runs if not r.has("blurry")]
     keys = [f"{r.name}/{t}" for r in runs for t in range(0, r.meta["frames"], config.every)]
     pipeline = PipelineConfig(cache_dir=config.cache_dir, split=config.split, priors_dir=priors_dir,

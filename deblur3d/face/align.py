@@ -14,6 +14,7 @@ import dataclasses
 
 import cv2
 import numpy as np
+import tensorflow as tf
 
 # Left eye, right eye, nose tip, left and right mouth corners ("left" = image left),
 # from Deep3D's `similarity_Lm3D_all.mat`: nose = point 31, eyes = mean of 37/40 and
@@ -104,7 +105,6 @@ def alignment_params(points5):
 
     The template is fixed, so the fit is one matrix product; usable inside tf.function.
     """
-    import tensorflow as tf
     flipped = tf.reshape(tf.stack([points5[..., 0], -points5[..., 1]], axis=-1), [-1, 10])
     k = tf.matmul(tf.cast(flipped, tf.float64), tf.constant(SOLVER.T))
     s = (tf.norm(k[:, 0:3], axis=-1) + tf.norm(k[:, 4:7], axis=-1)) / 2
@@ -112,10 +112,8 @@ def alignment_params(points5):
 
 
 # --- the same crop and its inverse as TF ops, inside the graph (priors, joint training);
-# TensorFlow is imported where used, as above: the numpy side needs none.
 
 def _warp(images, transforms, height, width):
-    import tensorflow as tf
     return tf.raw_ops.ImageProjectiveTransformV3(
         images=images, transforms=transforms, output_shape=tf.stack([height, width]),
         fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
@@ -123,7 +121,6 @@ def _warp(images, transforms, height, width):
 
 def crop(images, params, size=CROP_SIZE):
     """Frames (B, H, W, C) -> aligned crops (B, size, size, C); params (B, 3) = scale, cx, cy."""
-    import tensorflow as tf
     s, cx, cy = tf.unstack(params, axis=-1)
     zero, half = tf.zeros_like(s), size / 2
     # Maps each output (crop) pixel to the frame pixel it reads.
@@ -133,7 +130,6 @@ def crop(images, params, size=CROP_SIZE):
 
 def uncrop(crops, params, height, width):
     """Aligned crops (B, size, size, C) -> frame geometry (B, height, width, C), zero outside."""
-    import tensorflow as tf
     s, cx, cy = tf.unstack(params, axis=-1)
     zero, half = tf.zeros_like(s), crops.shape[1] / 2
     transforms = tf.stack([s, zero, half - s * cx, zero, s, half - s * cy, zero, zero], axis=-1)

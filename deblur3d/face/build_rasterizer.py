@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 
+import tensorflow as tf
+
 SOURCES = ("rasterize_triangles_impl.cc", "rasterize_triangles_op.cc")
 
 
@@ -38,8 +40,6 @@ def op_loads(path):
 
 
 def compile_op(out_path):
-    import tensorflow as tf  # late: `--help` should not wait for TensorFlow
-
     src = kernels_dir()
     missing = [s for s in SOURCES + ("rasterize_triangles_impl.h",) if not os.path.exists(os.path.join(src, s))]
     if missing:

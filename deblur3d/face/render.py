@@ -20,7 +20,9 @@ def _rasterizer():
         raise RuntimeError(
             "the tf-graphics rasterizer op does not load in this TensorFlow; build it with "
             "`make rasterizer` (python -m deblur3d.face.build_rasterizer)") from error
-    return triangle_rasterizer.rasterize, RasterizationBackends.CPU
+    # tf-graphics picks its backend with importlib on each call, which AutoGraph cannot
+    # convert (it warns, once per trace): the rasterizer is plain TF ops, left unconverted.
+    return tf.autograph.experimental.do_not_convert(triangle_rasterizer.rasterize), RasterizationBackends.CPU
 
 
 # image (B, H, W, 3), mask: coverage (B, H, W, 1), region: coverage of the model's
@@ -44,7 +46,7 @@ class FaceRenderer:
 
     def geometry(self, coeffs, albedo=None):
         """Posed vertices, shaded vertex colours, albedo (B, V, 3 each), landmarks (B, 68, 2).
-        `albedo` (B, V, 3): a per-vertex albedo instead of the model's (recon/texture.py)."""
+        `albedo` (B, V, 3): a per-vertex albedo instead of the model's (priors/texture.py)."""
         c = coeffs_lib.split(coeffs)
         model = self.face_model
         shape = model.shape(c.identity, c.expression)
@@ -77,7 +79,7 @@ class FaceRenderer:
         return {k: tf.reverse(out[k], axis=[1]) for k in list(attributes) + ["mask"]}
 
     def view(self, coeffs):
-        """What the camera sees of each vertex, for reading a frame's colours (recon/texture.py):
+        """What the camera sees of each vertex, for reading a frame's colours (priors/texture.py):
         posed vertices (B, V, 3), unit normals (B, V, 3), pixel positions (B, V, 2) and the
         z-buffer (B, H, W), the depth of the nearest surface (1e6 off the face). One traced
         graph: the rasterizer retraces itself at every eager call."""

@@ -13,7 +13,8 @@ import tensorflow as tf
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 # float32: the paper's. mixed_bfloat16: float32 weights, bfloat16 convolutions, 1.9x faster
-# training steps on this machine's AVX512-BF16 cores (checkpoints/README.md).
+# training steps on this machine's AVX512-BF16 cores
+# (docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full).
 # mixed_float16: the same for GPUs, with loss scaling.
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 

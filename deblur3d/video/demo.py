@@ -16,7 +16,7 @@ import numpy as np
 
 from deblur3d import paths
 from deblur3d.data import readers
-from deblur3d.video import io, pipeline, sheets
+from deblur3d.video import io, outputs, pipeline, sheets
 
 @dataclasses.dataclass(frozen=True)
 class DemoConfig:
@@ -58,7 +58,7 @@ class Scores:
     (on_frame hook); the sharp frames' own warping error is the floor."""
 
     def __init__(self, sharp):
-        from deblur3d.eval.metrics import ClipWarping
+        from deblur3d.eval.temporal import ClipWarping
         self.sharp, self.rows, self.warping, self.floor = sharp, [], ClipWarping(), []
 
     def __call__(self, t, blurry, output, segments):
@@ -96,10 +96,10 @@ class Scores:
 def val_clip_demo(config, model, log=print):
     """A val clip blurred, deblurred and scored -> blurry.mp4, deblurred.mp4, side_by_side.mp4,
     contact_sheet.png, metrics.json in config.out."""
-    from deblur3d.data import faces, motion
+    from deblur3d.data import blur_settings, faces, motion
 
     model.check()
-    blur_config = motion.resolve(config.blur)
+    blur_config = blur_settings.resolve(config.blur)
     clip = demo_clip(config)
     original = np.stack(list(io.checked(readers.read_video(clip.path, config.max_frames), clip.path)))
     fps, _ = io.video_info(clip.path)
@@ -109,7 +109,7 @@ def val_clip_demo(config, model, log=print):
     blurry, sharp = motion.blur_video(original.astype(np.float32) / 255, points, blur_config, config.seed)
     blurry, sharp = (np.rint(a * 255).astype(np.uint8) for a in (blurry, sharp))
     out = Path(config.out)
-    with io.open_output(out / "blurry.mp4", fps, sharp.shape[1:3], warn=log) as write:
+    with outputs.open_output(out / "blurry.mp4", fps, sharp.shape[1:3], warn=log) as write:
         for frame in blurry:
             write(frame)
 
@@ -124,7 +124,7 @@ def val_clip_demo(config, model, log=print):
     source = io.ArrayInput(blurry, fps, clip.clip_id)
     report = pipeline.deblur_video(source, out / "deblurred.mp4", model, config.video_config,
                                    side_by_side=out / "side_by_side.mp4", on_frame=on_frame, log=log)
-    io.write_png(out / "contact_sheet.png", sheets.contact_sheet([kept[t] for t in sorted(kept)]))
+    outputs.write_png(out / "contact_sheet.png", sheets.contact_sheet([kept[t] for t in sorted(kept)]))
     result = dict(clip=clip.clip_id, split="val", blur=dataclasses.asdict(blur_config), weights=str(model.weights),
                   recon_weights=str(model.recon.recon_weights), seconds=round(report.seconds, 1), **scores.summary(),
                   conventions="RGB at 0-255 (deblur3d/eval/metrics.py), mean of per-frame values, on the frames "

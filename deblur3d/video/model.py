@@ -1,13 +1,18 @@
 """The deblurring model of the video tool: a weights file, and the 3D priors when it uses them.
 
-Nothing here imports TensorFlow before `ModelSpec.get()`: its import prints to stderr, and a run
-that fails on its input, or finds no face, should not have to pay for it or show it.
+`check()` reads only the files' headers and arrays, so a run with a bad model fails before
+a frame is read; `get()` builds the networks.
 """
 import dataclasses
 from pathlib import Path
 
+import tensorflow as tf
+
 from deblur3d import paths
-from deblur3d.recon.settings import PriorsSettings
+from deblur3d.deblur.face_deblurrer import load_face_deblurrer
+from deblur3d.deblur.inference import build_from_header
+from deblur3d.face import default_model_path
+from deblur3d.priors.settings import PriorsSettings
 from deblur3d.train import weights as weights_lib
 
 DEFAULT_WEIGHTS = str(paths.DEBLUR_WEIGHTS)
@@ -47,14 +52,12 @@ class ModelSpec:
                 raise weights_lib.WeightsFileError(
                     f"{recon}: no such ReconNet weights file, needed by {self.weights} "
                     "for its 3D priors (pass --recon_weights)")
-            from deblur3d.face import default_model_path
             if self.recon.model_path is None:
                 default_model_path(self.recon.face_model, self.data_dir)   # FileNotFoundError saying where
         return header
 
     def get(self):
         if self._loaded is None:
-            from deblur3d.deblur.face_deblurrer import load_face_deblurrer
             self.check()
             face = load_face_deblurrer(self.weights, self.recon, self.data_dir, self.precision,
                                        self.flip_ensemble)
@@ -69,9 +72,6 @@ def untrained_weights(path, use_priors=True, identity=False, seed=0):
     one) and tests: residual, so that it changes faces by a few grey levels like a trained one
     (a non-residual random net's output spans ±8, which the video tool refuses); `identity`:
     its output layer zeroed, so it changes nothing."""
-    import tensorflow as tf
-
-    from deblur3d.deblur.inference import build_from_header
     header = dict(architecture="ours", use_render=use_priors, use_identity=use_priors, residual=True, steps=0)
     tf.keras.utils.set_random_seed(seed)
     net = build_from_header(header)

@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from deblur3d.atomic import atomic_file
 from deblur3d.data import faces
-from deblur3d.video import io, paste, sheets, tracks
+from deblur3d.data.blur import stack_indices
+from deblur3d.video import io, outputs, paste, sheets, tracks
 from deblur3d.video.gate import Gate
 from deblur3d.video.smoothing import Smoothing
 
@@ -89,7 +91,6 @@ def checked_output(face, t):
 def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None):
     """Pass 2: yields (t, input frame, output frame, segments at t), buffering 4s + 1 frames;
     `counts` (a dict) receives the faces x frames deblurred and left alone."""
-    from deblur3d.data.blur import stack_indices   # imports TensorFlow: only once a face needs it
     from deblur3d.video.track_priors import TrackPriors
     size, buffer, crops, steady = config.crop_size, {}, {}, {}
     counts = counts if counts is not None else {}
@@ -189,14 +190,14 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     with contextlib.ExitStack() as stack:
         writers = []
         if copy:
-            shutil.copyfile(source.path, stack.enter_context(io.atomic_file(output)))
+            shutil.copyfile(source.path, stack.enter_context(atomic_file(output)))
         elif output is not None:
-            writers.append((stack.enter_context(io.open_output(output, source.fps, hw, source.audio, log,
-                                                              source.frame_names)),
+            writers.append((stack.enter_context(outputs.open_output(output, source.fps, hw, source.audio, log,
+                                                                   source.frame_names)),
                             lambda a, b: b))
         if side_by_side is not None:
             size = (hw[0] + sheets.LABEL_HEIGHT, 2 * hw[1])
-            writers.append((stack.enter_context(io.open_output(side_by_side, source.fps, size, source.audio, log)),
+            writers.append((stack.enter_context(outputs.open_output(side_by_side, source.fps, size, source.audio, log)),
                             sheets.side_by_side))
         for t, a, b, here in tqdm(frames, desc=f"{source.name}: deblurring", unit="frame", total=count,
                                   disable=not progress):
@@ -209,7 +210,7 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
             if on_frame is not None:
                 on_frame(t, a, b, here)
         if contact_sheet is not None:
-            io.write_png(contact_sheet, sheets.contact_sheet(rows))
+            outputs.write_png(contact_sheet, sheets.contact_sheet(rows))
     for w in warnings:
         log(f"warning: {w}")
     return VideoReport(source.name, count, source.fps, hw, len({s.face for s in segments}), len(face_frames),

@@ -5,7 +5,7 @@ not beat the mean face on landmarks (8.1 px against 7.6 in the 224 crop), so its
 carries no pose or expression beyond the five-point alignment. A few hundred Adam steps
 on pose, shape and expression (texture and light stay ReconNet's) toward dlib's 68 points
 on the blurry frame bring the model's landmarks to 2.6 px of the sharp frame's (docs/model.md).
-`PriorsSettings(refine_steps=0)` is the paper's way.
+`PriorsSettings(refine_landmarks=0)` is the paper's way.
 """
 import numpy as np
 import tensorflow as tf

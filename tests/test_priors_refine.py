@@ -2,7 +2,7 @@ import numpy as np
 
 from deblur3d.face import coeffs as coeffs_lib
 from deblur3d.face.align import fit_alignment
-from deblur3d.recon import refine
+from deblur3d.priors import refine
 
 
 def _posed(rng):
@@ -60,9 +60,9 @@ def test_five_point_face_keeps_the_centroid_and_doubles_the_spread():
 def test_online_priors_refine_to_tracked_points_or_to_dlibs_own(data_root):
     from deblur3d.face import load_face_model
     from deblur3d.face.render import FaceRenderer
-    from deblur3d.recon.priors import OnlineFramePriors
-    from deblur3d.recon.settings import PriorsSettings
-    online = OnlineFramePriors(PriorsSettings(recon_weights=None, refine_steps=200), data_root)
+    from deblur3d.priors.online import OnlineFramePriors
+    from deblur3d.priors.settings import PriorsSettings
+    online = OnlineFramePriors(PriorsSettings(recon_weights=None, refine_landmarks=200), data_root)
     assert online.available() and online.refining
     renderer = FaceRenderer(load_face_model("ict", data_dir=data_root))
     p5 = np.array([[[120.0, 130.0], [180.0, 130.0], [150.0, 165.0], [128.0, 195.0], [172.0, 195.0]]], np.float32)

@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from deblur3d.face import align
 from deblur3d.face.align import Alignment, alignment_params, fit_alignment
-from deblur3d.recon import priors
+from deblur3d.priors import online as priors
 
 
 def test_tf_alignment_equals_the_numpy_fit():

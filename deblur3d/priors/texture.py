@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from deblur3d.face import coeffs as coeffs_lib
 from deblur3d.face import shading
-from deblur3d.recon.settings import TEXTURES
+from deblur3d.priors.settings import TEXTURES
 MIN_FACING = 0.2     # cosine between normal and view ray below which a vertex is not read
 FULL_FACING = 0.5    # ... above which the frame's colour is taken whole ("frame")
 OCCLUSION = 0.015    # model units (dm): a vertex this far behind the z-buffer is hidden

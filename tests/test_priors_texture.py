@@ -1,4 +1,4 @@
-"""Light and texture fitted to a frame (recon/texture.py): a synthetic render's known albedo
+"""Light and texture fitted to a frame (priors/texture.py): a synthetic render's known albedo
 coefficients and light come back; the person's own texture reproduces the frame."""
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import tensorflow as tf
 from deblur3d import paths
 from deblur3d.face import coeffs as coeffs_lib
 from deblur3d.face.render import FaceRenderer
-from deblur3d.recon import texture
+from deblur3d.priors import texture
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ from deblur3d import paths
 from deblur3d.data.blur import centre_frame
 from deblur3d.face import coeffs as coeffs_lib
 from deblur3d.face.align import alignment_params, crop, uncrop
-from deblur3d.recon import refine as refine_lib
-from deblur3d.recon import texture as texture_lib
-from deblur3d.recon.settings import PriorsSettings
+from deblur3d.priors import refine as refine_lib
+from deblur3d.priors import texture as texture_lib
+from deblur3d.priors.settings import PriorsSettings
 
 
 class OnlinePriors:
@@ -95,23 +95,23 @@ class OnlineFramePriors:
             self._crop = tf.function(lambda f, p: crop(f, alignment_params(p)), reduce_retracing=True, autograph=False)
             self.renderer = online.renderer
             self._attention = None
-            if self.settings.fitted_texture != "recon" and paths.SKIN_MODEL.is_file():
+            if self.settings.recipe["texture"] != "recon" and paths.SKIN_MODEL.is_file():
                 from deblur3d.recon.skin import SkinModel   # Eq. 3's attention A
                 self._attention = SkinModel.load(paths.SKIN_MODEL).probability
             if self.refining:
                 from deblur3d.data.faces import FaceAnnotator   # dlib: only when refining
-                self._refiner = refine_lib.LandmarkRefiner(online.renderer, self.settings.refine)
+                self._refiner = refine_lib.LandmarkRefiner(online.renderer, self.settings.recipe["refine_landmarks"])
                 self._annotator = FaceAnnotator()
         return self._fn is not None
 
     @property
     def refining(self):
-        return self.settings.refine > 0
+        return self.settings.recipe["refine_landmarks"] > 0
 
     @property
     def fitting(self):
         """True when the coefficients are fitted to the frame after ReconNet (not in the graph)."""
-        return self.refining or self.settings.fitted_texture != "recon"
+        return self.refining or self.settings.recipe["texture"] != "recon"
 
     def __call__(self, blurry, points5):
         if self.fitting:
@@ -124,7 +124,7 @@ class OnlineFramePriors:
         return render, coeffs[:, coeffs_lib.SLICES["identity"]]
 
     def refine(self, coeffs, frames, points5, points68=None):
-        """With `refine_steps`, (B, 239) coefficients refined to the 68 points of each frame
+        """With `refine_landmarks`, (B, 239) coefficients refined to the 68 points of each frame
         (B, H, W, 3): `points68` (B, 68, 2) when the caller tracked them, else dlib's on the
         frame in the box it detects (or about the five points); unchanged otherwise."""
         if not self.refining:
@@ -149,7 +149,7 @@ class OnlineFramePriors:
 
     def fit_texture(self, coeffs, crops):
         attention = None if self._attention is None else self._attention(tf.constant(crops)).numpy()
-        return texture_lib.fit_texture(self.renderer, coeffs, crops, attention, self.settings.fitted_texture)
+        return texture_lib.fit_texture(self.renderer, coeffs, crops, attention, self.settings.recipe["texture"])
 
     def coefficients(self, frame, points5):
         """(B, H, W, 3) frames + five points -> (B, 239) numpy: the first half of __call__."""

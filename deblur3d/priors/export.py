@@ -1,22 +1,21 @@
 """Precomputed priors for every frame of the data cache, as the authors stored them.
 
 For each run: the coefficients of the blurry centre frame and its render pasted back into
-the run's crop geometry (RGBA uint8, alpha = coverage), under <out>/runs/<run>/. The
-folder is written aside and renamed when complete.
+the run's crop geometry, in store.py's format. The folder is written aside and renamed
+when complete.
 """
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from deblur3d.data import motion
+from deblur3d.data import blur_settings
 from deblur3d.atomic import atomic_dir
 from deblur3d.data.cache import Cache
-from deblur3d.data.pipeline import centre_blurry_frames
-from deblur3d.recon import refine
+from deblur3d.data.samples import centre_blurry_frames
+from deblur3d.priors import refine, store
 
 
 def blurry_centres(run, blur_config, chunk=32):
@@ -34,17 +33,6 @@ def blurry_centres(run, blur_config, chunk=32):
             yield start, np.stack([next(synthesised) for _ in range(start, stop)])
 
 
-def recipe_of(priors_dir):
-    """How the priors of an export folder were made (PriorsSettings.recipe: refinement steps
-    and texture), or None without an index."""
-    index = Path(priors_dir or "") / "index.json"
-    if not priors_dir or not index.is_file():
-        return None
-    index = json.loads(index.read_text())
-    return dict(refine_landmarks=int((index.get("refined") or {}).get("steps", 0)),
-                texture=index.get("texture", "recon"))
-
-
 def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=None, refiner=None, annotator=None,
                   texture=None):
     """Runs `online` (OnlinePriors) over every cached frame; returns the frame count.
@@ -54,10 +42,10 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=No
     `refiner` (recon.refine.LandmarkRefiner, with a faces.FaceAnnotator): ReconNet's
     coefficients are refined to dlib's 68 points on each blurry centre frame.
     `texture` (OnlineFramePriors, texture "basis" or "frame"): light and texture then fitted
-    to the aligned crop (recon/texture.py).
+    to the aligned crop (priors/texture.py).
     """
     cache = Cache(cache_dir)
-    blur_config = motion.resolve(blur)
+    blur_config = blur_settings.resolve(blur)
     coefficients = tf.function(online.coefficients, reduce_retracing=True)
     render = tf.function(lambda c, p5, h, w, *albedo: tf.concat(online.render(c, p5, h, w, *albedo), -1),
                          reduce_retracing=True)
@@ -88,13 +76,8 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=No
                     renders.append(np.round(np.clip(rgba.numpy()[:len(part)], 0, 1) * 255).astype(np.uint8))
                     coeffs.append(c[:len(part)])
                     bar.update(len(part))
-            folder = Path(tmp) / "runs" / run.name
-            folder.mkdir(parents=True)
-            np.save(folder / "render.npy", np.concatenate(renders))
-            np.save(folder / "coeffs.npy", np.concatenate(coeffs).astype(np.float32))
+            store.write_run(tmp, run.name, np.concatenate(renders), np.concatenate(coeffs))
         refined = None if refiner is None else dict(steps=refiner.steps, frames_without_detection=missed)
-        (Path(tmp) / "index.json").write_text(json.dumps(dict(
-            cache=str(cache.root), runs=[r.name for r in cache.runs()], blur=dataclasses.asdict(blur_config),
-            note=note, refined=refined, texture="recon" if texture is None else texture.settings.fitted_texture),
-            indent=1))
+        store.write_index(tmp, cache.root, [r.name for r in cache.runs()], dataclasses.asdict(blur_config), note,
+                          refined, "recon" if texture is None else texture.settings.recipe["texture"])
     return total

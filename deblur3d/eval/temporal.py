@@ -1,0 +1,96 @@
+"""Temporal consistency of a clip's outputs: the warping error (Lai et al. 2018).
+
+The previous output frame, warped onto the current one by the motion of the SHARP frames,
+should equal the current output where that motion is reliable. The flow comes from the
+ground truth, so every method is judged with one flow.
+"""
+import cv2
+import numpy as np
+
+from deblur3d.eval.metrics import as_uint8, to255
+
+FB_TOLERANCE = (0.01, 0.5)   # forward-backward check: |f1 + f2|² <= a (|f1|² + |f2|²) + b
+
+
+def _grey(image):
+    return cv2.cvtColor(as_uint8(image), cv2.COLOR_RGB2GRAY)
+
+
+def flow(a, b):
+    """(H, W, 2) float32 DIS flow from RGB frame `a` to `b`: a[y, x] ~ b[y + dy, x + dx]."""
+    if np.shape(a) != np.shape(b):
+        raise ValueError(f"frames of shapes {np.shape(a)} and {np.shape(b)}")
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    return dis.calc(_grey(a), _grey(b), None).astype(np.float32)
+
+
+def warp(image, flow):
+    """Backward warp: out[y, x] = image[y + flow[y, x, 1], x + flow[y, x, 0]] (bilinear)."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = image.astype(np.float32)   # cv2.remap's float type
+    h, w = flow.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    return cv2.remap(image, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+def consistent_flow(prev_sharp, sharp, tolerance=FB_TOLERANCE):
+    """(flow current -> previous, (H, W) bool mask of pixels passing the forward-backward check).
+
+    The flow warps the previous frame onto the current one. A pixel is kept when going there
+    and back returns it to itself (Sundaram et al. 2010: occlusions and flow errors fail) and
+    its match lies inside the previous frame. This pair is the `motion` of `warping_error`.
+    """
+    f1 = flow(sharp, prev_sharp)
+    f2 = warp(flow(prev_sharp, sharp), f1)   # backward flow at the matched pixel
+    a, b = tolerance
+    f1_sq, f2_sq = np.square(f1).sum(-1), np.square(f2).sum(-1)
+    valid = np.square(f1 + f2).sum(-1) <= a * (f1_sq + f2_sq) + b
+    h, w = f1.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w]
+    x, y = xs + f1[..., 0], ys + f1[..., 1]
+    return f1, valid & (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+
+
+def warping_error(prev_out, out, prev_sharp=None, sharp=None, region=None, motion=None):
+    """Mean |out - warp(prev_out)| on the 0-255 scale over reliable pixels (∩ region), or nan.
+
+    `motion` = consistent_flow(prev_sharp, sharp), to compute it once for several methods.
+    """
+    prev_out, out = to255(prev_out), to255(out)
+    if prev_out.shape != out.shape:
+        raise ValueError(f"output frames of shapes {prev_out.shape} and {out.shape}")
+    if motion is None:
+        if prev_sharp is None or sharp is None:
+            raise ValueError("give the sharp frames or their precomputed motion")
+        motion = consistent_flow(prev_sharp, sharp)
+    f, valid = motion
+    if f.shape[:2] != out.shape[:2]:
+        raise ValueError(f"flow of shape {f.shape} for frames of shape {out.shape}")
+    if region is not None:
+        valid = valid & np.asarray(region, bool)
+    if not valid.any():
+        return float("nan")
+    diff = np.abs(out - warp(prev_out, f)).mean(-1)
+    return float(diff[valid].mean())
+
+
+class ClipWarping:
+    """Warping error of consecutive scored frames of one clip, for several methods at once:
+    `score(clip, sharp, outputs, region)` -> ({name: error}, the sharp frames' own error),
+    nan for a clip's first frame. The flow between the sharp frames is computed once."""
+
+    def __init__(self):
+        self.clip, self.sharp, self.outputs = None, None, {}
+
+    def score(self, clip, sharp, outputs, region=None):
+        previous = self.sharp if clip == self.clip else None
+        errors, floor = {name: float("nan") for name in outputs}, float("nan")
+        if previous is not None:
+            motion = consistent_flow(previous, sharp)
+            errors = {name: warping_error(self.outputs[name], out, region=region, motion=motion)
+                      for name, out in outputs.items()}
+            floor = warping_error(previous, sharp, region=region, motion=motion)
+        self.clip, self.sharp, self.outputs = clip, sharp, dict(outputs)
+        return errors, floor

@@ -1,0 +1,65 @@
+"""Where a deblurring model's 3D priors come from: one settings object, and one set of flags
+(experiments/priors_flags.py), for training, export, evaluation, the video tool and the demo.
+"""
+import dataclasses
+from pathlib import Path
+
+from deblur3d import paths
+
+TEXTURES = ("recon", "basis", "frame")   # how the priors' light and texture are made (priors/texture.py)
+
+
+# Where a deblurring model's priors come from: stored beside each sample (store.py, as the
+# authors precompute them), computed in the training step, or none (the baseline).
+SOURCES = ("precomputed", "online", "none")
+PAPER_RECIPE = dict(refine_landmarks=0, texture="recon")   # ReconNet alone, its own texture
+
+
+@dataclasses.dataclass(frozen=True)
+class PriorsSettings:
+    recon_weights: str | None = str(paths.RECON_WEIGHTS)   # None: an untrained ReconNet (timing, tests)
+    face_model: str = "ict"                                # the 3DMM the ReconNet predicts coefficients of
+    model_path: str | None = None                          # None: the face model under the data root
+    refine_landmarks: int | None = None                    # > 0: ReconNet's coefficients refined this many
+                                                           # steps to dlib's 68 points on the blurry frame
+                                                           # (refine.py; not in the paper, whose ReconNet
+                                                           # alone gives them); None: as the model was trained
+    texture: str | None = None                             # light and texture: "recon" ReconNet's (the paper's),
+                                                           # "basis" fitted to the frame in the rich basis,
+                                                           # "frame" the person's own (texture.py);
+                                                           # None: as the deblurring model was trained
+
+    def __post_init__(self):
+        if self.texture is not None and self.texture not in TEXTURES:
+            raise ValueError(f"unknown texture {self.texture!r}: use one of {', '.join(TEXTURES)}")
+
+    @property
+    def trained(self):
+        return bool(self.recon_weights) and Path(self.recon_weights).is_file()
+
+    @property
+    def recipe(self):
+        """What makes two sets of priors alike (a model trained on one is fed the other): the
+        settings' `refine_landmarks` and `texture`, unset ones read as the paper's."""
+        return dict(refine_landmarks=int(self.refine_landmarks if self.refine_landmarks is not None
+                                         else PAPER_RECIPE["refine_landmarks"]),
+                    texture=self.texture or PAPER_RECIPE["texture"])
+
+    @property
+    def albedo_path(self):
+        """The ICT albedo basis: the one ReconNet was trained with for its own texture, the
+        rich one (build_albedo.py) for a fitted texture; BFM brings its own."""
+        if self.face_model != "ict":
+            return None
+        return str(paths.ICT_ALBEDO if self.recipe["texture"] == "recon" else paths.ICT_ALBEDO_RICH)
+
+    def for_model(self, header):
+        """These settings for a deblurring model: an unset `refine_landmarks` or `texture`
+        becomes the one its priors were made with (weights header `refine_landmarks`,
+        `priors_texture`; the paper's for files without them)."""
+        header = header or {}
+        if self.refine_landmarks is None:
+            self = dataclasses.replace(self, refine_landmarks=int(header.get("refine_landmarks", 0)))
+        if self.texture is None:
+            self = dataclasses.replace(self, texture=header.get("priors_texture", PAPER_RECIPE["texture"]))
+        return self

@@ -1,0 +1,64 @@
+"""The precomputed priors on disk, as the authors stored theirs: the one owner of the format.
+
+    <root>/index.json                  how they were made: cache, runs, blur, note,
+                                       refined {steps, frames_without_detection}, texture
+    <root>/runs/<run>/render.npy       (N, H, W, 4) uint8: the render pasted back into the
+                                       run's crop geometry, alpha = coverage
+    <root>/runs/<run>/coeffs.npy       (N, 239) float32: the coefficients of each frame
+
+`export.py` writes a folder through `write_run` and `write_index`; the data pipeline reads
+it through `load_run`, and a deblurring model's header through `recipe_of`.
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+
+INDEX, RENDER, COEFFS = "index.json", "render.npy", "coeffs.npy"
+
+
+def run_folder(root, run):
+    return Path(root) / "runs" / run
+
+
+def write_run(root, run, render, coeffs):
+    """Stores one run's renders (N, H, W, 4) uint8 and coefficients (N, 239)."""
+    render, coeffs = np.asarray(render), np.asarray(coeffs, np.float32)
+    if render.dtype != np.uint8 or render.ndim != 4 or render.shape[-1] != 4:
+        raise ValueError(f"renders must be (N, H, W, 4) uint8, got {render.shape} {render.dtype}")
+    if coeffs.ndim != 2 or len(coeffs) != len(render):
+        raise ValueError(f"{len(render)} renders but coefficients of shape {coeffs.shape}")
+    folder = run_folder(root, run)
+    folder.mkdir(parents=True)
+    np.save(folder / RENDER, render)
+    np.save(folder / COEFFS, coeffs)
+
+
+def load_run(root, run):
+    """-> dict(render, coeffs) of one run, memory-mapped."""
+    folder = run_folder(root, run)
+    if not (folder / RENDER).is_file() or not (folder / COEFFS).is_file():
+        raise FileNotFoundError(f"{folder}: no exported priors for run {run} (run experiments/export_priors.py)")
+    return dict(render=np.load(folder / RENDER, mmap_mode="r"), coeffs=np.load(folder / COEFFS, mmap_mode="r"))
+
+
+def write_index(root, cache, runs, blur, note=None, refined=None, texture="recon"):
+    """`refined`: None, or dict(steps, frames_without_detection); `blur`: a dict of BlurConfig."""
+    index = dict(cache=str(cache), runs=list(runs), blur=blur, note=note, refined=refined, texture=texture)
+    (Path(root) / INDEX).write_text(json.dumps(index, indent=1))
+
+
+def read_index(root):
+    """The index of a priors folder, or None without one."""
+    path = Path(root or "") / INDEX
+    return json.loads(path.read_text()) if root and path.is_file() else None
+
+
+def recipe_of(root):
+    """How the priors of a folder were made, as PriorsSettings.recipe (refine_landmarks,
+    texture), or None without an index."""
+    index = read_index(root)
+    if index is None:
+        return None
+    return dict(refine_landmarks=int((index.get("refined") or {}).get("steps", 0)),
+                texture=index.get("texture", "recon"))
