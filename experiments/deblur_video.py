@@ -13,6 +13,8 @@ frame count and (with ffmpeg) the audio track are kept.
 PNG frames for a frame-folder input, <folder>/<name>.mp4 for a video. Outputs appear only
 when complete. A bad input ends with one `error:` line and status 1.
 """
+import dataclasses
+import json
 import sys
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from absl import flags
 
 import cli
 import video_flags
+from deblur3d.atomic import atomic_file
 
 flags.adopt_module_key_flags(video_flags)
 
@@ -28,6 +31,8 @@ flags.DEFINE_string("output", None, "Output video (.mp4 .mov .mkv .avi) or folde
 flags.DEFINE_string("side_by_side", None, "Also write an input | output video here.")
 flags.DEFINE_string("contact_sheet", None, "Also write a PNG of a few frames (input | output, whole and face, "
                     "then the face's change amplified).")
+flags.DEFINE_string("report", None, "Also write each input's summary as JSON here (frames, faces, time, warnings, "
+                    "the correction's incoherence beside a static unsharp mask's).")
 flags.DEFINE_integer("max_frames", None, "Use only the first N frames of each input.")
 flags.DEFINE_float("fps", None, "Frame rate of a frame-folder input (default 25; videos keep their own).")
 flags.DEFINE_bool("strict", False, "Exit with status 1 when a video ends before the frame count its container "
@@ -60,15 +65,22 @@ def main(_):
     several = len(jobs) > 1
     io.refuse_overwriting([], [src for src, _ in jobs], [suffixed(p, Path(src).stem, several) for src, _ in jobs
                                                          for p in (FLAGS.side_by_side, FLAGS.contact_sheet)])
-    failed, short = [], []
+    if FLAGS.report:
+        io.refuse_overwriting([], [src for src, _ in jobs], [FLAGS.report])
+    failed, short, reports = [], [], []
     for src, out in jobs:
         try:
-            short += deblur_one(src, out, spec, config, several)
+            report, ended_early = deblur_one(src, out, spec, config, several)
+            reports.append(dict(dataclasses.asdict(report), input=str(src), output=str(out)))
+            short += ended_early
         except video_flags.USER_ERRORS as err:
             if not several:
                 raise
             print(f"error: {err}", file=sys.stderr)   # the other videos of the folder still run
             failed.append(Path(src).name)
+    if FLAGS.report:
+        with atomic_file(Path(FLAGS.report)) as tmp:
+            tmp.write_text(json.dumps(dict(videos=reports, failed=failed), indent=1) + "\n")
     if failed:
         sys.exit(f"error: {len(failed)} of {len(jobs)} videos failed: {', '.join(failed)}")
     if short and FLAGS.strict:
@@ -76,7 +88,7 @@ def main(_):
 
 
 def deblur_one(src, out, spec, config, several):
-    """One input -> its output; returns [name] when it ended before its declared length."""
+    """One input -> its output; returns the report, and [name] when it ended before its declared length."""
     from deblur3d.video import io, pipeline
     source = io.VideoInput(src, FLAGS.fps, FLAGS.max_frames, FLAGS.max_side)
     report = pipeline.deblur_video(source, out, spec, config,
@@ -85,13 +97,21 @@ def deblur_one(src, out, spec, config, several):
                                    log=lambda line: print(line, file=sys.stderr))
     print(f"{out}: {report.frames} frames at {report.fps:g} fps, {report.faces} face(s) in {report.face_frames} "
           f"frames ({report.faces_deblurred} deblurred, {report.faces_left_alone} already sharp), {report.seconds:.1f} s "
-          f"({report.frames / max(report.seconds, 1e-9):.2f} frames/s)")
+          f"({report.frames / max(report.seconds, 1e-9):.2f} frames/s){incoherence(report.flicker)}")
     if source.is_video and report.frames < source.length:
         print(f"warning: {src}: read {report.frames} of the {source.length} frames its container declares (the rest "
               f"cannot be decoded); the {report.frames} were deblurred and written"
               f"{'' if FLAGS.strict else ' (--strict makes this an error)'}", file=sys.stderr)
-        return [Path(src).name]
-    return []
+        return report, [Path(src).name]
+    return report, []
+
+
+def incoherence(flicker):
+    """The summary's words for CorrectionFlicker's result (no sharp frames needed)."""
+    if not flicker or flicker["frames"] == 0:
+        return ""
+    return (f"; the correction changes by {flicker['output']:.2f} of its size from frame to frame "
+            f"(a static unsharp mask: {flicker['unsharp']:.2f}; lower is steadier)")
 
 
 if __name__ == "__main__":

@@ -121,3 +121,32 @@ def test_paired_difference_and_its_interval_by_hand():
     mean, half, n = paired_difference([3, 5, 7, float("nan")], [2, 3, 4, 1])
     assert (mean, n) == (2.0, 3) and half == pytest.approx(2.4841, abs=1e-4)
     assert math.isnan(paired_difference([1.0], [0.0])[0])
+
+
+def test_a_correction_that_flips_sign_each_frame_is_less_coherent_than_one_that_moves_with_the_content():
+    from deblur3d.eval.temporal import CorrectionFlicker, unsharp
+    scene = texture(5, (96, 160))
+    frames = [np.ascontiguousarray(scene[:, 2 * t:2 * t + 128]) for t in range(6)]   # the camera pans
+    region = interior(frames[0].shape)
+    following, flipping, static = CorrectionFlicker(), CorrectionFlicker(), CorrectionFlicker()
+    for t, frame in enumerate(frames):
+        x = frame.astype(np.float32)
+        sharpened = unsharp(x)
+        following.add(frame, sharpened / 255, region)                          # moves with the content
+        flipped = sharpened if t % 2 else 2 * x - sharpened                    # the same size, sign flipping
+        flipping.add(frame, flipped / 255, region)
+        static.add(frame, (x + (4 if t % 2 else -4)) / 255, region)           # flat, flickering
+    moving = following.result()
+    assert moving["frames"] == 5 and moving["output"] == pytest.approx(moving["unsharp"], abs=1e-6)
+    assert moving["output"] < 0.5
+    assert flipping.result()["output"] > 1.5 > 3 * moving["output"]            # |d_t + d_t| / |d_t| ~ 2
+    assert static.result()["output"] == pytest.approx(2.0, abs=0.05)
+
+
+def test_a_clip_without_two_faced_frames_has_no_flicker_score():
+    from deblur3d.eval.temporal import CorrectionFlicker
+    flicker = CorrectionFlicker()
+    frame = texture(6)
+    flicker.add(frame, frame, np.zeros(frame.shape[:2], bool))
+    flicker.add(frame, frame, np.zeros(frame.shape[:2], bool))
+    assert math.isnan(flicker.result()["output"]) and flicker.result()["frames"] == 0

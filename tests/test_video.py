@@ -1,8 +1,10 @@
 """The video tool on short clips made here from a few real frames: untouched frames stay
 bit-exact, corrections stay inside the feathered face region, bad inputs fail in one line."""
 import dataclasses
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -163,6 +165,8 @@ def test_face_less_frames_stay_exact_and_faces_change_only_in_their_region(model
     out = read(tmp_path / "out.mkv")   # lossless: what the tool made, bit for bit
     assert out.shape == frames.shape and io.video_info(tmp_path / "out.mkv")[0] == 25
     assert report.faces == 2 and report.face_frames == 6
+    # the correction's incoherence, frame to frame inside each track (no sharp frames needed)
+    assert report.flicker["frames"] == 4 and np.isfinite(report.flicker["output"]) and report.flicker["unsharp"] > 0
     segments, _, _, _ = pipeline.find_faces(source, SMALL, progress=False)
     for t in range(len(frames)):
         here = [s for s in segments if s.start <= t < s.stop]
@@ -439,8 +443,12 @@ def test_a_folder_of_videos_processes_every_good_file_and_names_the_bad_ones(mod
     for name in ("a", "c"):
         write_avi(folder / f"{name}.avi", noise_frames(3, size=64))
     (folder / "b.mp4").write_bytes(np.random.default_rng(0).bytes(5000))
-    result = run_tool(f"--input={folder}", f"--output={tmp_path}/out", f"--weights={models['identity']}")
+    result = run_tool(f"--input={folder}", f"--output={tmp_path}/out", f"--weights={models['identity']}",
+                      f"--report={tmp_path}/report.json")
     assert result.returncode == 1 and (tmp_path / "out" / "a.mp4").is_file() and (tmp_path / "out" / "c.mp4").is_file()
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert [Path(v["input"]).name for v in report["videos"]] == ["a.avi", "c.avi"] and report["failed"] == ["b.mp4"]
+    assert report["videos"][0]["frames"] == 3 and report["videos"][0]["flicker"] is None   # no face in noise
     lines = result.stderr.strip().splitlines()
     assert any(line.startswith("error:") and "b.mp4" in line for line in lines[:-1])
     assert lines[-1] == "error: 1 of 3 videos failed: b.mp4"

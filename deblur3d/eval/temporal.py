@@ -7,7 +7,7 @@ ground truth, so every method is judged with one flow.
 import cv2
 import numpy as np
 
-from deblur3d.eval.metrics import as_uint8, to255
+from deblur3d.eval.metrics import PEAK, as_uint8, to255
 
 FB_TOLERANCE = (0.01, 0.5)   # forward-backward check: |f1 + f2|² <= a (|f1|² + |f2|²) + b
 
@@ -94,3 +94,54 @@ class ClipWarping:
             floor = warping_error(previous, sharp, region=region, motion=motion)
         self.clip, self.sharp, self.outputs = clip, sharp, dict(outputs)
         return errors, floor
+
+
+# --- without sharp frames: does the correction follow the content? -----------------------
+#
+# On a user's clip there is no ground truth to take the flow from, and the output's own
+# warping error mostly measures how much it was sharpened. What flickers is the correction
+# d = output - input: warped by the INPUT's flow, d of frame t-1 should be d of frame t,
+# as the true sharp - blurry is, and a static filter's nearly is.
+
+UNSHARP_SIGMA, UNSHARP_AMOUNT = 1.5, 1.0
+
+
+def unsharp(image):
+    """The static reference filter on a 0-255 float image: image + amount * (image - Gaussian)."""
+    return np.clip(image + UNSHARP_AMOUNT * (image - cv2.GaussianBlur(image, (0, 0), UNSHARP_SIGMA)), 0, 255)
+
+
+def correction_change(prev_in, inp, prev_out, out, region=None, motion=None):
+    """(sum |d_t - warp(d_{t-1})|, sum |d_t|) over reliable pixels ∩ region, d = out - in
+    (frames uint8 or floats in [0, 1]). `motion` = consistent_flow(prev_in, inp): the input's own flow."""
+    f, valid = consistent_flow(prev_in, inp) if motion is None else motion
+    if region is not None:
+        valid = valid & np.asarray(region, bool)
+    d_prev, d = to255(prev_out) - to255(prev_in), to255(out) - to255(inp)
+    change = np.abs(d - warp(d_prev, f)).mean(-1)[valid]
+    return float(change.sum()), float(np.abs(d).mean(-1)[valid].sum())
+
+
+class CorrectionFlicker:
+    """The correction's incoherence over a clip, |d_t - warp(d_{t-1})| / |d_t| summed over
+    consecutive frames and the face region, for the output and for the static unsharp mask
+    of the same input frames (its reference): `add(input, output, region)` frame by frame
+    (uint8, or floats in [0, 1]),
+    `result()` -> dict(output=, unsharp=, frames=), nan without two frames with a face."""
+
+    def __init__(self):
+        self.previous, self.sums, self.frames = None, np.zeros(4), 0
+
+    def add(self, inp, out, region):
+        reference, region = unsharp(to255(inp)) / PEAK, np.asarray(region, bool)
+        if self.previous is not None and region.any():   # consecutive frames that both show a face
+            prev_in, prev_out, prev_ref = self.previous
+            motion = consistent_flow(prev_in, inp)
+            self.sums += (*correction_change(prev_in, inp, prev_out, out, region, motion),
+                          *correction_change(prev_in, inp, prev_ref, reference, region, motion))
+            self.frames += 1
+        self.previous = (inp, out, reference) if region.any() else None
+
+    def result(self):
+        ratio = lambda a, b: float(a / b) if b > 0 else float("nan")   # noqa: E731
+        return dict(output=ratio(*self.sums[:2]), unsharp=ratio(*self.sums[2:]), frames=self.frames)

@@ -58,14 +58,14 @@ class Scores:
     (on_frame hook); the sharp frames' own warping error is the floor."""
 
     def __init__(self, sharp):
-        from deblur3d.eval.temporal import ClipWarping
+        from deblur3d.eval.temporal import ClipWarping, CorrectionFlicker
         self.sharp, self.rows, self.warping, self.floor = sharp, [], ClipWarping(), []
+        self.ideal = CorrectionFlicker()   # the incoherence of the true correction, sharp - blurry
 
     def __call__(self, t, blurry, output, segments):
-        from deblur3d.eval.metrics import face_mask, frame_metrics
-        mask = np.zeros(blurry.shape[:2], bool)
-        for s in segments:
-            mask |= face_mask(blurry.shape, s.points(t))
+        from deblur3d.eval.metrics import frame_metrics
+        mask = pipeline.face_region(blurry.shape, segments, t)
+        self.ideal.add(blurry, self.sharp[t], mask)
         no_identity = lambda image: float("nan")   # noqa: E731  (dlib identity: not part of the demo)
         images = {"input": blurry, "output": output}
         warp, floor = self.warping.score("clip", self.sharp[t], images, mask)
@@ -127,6 +127,7 @@ def val_clip_demo(config, model, log=print):
     outputs.write_png(out / "contact_sheet.png", sheets.contact_sheet([kept[t] for t in sorted(kept)]))
     result = dict(clip=clip.clip_id, split="val", blur=dataclasses.asdict(blur_config), weights=str(model.weights),
                   recon_weights=str(model.recon.recon_weights), seconds=round(report.seconds, 1), **scores.summary(),
+                  correction_incoherence=dict(report.flicker or {}, true_correction=scores.ideal.result()["output"]),
                   conventions="RGB at 0-255 (deblur3d/eval/metrics.py), mean of per-frame values, on the frames "
                               "before video encoding; face: hull of the 68 points found on the blurry frames")
     (out / "metrics.json").write_text(json.dumps(result, indent=1) + "\n")

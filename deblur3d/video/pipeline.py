@@ -24,6 +24,8 @@ from tqdm import tqdm
 from deblur3d.atomic import atomic_file
 from deblur3d.data import faces
 from deblur3d.data.blur import stack_indices
+from deblur3d.eval import temporal
+from deblur3d.eval.metrics import face_mask
 from deblur3d.video import io, outputs, paste, sheets, tracks
 from deblur3d.video.gate import Gate
 from deblur3d.video.smoothing import Smoothing
@@ -54,6 +56,11 @@ class VideoReport:
     faces_deblurred: int        # faces x frames deblurred
     seconds: float
     warnings: list
+    # The correction's incoherence over the faces (eval/temporal.py, CorrectionFlicker):
+    # dict(output=, unsharp= the static unsharp mask's on the same frames, frames=); None
+    # without faces. Lower is steadier; a correction that follows the content scores like
+    # the static filter.
+    flicker: dict | None = None
 
 
 def find_faces(source, config=VideoConfig(), progress=True):
@@ -167,6 +174,7 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     face_frames = sorted({t for s in segments for t in range(s.start, s.stop)})
     keep = set(sheets.pick_frames(face_frames or range(count), config.sheet_frames)) if contact_sheet else set()
     counts = {"left alone": 0, "deblurred": 0}
+    flicker = temporal.CorrectionFlicker() if segments else None
     if segments:
         frames = deblurred_frames(source.frames(), segments, model.get(), config, counts)
     else:
@@ -205,6 +213,8 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
                 b = np.repeat(np.round(b.astype(np.float32).mean(-1, keepdims=True)).astype(b.dtype), 3, -1)
             for write, compose in writers:
                 write(compose(a, b))
+            if flicker is not None:
+                flicker.add(a, b, face_region(a.shape, here, t))
             if t in keep:
                 rows.append(sheets.sheet_row(t, [("input", a), ("output", b)], here))
             if on_frame is not None:
@@ -214,4 +224,13 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     for w in warnings:
         log(f"warning: {w}")
     return VideoReport(source.name, count, source.fps, hw, len({s.face for s in segments}), len(face_frames),
-                       counts["left alone"], counts["deblurred"], time.perf_counter() - start, warnings)
+                       counts["left alone"], counts["deblurred"], time.perf_counter() - start, warnings,
+                       None if flicker is None else flicker.result())
+
+
+def face_region(shape, segments, t):
+    """(H, W) bool: the faces of frame t (the hull of each one's 68 points)."""
+    region = np.zeros(shape[:2], bool)
+    for s in segments:
+        region |= face_mask(shape, s.points(t))
+    return region
