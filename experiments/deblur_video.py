@@ -7,11 +7,17 @@ frame count and (with ffmpeg) the audio track are kept.
     python experiments/deblur_video.py --input=talk.mp4 --output=out.mp4 --side_by_side=sbs.mp4 --contact_sheet=s.png
     python experiments/deblur_video.py --input=frames/ --output=deblurred_frames/ --fps=30
     python experiments/deblur_video.py --input=videos/ --output=deblurred/      # every video of a folder
+    python experiments/deblur_video.py --input=photo.jpg --output=photo_deblurred.png
+    python experiments/deblur_video.py --input=photos/ --output=deblurred/ --photos   # each photo on its own
+    python experiments/deblur_video.py --input=crops/ --output=out/ --photos --aligned  # aligned face crops
 
---input: a video file, a folder of frames (images in name order) or a folder of videos.
---output: .mp4 / .mov (H.264), .mkv / .avi (lossless FFV1: bit-exact frames), or a folder:
-PNG frames for a frame-folder input, <folder>/<name>.mp4 for a video. Outputs appear only
-when complete. A bad input ends with one `error:` line and status 1.
+--input: a video file, a folder of frames (images in name order), a folder of videos, a
+photo, or with --photos a folder of photos. A photo is deblurred as a stack of five
+identical frames.
+--output: .mp4 / .mov (H.264), .mkv / .avi (lossless FFV1: bit-exact frames), an image for
+a photo, or a folder: PNG frames for a frame-folder input, <folder>/<name>.mp4 for a video,
+<folder>/<name>.png for a photo. Outputs appear only when complete. A bad input ends with
+one `error:` line and status 1.
 """
 import dataclasses
 import json
@@ -26,8 +32,10 @@ from deblur3d.atomic import atomic_file
 
 flags.adopt_module_key_flags(video_flags)
 
-flags.DEFINE_string("input", None, "Video file, folder of frames, or folder of videos.")
-flags.DEFINE_string("output", None, "Output video (.mp4 .mov .mkv .avi) or folder.")
+flags.DEFINE_string("input", None, "Video file, folder of frames, folder of videos, or a photo.")
+flags.DEFINE_string("output", None, "Output video (.mp4 .mov .mkv .avi), image (for a photo) or folder.")
+flags.DEFINE_bool("photos", False, "--input is a folder of photos, each deblurred on its own (not the frames "
+                  "of one video).")
 flags.DEFINE_string("side_by_side", None, "Also write an input | output video here.")
 flags.DEFINE_string("contact_sheet", None, "Also write a PNG of a few frames (input | output, whole and face, "
                     "then the face's change amplified).")
@@ -61,7 +69,7 @@ def main(_):
         kind = "with head / camera motion" if blur.get("motion") else "frame averages"
         print(f"model {spec.weights}: trained on synthetic blur ({blur['window']}-frame {kind}, stacks "
               f"{blur.get('stride', 1)} frames apart; {header.get('steps', '?')} steps); real blur may differ")
-    jobs = io.plan(FLAGS.input, FLAGS.output)
+    jobs = io.plan(FLAGS.input, FLAGS.output, FLAGS.photos)
     several = len(jobs) > 1
     io.refuse_overwriting([], [src for src, _ in jobs], [suffixed(p, Path(src).stem, several) for src, _ in jobs
                                                          for p in (FLAGS.side_by_side, FLAGS.contact_sheet)])
@@ -90,7 +98,7 @@ def main(_):
 def deblur_one(src, out, spec, config, several):
     """One input -> its output; returns the report, and [name] when it ended before its declared length."""
     from deblur3d.video import io, pipeline
-    source = io.VideoInput(src, FLAGS.fps, FLAGS.max_frames, FLAGS.max_side)
+    source = io.open_input(src, FLAGS.fps, FLAGS.max_frames, FLAGS.max_side)
     report = pipeline.deblur_video(source, out, spec, config,
                                    side_by_side=suffixed(FLAGS.side_by_side, source.name, several),
                                    contact_sheet=suffixed(FLAGS.contact_sheet, source.name, several),

@@ -15,6 +15,7 @@ from deblur3d.video.model import DEFAULT_WEIGHTS, ModelSpec  # noqa: E402
 from deblur3d.video.pipeline import VideoConfig  # noqa: E402
 from deblur3d.video.gate import Gate  # noqa: E402
 from deblur3d.video.smoothing import FILTERS, Smoothing  # noqa: E402
+from deblur3d.video.stabiliser import Stabiliser  # noqa: E402
 from deblur3d.video.tracks import TrackConfig  # noqa: E402
 
 flags.adopt_module_key_flags(data_flags)
@@ -28,6 +29,10 @@ flags.DEFINE_integer("detect_side", _T.detect_side, "Frames are reduced to this 
                      "~80 px there, i.e. of 80 x frame side / detect_side px in the frame: raise it for small faces.")
 flags.DEFINE_integer("max_gap", _T.max_gap, "Frames a face may go undetected inside its track (deblurred with "
                      "interpolated points); longer gaps end the track.")
+flags.DEFINE_bool("aligned", _T.aligned, "The inputs are already aligned face crops (one face filling each frame, "
+                  "as GFPGAN's --aligned): no detection, the 68 points are found in the frame's centre.")
+flags.DEFINE_bool("cnn_fallback", _T.cnn_fallback, "Where the HOG detector loses a face inside its track, or finds "
+                  "none in a photo, try dlib's CNN detector on that frame (slower; not in the paper).")
 flags.DEFINE_integer("max_side", io.MAX_SIDE, "Larger frames are refused (memory, time).")
 flags.DEFINE_integer("crop_size", _V.crop_size, "Faces are deblurred at this size (the training crops': 320).")
 flags.DEFINE_float("feather", _V.feather, "Share of the face region's side over which the correction fades out.")
@@ -41,6 +46,9 @@ flags.DEFINE_enum("smooth_filter", _S.filter, list(FILTERS), "bilateral keeps re
                   "smooths everything alike.")
 flags.DEFINE_bool("hold_identity", _S.hold_identity, "Hold identity and texture of the priors at their running "
                   "mean along each face's track (ReconNet's per-frame estimate of a face's shape jitters).")
+flags.DEFINE_float("stabilise", _V.stabiliser.weight, "Blend each face's correction with the previous frame's, "
+                   "carried along the input's flow where it is reliable, by this share (0 off; not in the paper: "
+                   "less flicker, docs/video.md#flicker-without-sharp-frames).")
 flags.DEFINE_enum("precision", ModelSpec.precision, ["float32", "mixed_bfloat16"],
                   "DeblurNet compute type: mixed_bfloat16 is faster on CPUs with AVX512-BF16 (weights and "
                   "output stay float32; the cost is measured in "
@@ -56,11 +64,12 @@ def model_spec():
 
 
 def video_config():
-    tracking = TrackConfig(min_face=FLAGS.min_face, detect_side=FLAGS.detect_side, max_gap=FLAGS.max_gap)
+    tracking = TrackConfig(min_face=FLAGS.min_face, detect_side=FLAGS.detect_side, max_gap=FLAGS.max_gap,
+                           aligned=FLAGS.aligned, cnn_fallback=FLAGS.cnn_fallback)
     return VideoConfig(tracking=tracking, crop_size=FLAGS.crop_size, feather=FLAGS.feather,
                        sheet_frames=FLAGS.sheet_frames, stride=FLAGS.stride,
                        smoothing=Smoothing(FLAGS.smooth_radius, FLAGS.smooth_filter, FLAGS.hold_identity),
-                       gate=Gate(FLAGS.gate))
+                       gate=Gate(FLAGS.gate), stabiliser=Stabiliser(FLAGS.stabilise))
 
 
 USER_ERRORS = (BadInput, WeightsFileError, OSError, RuntimeError)   # one failed video of a folder: the rest go on

@@ -12,7 +12,7 @@ import pytest
 
 from data_fixtures import face_frames, noise_frames, write_avi
 from deblur3d import atomic, paths
-from deblur3d.data import readers
+from deblur3d.data import faces, readers
 from deblur3d.video import io, paste, pipeline, sheets, tracks
 from deblur3d.priors.settings import PriorsSettings
 from deblur3d.video.gate import Gate, blur_score
@@ -109,7 +109,8 @@ def test_every_face_is_followed_through_short_gaps_only():
     a, b, small = [50, 50, 150, 150], [300, 60, 400, 160], [200, 300, 240, 340]
     per_frame = [[a, b], [a, b, small], [b], [b], [a, b], [], [], [], [a, b]]   # a missed for 2, then 3 frames
     frames = [np.full((480, 640, 3), t, np.uint8) for t in range(len(per_frame))]
-    found, count, hw = tracks.follow_faces(frames, FakeAnnotator(per_frame), tracks.TrackConfig(min_face=80))
+    config = tracks.TrackConfig(min_face=80, cnn_fallback=False)   # HOG alone (the fallback: its own test)
+    found, count, hw = tracks.follow_faces(frames, FakeAnnotator(per_frame), config)
     assert count == 9 and hw == (480, 640)
     spans = sorted((min(tr.points), max(tr.points)) for tr in found)
     assert spans == [(0, 4), (0, 4), (8, 8), (8, 8)]   # the 40 px face is ignored
@@ -494,3 +495,78 @@ def test_a_variable_frame_rate_is_measured_as_drift_from_a_constant_rate(tmp_pat
     assert source.timing_drift() == 0.0
     source.timestamps = [0.0, 40.0, 120.0, 200.0, 240.0]   # 40 ms, then 80 ms apart
     assert source.timing_drift() == pytest.approx(80.0)
+
+
+# --- photos, aligned crops, the CNN fallback --------------------------------------------
+
+def test_a_photo_comes_back_as_a_photo_of_its_size_and_type_with_its_face_deblurred(models, tmp_path):
+    photo = face_frames(1, clip=CLIP, size=256)[0]
+    cv2.imwrite(str(tmp_path / "shot.jpg"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    result = run_tool(f"--input={tmp_path}/shot.jpg", f"--output={tmp_path}/out/shot_deblurred.png",
+                      f"--weights={models['changing']}", "--crop_size=96", "--gate=0")
+    assert result.returncode == 0, result.stderr
+    out = cv2.imread(str(tmp_path / "out" / "shot_deblurred.png"), cv2.IMREAD_UNCHANGED)
+    source = readers.read_image(tmp_path / "shot.jpg")
+    assert out.shape == source.shape and out.dtype == np.uint8 and "1 face(s) in 1 frames (1 deblurred" in result.stdout
+    changed = np.any(out[..., ::-1] != source, -1)
+    assert 0.05 < changed.mean() < 0.9   # the face's region, not the whole photo
+    as_jpeg = run_tool(f"--input={tmp_path}/shot.jpg", f"--output={tmp_path}/j.jpg", f"--weights={models['identity']}")
+    assert as_jpeg.returncode == 0 and readers.read_image(tmp_path / "j.jpg").shape == source.shape
+    wrong = run_tool(f"--input={tmp_path}/shot.jpg", f"--output={tmp_path}/v.mp4", f"--weights={models['identity']}")
+    assert wrong.returncode == 1 and wrong.stderr.strip().splitlines()[-1].startswith("error:") and "image" in wrong.stderr
+    assert not (tmp_path / "v.mp4").exists()
+
+
+def test_aligned_crops_are_all_deblurred_without_calling_a_detector(models, tmp_path, monkeypatch):
+    frame = face_frames(1, clip=CLIP, size=256)[0]
+    boxes = faces.FaceAnnotator(640).detect(frame)
+    x0, y0, x1, y1 = boxes[0]
+    side, cx, cy = 1.8 * (x1 - x0), (x0 + x1) / 2, (y0 + y1) / 2   # as the training crops
+    crop = faces.crop(frame, (int(cx - side / 2), int(cy - side / 2), int(side)), 128)
+    folder = tmp_path / "crops"
+    folder.mkdir()
+    for k in range(3):
+        cv2.imwrite(str(folder / f"c{k}.png"), cv2.cvtColor(np.roll(crop, k, 1), cv2.COLOR_RGB2BGR))
+
+    def no_detection(self, rgb):
+        raise AssertionError("a detector was called")
+    monkeypatch.setattr(faces.FaceAnnotator, "detect", no_detection)
+    monkeypatch.setattr(faces.FaceAnnotator, "detect_cnn", no_detection)
+    spec = ModelSpec(models["changing"], PriorsSettings(recon_weights=None))
+    config = dataclasses.replace(SMALL, tracking=dataclasses.replace(SMALL.tracking, aligned=True))
+    for k in range(3):
+        report = pipeline.deblur_video(io.PhotoInput(folder / f"c{k}.png"), tmp_path / f"o{k}.png", spec, config,
+                                       progress=False)
+        assert report.faces_deblurred == 1 and readers.read_image(tmp_path / f"o{k}.png").shape == (128, 128, 3)
+    assert [p for _, p in io.plan(folder, tmp_path / "all", photos=True)] == [tmp_path / "all" / f"c{k}.png"
+                                                                              for k in range(3)]
+
+
+def test_the_cnn_detector_is_tried_only_where_hog_loses_a_live_face():
+    class Annotator:
+        def __init__(self, hog):
+            self.hog, self.cnn_frames = hog, []
+
+        def detect(self, rgb):
+            return [np.array([10, 10, 110, 110], np.float32)] if self.hog(int(rgb[0, 0, 0])) else []
+
+        def detect_cnn(self, rgb):
+            self.cnn_frames.append(int(rgb[0, 0, 0]))
+            return [np.array([12, 8, 112, 108], np.float32)]
+
+        def landmarks(self, rgb, box):
+            return np.tile(box[:2], (68, 1))
+
+    frames = [np.full((160, 160, 3), t, np.uint8) for t in range(8)]
+    annotator = Annotator(lambda t: t not in (3, 4))                     # HOG misses frames 3 and 4
+    found, _, _ = tracks.follow_faces(frames, annotator, tracks.TrackConfig(min_face=50))
+    assert annotator.cnn_frames == [3, 4] and len(found) == 1 and sorted(found[0].points) == list(range(8))
+    silent = Annotator(lambda t: False)                                   # no face ever: no track to lose
+    tracks.follow_faces(frames, silent, tracks.TrackConfig(min_face=50))
+    assert silent.cnn_frames == []
+    photo = Annotator(lambda t: False)                                    # a photo HOG finds nothing in
+    found, _, _ = tracks.follow_faces(frames[:1], photo, tracks.TrackConfig(min_face=50, min_frames=1))
+    assert photo.cnn_frames == [0] and len(found) == 1
+    off = Annotator(lambda t: t not in (3, 4))
+    tracks.follow_faces(frames, off, tracks.TrackConfig(min_face=50, cnn_fallback=False))
+    assert off.cnn_frames == []

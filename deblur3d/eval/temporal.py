@@ -135,10 +135,14 @@ class CorrectionFlicker:
     def add(self, inp, out, region):
         reference, region = unsharp(to255(inp)) / PEAK, np.asarray(region, bool)
         if self.previous is not None and region.any():   # consecutive frames that both show a face
-            prev_in, prev_out, prev_ref = self.previous
-            motion = consistent_flow(prev_in, inp)
-            self.sums += (*correction_change(prev_in, inp, prev_out, out, region, motion),
-                          *correction_change(prev_in, inp, prev_ref, reference, region, motion))
+            # Within the faces' box (and a margin for the flow): the rest of the frame is not scored.
+            ys, xs = np.nonzero(region)
+            box = (slice(max(ys.min() - 16, 0), ys.max() + 17), slice(max(xs.min() - 16, 0), xs.max() + 17))
+            (prev_in, prev_out, prev_ref), now = [[np.asarray(x)[box] for x in group]
+                                                  for group in (self.previous, (inp, out, reference))]
+            motion = consistent_flow(prev_in, now[0])
+            self.sums += (*correction_change(prev_in, now[0], prev_out, now[1], region[box], motion),
+                          *correction_change(prev_in, now[0], prev_ref, now[2], region[box], motion))
             self.frames += 1
         self.previous = (inp, out, reference) if region.any() else None
 

@@ -17,6 +17,7 @@ from deblur3d.atomic import check_folder_output
 from deblur3d.data.readers import BadInput
 
 LOSSY, LOSSLESS = (".mp4", ".mov"), (".mkv", ".avi")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 DEFAULT_FPS = 25.0
 MAX_SIDE = 4096
 
@@ -106,8 +107,7 @@ class VideoInput:
         read = (readers.read_video(self.path, self.max_frames, self.timestamps) if self.is_video
                 else readers.read_frames(self.path, self.max_frames))
         for rgb in checked(read, self.path, self.max_side):
-            if self.gray:
-                self.gray = bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
+            self.gray = self.gray and is_gray(rgb)
             yield rgb
 
     def timing_drift(self):
@@ -118,6 +118,42 @@ class VideoInput:
             return 0.0
         steady = stamps[0] + 1000.0 * np.arange(len(stamps)) / self.fps
         return float(np.abs(stamps - steady).max())
+
+
+def is_gray(rgb):
+    return bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
+
+
+class PhotoInput:
+    """One photo, the same interface as VideoInput: a clip of one frame, deblurred as a stack
+    of five identical frames (the stack's indices are clamped to the clip, as at a video's
+    ends), with tracks of one frame allowed."""
+    frame_names, is_video, audio, fps, length, max_frames, photo = None, False, None, DEFAULT_FPS, 1, None, True
+
+    def __init__(self, path, max_side=MAX_SIDE):
+        self.path, self.max_side, self.timestamps, self.gray = Path(path), max_side, [], True
+        if not self.path.is_file():
+            raise BadInput(f"{self.path}: no such file")
+        self.name = self.path.stem
+        if readers.read_image(self.path) is None:
+            raise BadInput(f"{self.path}: cannot be decoded as an image")
+        self.warnings = lost_in_reading(self.path)
+        first_frame(self)
+
+    def frames(self):
+        for rgb in checked(iter([readers.read_image(self.path)]), self.path, self.max_side):
+            self.gray = is_gray(rgb)
+            yield rgb
+
+    def timing_drift(self):
+        return 0.0
+
+
+def open_input(path, fps=None, max_frames=None, max_side=MAX_SIDE):
+    """A photo (an image file) or a video (a video file or a folder of frames)."""
+    if Path(path).suffix.lower() in IMAGE_SUFFIXES and Path(path).is_file():
+        return PhotoInput(path, max_side)
+    return VideoInput(path, fps, max_frames, max_side)
 
 
 class ArrayInput:
@@ -155,25 +191,38 @@ def video_info(path):
     return fps, int(length) if length and np.isfinite(length) and length > 0 else 0
 
 
-def plan(input_path, output):
+def plan(input_path, output, photos=False):
     """(input path, output path) pairs: a folder of videos -> one <output>/<stem>.mp4 each;
-    a video with a suffix-less output -> <output>/<stem>.mp4; else `output` itself."""
+    a folder of photos (`photos`) -> one <output>/<stem>.png each; a video or photo with a
+    suffix-less output -> <output>/<stem>.mp4 or .png; else `output` itself."""
     src, out = Path(input_path), Path(output)
     if not src.exists():
         raise BadInput(f"{src}: no such file or folder")
-    if out.suffix and out.suffix.lower() not in LOSSY + LOSSLESS:
-        raise BadInput(f"{out}: unsupported output type {out.suffix!r}: use .mp4 or .mov (H.264), "
-                       ".mkv or .avi (lossless), or a folder (PNG frames)")
-    videos = sorted(p for p in src.iterdir() if p.suffix.lower() in readers.VIDEO_SUFFIXES) if src.is_dir() else []
-    if videos:
+    photo = src.is_file() and src.suffix.lower() in IMAGE_SUFFIXES
+    kinds = IMAGE_SUFFIXES if photo else LOSSY + LOSSLESS
+    if out.suffix and out.suffix.lower() not in kinds:
+        raise BadInput(f"{out}: unsupported output type {out.suffix!r}: " + (
+            "a photo's output is an image (.png, .jpg, ...) or a folder" if photo else
+            "use .mp4 or .mov (H.264), .mkv or .avi (lossless), or a folder (PNG frames)"))
+    if photos and not src.is_dir():
+        raise BadInput(f"{src}: --photos takes a folder of photos")
+    many = (sorted(p for p in readers.frame_files(src) if p.suffix.lower() in IMAGE_SUFFIXES) if photos else
+            sorted(p for p in src.iterdir() if p.suffix.lower() in readers.VIDEO_SUFFIXES) if src.is_dir() else [])
+    if photos and not many:
+        raise BadInput(f"{src}: no photos ({', '.join(IMAGE_SUFFIXES)}) in this folder")
+    if many:
         if out.suffix:
-            raise BadInput(f"{src} is a folder of videos: --output must be a folder")
-        pairs = [(v, out / f"{v.stem}.mp4") for v in videos]
+            raise BadInput(f"{src} is a folder of {'photos' if photos else 'videos'}: --output must be a folder")
+        pairs = [(v, out / f"{v.stem}{'.png' if photos else '.mp4'}") for v in many]
     elif src.is_file() and not out.suffix:
-        pairs = [(src, out / f"{src.stem}.mp4")]
+        pairs = [(src, out / f"{src.stem}{'.png' if photo else '.mp4'}")]
     else:
         pairs = [(src, out)]
-    refuse_overwriting(pairs, videos or [src])
+    refuse_overwriting(pairs, many or [src])
+    stems = [p.stem for p in many]
+    if len(set(stems)) < len(stems):
+        raise BadInput(f"{src}: files that differ only in their suffix would have one output name "
+                       f"({', '.join(sorted({s for s in stems if stems.count(s) > 1}))})")
     for _, o in pairs:
         if not o.suffix:   # a PNG folder replaces a folder whole: only an empty one or our own
             check_folder_output(o)

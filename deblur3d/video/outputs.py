@@ -18,8 +18,11 @@ from deblur3d.atomic import atomic_dir, atomic_file
 from deblur3d.video import io   # its ffmpeg_exe is the one probe (tests replace it)
 
 
-def write_png(path, rgb):
-    ok, data = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+def write_image(path, rgb):
+    """One image, in the format its suffix names (JPEG at quality 95), complete or not at all."""
+    suffix = Path(path).suffix.lower()
+    quality = [cv2.IMWRITE_JPEG_QUALITY, 95] if suffix in (".jpg", ".jpeg") else []
+    ok, data = cv2.imencode(suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), quality)
     if not ok:
         raise RuntimeError(f"cannot encode {path}")
     with atomic_file(path) as tmp:
@@ -88,9 +91,16 @@ class _OpenCVEncoder:
 @contextlib.contextmanager
 def open_output(path, fps, size, audio=None, warn=print, names=None):
     """Yields write(rgb) for frames of `size` (height, width); the output appears at `path`
-    (video file, or folder of PNG frames when it has no suffix, named `names` in order or
-    numbered) when the block completes."""
+    (a video file; a folder of PNG frames when it has no suffix, named `names` in order or
+    numbered; a photo when its suffix is an image's) when the block completes."""
     path = Path(path)
+    if path.suffix.lower() in io.IMAGE_SUFFIXES:   # a photo: its one frame
+        written = []
+        yield written.append
+        if len(written) != 1:
+            raise ValueError(f"{path}: a photo output takes one frame, not {len(written)}")
+        write_image(path, written[0])
+        return
     if not path.suffix:
         with atomic_dir(path) as tmp:
             count = itertools.count()

@@ -29,6 +29,7 @@ from deblur3d.eval.metrics import face_mask
 from deblur3d.video import io, outputs, paste, sheets, tracks
 from deblur3d.video.gate import Gate
 from deblur3d.video.smoothing import Smoothing
+from deblur3d.video.stabiliser import CorrectionMemory, Stabiliser
 
 NUM_FRAMES = 5   # the stack: frames t-2s..t+2s
 
@@ -42,6 +43,7 @@ class VideoConfig:
     stride: int | None = None   # frames between the stack's neighbours; None: the model's training stride
     smoothing: Smoothing = Smoothing()   # points and priors steadied along each track (off by default)
     gate: Gate = Gate()                   # faces that are already sharp are left untouched
+    stabiliser: Stabiliser = Stabiliser()  # corrections blended along the input's flow (off by default)
 
 
 @dataclasses.dataclass
@@ -106,6 +108,7 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None)
     reach = (NUM_FRAMES // 2) * stride
     smooth = dataclasses.replace(config.smoothing, radius=min(config.smoothing.radius, reach))   # buffered frames only
     own_priors = getattr(model, "priors", None) is not None and (smooth.radius > 0 or smooth.hold_identity)
+    memory = CorrectionMemory(config.stabiliser)
 
     def crop(i, k):
         if (i, k) not in crops:
@@ -134,7 +137,9 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None)
                 for i in range(max(s.start, t - smooth.radius), min(s.stop, t + smooth.radius + 1)):
                     track.add(i, crop(i, k), five_points(s, i), faces.crop_points(s.points(i), s.region, size))
                 render, identity = track(t, points5, size)
-            corrections.append((s.region, checked_output(model(stack, points5, render, identity), t) - crop(t, k)))
+            correction = checked_output(model(stack, points5, render, identity), t) - crop(t, k)
+            corrections.append((s.region, memory.steady(k, t, crop(t, k), correction)))
+        memory.forget_before(t)
         output = paste.paste_corrections(buffer[t], corrections, config.feather)
         return t, buffer[t], output, [segments[k] for k in here]
 
@@ -164,6 +169,8 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     output, segments)` sees every frame. Outputs appear together at the end, or not at all.
     """
     start = time.perf_counter()
+    if getattr(source, "photo", False):   # one frame: its faces are not false detections for being short
+        config = dataclasses.replace(config, tracking=dataclasses.replace(config.tracking, min_frames=1))
     segments, count, hw, seen = find_faces(source, config, progress)
     warnings = list(getattr(source, "warnings", []))
     drift = source.timing_drift()
@@ -220,7 +227,7 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
             if on_frame is not None:
                 on_frame(t, a, b, here)
         if contact_sheet is not None:
-            outputs.write_png(contact_sheet, sheets.contact_sheet(rows))
+            outputs.write_image(contact_sheet, sheets.contact_sheet(rows))
     for w in warnings:
         log(f"warning: {w}")
     return VideoReport(source.name, count, source.fps, hw, len({s.face for s in segments}), len(face_frames),

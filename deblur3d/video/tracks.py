@@ -24,6 +24,8 @@ class TrackConfig:
     min_frames: int = 3         # shorter tracks are taken for false detections
     crop_scale: float = 1.8      # region side / face size, as the training crops
     max_crop_scale: float = 2.4  # a moving face whose region would exceed this gets two regions
+    aligned: bool = False       # every frame is one aligned face crop: no detection (GFPGAN's --aligned)
+    cnn_fallback: bool = True   # dlib's CNN detector on frames where HOG loses a live track (not in the paper)
 
 
 @dataclasses.dataclass
@@ -76,8 +78,17 @@ def follow_faces(frames, annotator, config=TrackConfig()):
     live, done, shape, count = [], [], None, 0
     for t, rgb in enumerate(frames):
         count, shape = t + 1, rgb.shape[:2]
-        boxes = [b for b in annotator.detect(rgb) if b[2] - b[0] >= config.min_face]
+        boxes = [faces.aligned_box(rgb.shape)] if config.aligned else [
+            b for b in annotator.detect(rgb) if b[2] - b[0] >= config.min_face]
         matched = match(boxes, live, config.min_iou)
+        # A face HOG loses inside its track (or, in a photo, does not find at all): the CNN
+        # detector on this frame only; its boxes that no HOG box covers join.
+        lost = len(matched) < len(live) or (not boxes and config.min_frames == 1)
+        if lost and config.cnn_fallback and not config.aligned:
+            extra = [b for b in annotator.detect_cnn(rgb) if b[2] - b[0] >= config.min_face
+                     and all(faces.iou(b, h) < config.min_iou for h in boxes)]
+            boxes += extra
+            matched = match(boxes, live, config.min_iou)
         for i, box in enumerate(boxes):
             points = annotator.landmarks(rgb, box)
             if i in matched:
