@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -106,6 +108,21 @@ def test_sharp_fraction_leaves_that_share_of_samples_unblurred(synthetic_cache):
         assert unblurred or np.allclose(blue, 20 * blur.stack_indices(t, T, 5, 9).mean(1), atol=1e-3)
         kinds.append(unblurred)
     assert 4 <= sum(kinds) <= 28   # about half of 32
+
+
+def test_photo_fraction_stacks_that_share_of_samples_as_photos_and_leaves_the_rest_as_they_were(synthetic_cache):
+    cfg = config(synthetic_cache, split="val", batch_size=32, flip=False, blur_window=9)
+    plain = next(iter(pipeline.training_dataset(cfg)))
+    mixed = next(iter(pipeline.training_dataset(dataclasses.replace(cfg, photo_fraction=0.5))))
+    photos = 0
+    for before, after in zip(plain["blurry"].numpy(), mixed["blurry"].numpy()):
+        centre = before[..., 6:9]
+        if np.array_equal(after, before):
+            continue
+        photos += 1
+        for k in range(5):   # the blurry centre frame, five times
+            np.testing.assert_array_equal(after[..., 3 * k:3 * k + 3], centre)
+    assert np.array_equal(plain["sharp"], mixed["sharp"]) and 4 <= photos <= 28   # about half of 32
 
 
 def test_face_mask_is_the_hull_of_the_sample_points(synthetic_cache):

@@ -335,3 +335,11 @@ def test_a_loaded_model_makes_its_priors_as_its_header_says(nets, tmp_path):
     told = load_face_deblurrer(path, PriorsSettings(recon_weights=None, refine_landmarks=0))
     assert told.priors.settings.recipe["refine_landmarks"] == 0
     assert load_face_deblurrer(nets["full"][1], PriorsSettings(recon_weights=None)).priors.settings.recipe["refine_landmarks"] == 0
+
+
+def test_a_frame_as_a_photo_is_its_centre_frame_five_times():
+    stack = np.arange(2 * 2 * 15, dtype=np.float32).reshape(1, 2, 2, 15)
+    photo = ev.as_photo(stack)
+    assert photo.shape == stack.shape
+    for k in range(5):
+        assert np.array_equal(photo[..., 3 * k:3 * k + 3], stack[..., 6:9])

@@ -38,6 +38,8 @@ class PipelineConfig:
     blur: object = None                 # a blur_settings.PRESETS name or a blur_settings.BlurConfig; None: the default preset
     blur_window: int | None = None      # overrides the blur's window
     sharp_fraction: float = 0.0         # training samples left unblurred (window 1); not in the paper
+    photo_fraction: float = 0.0         # training samples whose stack is their blurry centre frame n times,
+                                        # as the video tool deblurs a photo; not in the paper
     linear_light: bool | None = None    # overrides the blur's
     flip: bool = True
     seed: int = 0
@@ -51,10 +53,11 @@ class PipelineConfig:
         return blur_settings.resolve(self.blur, window=self.blur_window, linear_light=self.linear_light)
 
 
-def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None):
+def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo=False):
     """Reads a window and assembles the sample dict (TF ops, so parallel maps overlap);
     `window`: blur window of this sample (default the blur's); `key`: int64 (3,), the seed
-    of this sample's motion and noise."""
+    of this sample's motion and noise; `photo` (bool tensor): the stack becomes its centre
+    frame n times, noise and all (one photo, as the video tool stacks it)."""
     cfg = reader.blur
     window = cfg.window if window is None else window
     frames, mixing, target, p5, p68, *rest = tf.numpy_function(
@@ -66,6 +69,7 @@ def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None):
         both = motion.photometric(tf.concat([stack, target[None]], 0), key)
         stack, target = both[:-1], both[-1]
     stack = motion.degrade(stack, cfg, key)
+    stack = tf.where(photo, tf.repeat(stack[n // 2:n // 2 + 1], n, axis=0), stack)
     offset = tf.cast(tf.stack([x, y]), tf.float32)
     sample = dict(blurry=tf.ensure_shape(tf.reshape(tf.transpose(stack, [1, 2, 0, 3]), [h, w, 3 * n]),
                                          [patch, patch, 3 * n]),
@@ -136,7 +140,10 @@ def training_dataset(config=PipelineConfig()):
         x = tf.cast(u[1] * tf.cast(hw[1] - p + 1, tf.float32), tf.int32)
         window = tf.where(u[3] < config.sharp_fraction, 1, reader.blur.window)
         key = tf.stack([tf.cast(config.seed, tf.int64), tf.constant(-1, tf.int64), counter])
-        out = _make_sample(reader, item[0], item[1], y, x, p, p, key, patch=p, window=window)
+        # Its own stream: the draws above stay those of runs without photos.
+        photo = tf.random.stateless_uniform([], seed=tf.stack([tf.cast(config.seed, tf.int64) + 7, counter])
+                                            ) < config.photo_fraction
+        out = _make_sample(reader, item[0], item[1], y, x, p, p, key, patch=p, window=window, photo=photo)
         if config.face_mask:
             out["face"] = _face_mask(out["points68"], p)
         if not config.flip:

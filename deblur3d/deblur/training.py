@@ -42,6 +42,7 @@ class DeblurTrainConfig:
     patch_size: int = 256
     blur: blur_settings.BlurConfig = blur_settings.PRESETS[blur_settings.DEFAULT_PRESET]
     sharp_fraction: float = 0.0          # unblurred training samples (not in the paper; 0 = the paper)
+    photo_fraction: float = 0.0          # samples stacked as a photo: the centre frame 5 times (not in the paper)
     init_weights: str | None = None      # start from this weights file (a fine-tune), not from scratch
     grow_from: str | None = None         # start from a DeblurNet with fewer blocks per stage or narrower
                                          # stages: its layers copied, the added blocks near the identity,
@@ -109,7 +110,7 @@ def training_data(config):
                                 "or use --priors=online")
     return training_dataset(PipelineConfig(
         cache_dir=config.cache_dir, split="train", batch_size=run.batch_size, patch_size=config.patch_size,
-        seed=run.seed, blur=config.blur, sharp_fraction=config.sharp_fraction,
+        seed=run.seed, blur=config.blur, sharp_fraction=config.sharp_fraction, photo_fraction=config.photo_fraction,
         priors_dir=config.priors_dir if precomputed else None, face_mask=config.face_weight > 0))
 
 
@@ -162,7 +163,7 @@ def export_weights(net, config, path, **extra):
     recipe = priors_recipe(config)
     weights.save(net, path, arch=a.header(), architecture=a.model, use_render=a.use_render,
                  use_identity=a.use_identity, blur=dataclasses.asdict(config.blur), blur_window=config.blur.window,
-                 sharp_fraction=config.sharp_fraction, content=config.content, psnr_floor=config.psnr_floor,
+                 sharp_fraction=config.sharp_fraction, photo_fraction=config.photo_fraction, content=config.content, psnr_floor=config.psnr_floor,
                  face_weight=config.face_weight, refine_landmarks=recipe["refine_landmarks"],
                  priors_texture=recipe["texture"],
                  batch_size=run.batch_size, patch_size=config.patch_size, priors=config.priors,

@@ -29,6 +29,7 @@ Conventions (written into the tables):
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
@@ -67,6 +68,7 @@ class EvalConfig:
     timing_repeats: int = 2
     precision: str = "float32"          # DeblurNets' compute type (mixed_bfloat16: faster, measured here)
     flip_ensemble: bool = False         # each checkpoint also as "<name>+flip" (inference.Deblurrer)
+    photos: bool = False                # every frame deblurred as a photo: its stack the centre frame 5 times
 
 
 # --- methods -------------------------------------------------------------------------
@@ -76,7 +78,14 @@ def uses_precomputed(method, source):
     return source.precomputed_priors and method.priors_recipe == source.priors_recipe
 
 
-def evaluate_source(source, methods, encoder=None, keep=()):
+def as_photo(blurry):
+    """(..., 3 n) stack -> the stack of a photo, its centre frame n times (the video tool's
+    stack of a one-frame clip)."""
+    n = blurry.shape[-1] // 3
+    return np.tile(blurry[..., 3 * (n // 2):3 * (n // 2) + 3], n)
+
+
+def evaluate_source(source, methods, encoder=None, keep=(), photos=False):
     """Runs every method on every frame -> (records: one dict per frame and method,
     kept: {key: {method name or 'sharp': image}} for the keys in `keep`). Methods needing
     priors take the source's precomputed ones when made their way, else their own online
@@ -84,6 +93,7 @@ def evaluate_source(source, methods, encoder=None, keep=()):
     records, kept, warping = [], {}, temporal.ClipWarping()
     for frame in tqdm(source.frames(), total=len(source.keys), desc=source.name, unit="frame"):
         blurry, sharp, points5 = frame["blurry"][None], frame["sharp"], frame["points5"][None]
+        blurry = as_photo(blurry) if photos else blurry
         online_priors = {}
 
         def priors(m):
@@ -125,6 +135,8 @@ def evaluate(config=EvalConfig(), log=print):
     methods = load_methods(config, notes, online_for)
     notes.append(f"blur of our frames: {config.blur} (each frame's motion fixed by its run and index); the "
                  "authors' frames keep their stored blur")
+    if config.photos:
+        notes.append("every frame deblurred as a photo: its stack is its blurry centre frame five times")
     priors_models = [m.name for m in methods if m.needs_priors]
 
     sources = [cache_source(config)]   # no cache: stops here, before anything is written
@@ -164,7 +176,7 @@ def evaluate(config=EvalConfig(), log=print):
                 notes.append(f"{m.name} not evaluated on {source.name}: it needs priors, none precomputed "
                              f"as it was trained{refined} and none online ({why})")
         keep = figure_keys(source.keys, config.figures) if source is sources[0] else []
-        new, kept = evaluate_source(source, usable, encoder, set(keep))
+        new, kept = evaluate_source(source, usable, encoder, set(keep), config.photos)
         records += new
         for key in keep:
             write_figure(out / "figures" / f"{source.name}_{key.replace('/', '_')}.png", usable,
