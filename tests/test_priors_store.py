@@ -56,3 +56,10 @@ def test_the_data_pipeline_reads_what_the_store_wrote(tmp_path):
     out = reader.read(0, 2, 0, 0, H, W, 5, (0, 0, 2))
     assert np.array_equal(out[5], render[2]) and out[6] == 1
     assert np.array_equal(out[7], coeffs[2]) and out[8] == 1
+    aligned = pipeline.aligned_dataset(pipeline.PipelineConfig(cache_dir=str(tmp_path / "cache"), split="val",
+                                                               blur="paper", batch_size=T,
+                                                               priors_dir=str(tmp_path / "priors")),
+                                       shuffle=False, repeat=False)
+    batch = next(iter(aligned))   # what ReconNet's distill term learns from
+    np.testing.assert_array_equal(batch["coeffs"].numpy(), coeffs)
+    np.testing.assert_array_equal(batch["has_coeffs"].numpy(), np.ones(T))

@@ -99,3 +99,39 @@ def test_geometry_terms_skip_the_render_and_match_it(ict_model):
                                + geometric.weights.regularizer * full["regularizer"], rtol=1e-4)
     grads = tape.gradient(alone["total"], net.trainable_variables)
     assert all(g is not None for g in grads[-2:]) and float(tf.norm(grads[-2])) > 0
+
+
+def test_distillation_by_hand_counts_only_samples_with_a_fit():
+    from deblur3d.face import coeffs as coeffs_lib
+    target = np.zeros([2, 239], np.float32)
+    coeffs = np.zeros([2, 239], np.float32)
+    coeffs[0, coeffs_lib.SLICES["rotation"]] = 0.08                     # 1 scale unit on each of 3 angles
+    coeffs[1, coeffs_lib.SLICES["identity"]] = 0.3                      # a sample without a fit
+    coeffs[:, coeffs_lib.SLICES["texture"]] = 5.0                       # texture and light are not taught
+    np.testing.assert_allclose(losses.distillation_loss(coeffs, target, np.array([1.0, 0.0], np.float32)), 1.0,
+                               rtol=1e-5)
+    np.testing.assert_allclose(losses.distillation_loss(coeffs, target), 1.0, rtol=1e-5)   # (1 + 1) / 2
+
+
+def test_distillation_lowers_its_loss_on_a_two_sample_overfit(ict_model):
+    """ReconNet learns the fitted geometry of two crops from the distill term alone."""
+    from deblur3d.face.render import FaceRenderer
+    from deblur3d.recon.model import ReconNet
+    from deblur3d.recon.task import ReconTask
+    from deblur3d.train import schedules
+    from deblur3d.train.loop import build
+    from deblur3d.train.step import make_train_step
+
+    tf.keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(1)
+    fits = np.zeros([2, 239], np.float32)
+    fits[:, :80] = rng.normal(scale=0.3, size=(2, 80))                 # identity
+    fits[:, 224:227] = [[0.1, 0.3, 0.0], [-0.1, -0.2, 0.1]]            # rotation
+    batch = {"sharp": tf.constant(rng.uniform(size=[2, 224, 224, 3]), tf.float32),
+             "points68": tf.zeros([2, 68, 2]), "coeffs": tf.constant(fits), "has_coeffs": tf.ones([2])}
+    task = ReconTask(ReconNet(), FaceRenderer(ict_model), terms=("distill",))
+    optimizer = schedules.adam(schedules.learning_rate(initial=1e-4))
+    build(task, optimizer, batch)
+    step = make_train_step(task, optimizer)
+    history = [float(step(batch)["distill"]) for _ in range(20)]
+    assert min(history[-3:]) < 0.5 * history[0], history

@@ -207,8 +207,9 @@ def aligned_dataset(config=PipelineConfig(), shuffle=True, repeat=True):
         blurry, sharp, points68, alignment = tf.numpy_function(
             _align_sample, [s["blurry"][..., centre:centre + 3], s["sharp"], s["points5"], s["points68"]],
             [tf.float32] * 4, stateful=False)
-        return dict(blurry=tf.ensure_shape(blurry, [224, 224, 3]), sharp=tf.ensure_shape(sharp, [224, 224, 3]),
-                    points68=tf.ensure_shape(points68, [68, 2]), alignment=tf.ensure_shape(alignment, [3]))
+        out = dict(blurry=tf.ensure_shape(blurry, [224, 224, 3]), sharp=tf.ensure_shape(sharp, [224, 224, 3]),
+                   points68=tf.ensure_shape(points68, [68, 2]), alignment=tf.ensure_shape(alignment, [3]))
+        return dict(out, **{k: s[k] for k in ("coeffs", "has_coeffs") if k in s})   # fitted priors, if given
 
     ds = tf.data.Dataset.from_tensor_slices(index)
     if shuffle:

@@ -59,3 +59,22 @@ def albedo_flatness(albedo, skin_mask):
     count = tf.reduce_sum(skin_mask)
     mean = tf.reduce_sum(albedo * mask, axis=1, keepdims=True) / count
     return tf.reduce_mean(tf.reduce_sum(tf.square((albedo - mean) * mask), axis=[1, 2]) / count)
+
+
+# The spread of each geometry slice over the fitted priors of the cached frames
+# (cache/priors_fitted, basis:200: std over frames 0.29, 0.14, 0.078, 0.11): each slice's
+# error is counted in those units, so no slice outweighs the others by its size.
+DISTILL_SCALES = dict(identity=0.3, expression=0.15, rotation=0.08, translation=0.1)
+
+
+def distillation_loss(coeffs, target, present=None):
+    """Distance of ReconNet's geometry (identity, expression, rotation, translation) to the
+    fitted one (not in the paper: the fits of priors/refine.py and texture.py as teacher):
+    per slice the mean squared difference in DISTILL_SCALES units, summed over the slices,
+    averaged over the samples that have a fit (`present` (B,) 0/1; None: all)."""
+    per_sample = tf.add_n([tf.reduce_mean(tf.square((coeffs[..., coeffs_lib.SLICES[name]] -
+                                                     target[..., coeffs_lib.SLICES[name]]) / scale), -1)
+                           for name, scale in DISTILL_SCALES.items()])
+    if present is None:
+        return tf.reduce_mean(per_sample)
+    return tf.reduce_sum(per_sample * present) / tf.maximum(tf.reduce_sum(present), 1.0)

@@ -18,9 +18,11 @@ class ReconWeights:
     landmark: float = 1.6e-3
     regularizer: float = 3e-4
     albedo: float = 5.0
+    distill: float = 1.0   # not in the paper: the fitted geometry as teacher (losses.distillation_loss)
 
 
 PRETRAIN_TERMS = ("photometric", "landmark", "regularizer", "albedo")
+TERMS = PRETRAIN_TERMS + ("distill",)   # distill needs the batch's fitted `coeffs` (ReconTrainConfig.priors_dir)
 FINETUNE_TERMS = ("photometric",)  # the paper fine-tunes with L_r alone
 RENDERED_TERMS = {"photometric", "albedo"}   # the terms that need the rasterized image
 
@@ -34,9 +36,9 @@ class ReconTask:
 
     def __init__(self, net, renderer, attention=None, weights=ReconWeights(), terms=PRETRAIN_TERMS,
                  input_key="sharp", target_key="sharp"):
-        unknown = set(terms) - set(PRETRAIN_TERMS)
+        unknown = set(terms) - set(TERMS)
         if unknown:
-            raise ValueError(f"unknown loss terms {sorted(unknown)}; choose from {PRETRAIN_TERMS}")
+            raise ValueError(f"unknown loss terms {sorted(unknown)}; choose from {TERMS}")
         self.net, self.renderer, self.attention = net, renderer, attention
         self.weights, self.terms = weights, tuple(terms)
         self.input_key, self.target_key = input_key, target_key
@@ -63,9 +65,11 @@ class ReconTask:
             "regularizer": losses.coefficient_regularizer(coeffs),
             "albedo": losses.albedo_flatness(rendering.albedo, self.renderer.face_model.tensors["skin_mask"]),
         }
-        return self._with_total(values)
+        return self._with_total(values, coeffs, batch)
 
-    def _with_total(self, values):
+    def _with_total(self, values, coeffs, batch):
+        if "distill" in self.terms:
+            values["distill"] = losses.distillation_loss(coeffs, batch["coeffs"], batch.get("has_coeffs"))
         values["total"] = tf.add_n([getattr(self.weights, name) * values[name] for name in self.terms])
         return values
 
@@ -75,7 +79,7 @@ class ReconTask:
         coeffs = self.net(batch[self.input_key], training=training)
         values = {"landmark": losses.landmark_loss(self.renderer.landmarks(coeffs), batch["points68"]),
                   "regularizer": losses.coefficient_regularizer(coeffs)}
-        return self._with_total(values)
+        return self._with_total(values, coeffs, batch)
 
     def images(self, batch):
         """input | render over the target | target, for TensorBoard."""

@@ -36,6 +36,8 @@ class ReconTrainConfig:
     blur: object = None                                     # motion preset or BlurConfig; None: the default
     train: TrainSchedule = TrainSchedule()
     export: str | None = None                               # compact weights written at the end
+    priors_dir: str | None = None                           # fitted priors whose coefficients the distill term
+                                                            # teaches (export_priors.py --texture=basis ...)
 
 
 def build_net(path=None):
@@ -55,6 +57,8 @@ def attention_model(path):
 
 def make_task(config, net):
     input_key, target_key, default_terms = STAGES[config.stage]
+    if "distill" in (config.terms or ()) and not config.priors_dir:
+        raise ValueError("the distill term needs fitted priors to learn from: pass --priors_dir")
     renderer = FaceRenderer(load_face_model(config.face_model, config.model_path, config.data_dir))
     return ReconTask(net, renderer, attention_model(config.skin_model), config.weights,
                      config.terms or default_terms, input_key, target_key)
@@ -69,7 +73,7 @@ def train(config, log=print):
     task = make_task(config, net)
     dataset = aligned_dataset(PipelineConfig(cache_dir=config.cache_dir, split="train",
                                              batch_size=run.batch_size, seed=run.seed,
-                                             blur=config.blur))
+                                             blur=config.blur, priors_dir=config.priors_dir))
     losses = loop.train(task, run.optimizer(), dataset, {"net": net}, run.loop_config(config.run_dir), log=log)
     export = config.export or str(Path(config.run_dir) / "recon.weights.npz")
     weights.save(net, export, stage=config.stage, steps=run.steps, batch_size=run.batch_size,
