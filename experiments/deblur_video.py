@@ -71,10 +71,13 @@ def main(_):
               f"{blur.get('stride', 1)} frames apart; {header.get('steps', '?')} steps); real blur may differ")
     jobs = io.plan(FLAGS.input, FLAGS.output, FLAGS.photos)
     several = len(jobs) > 1
-    io.refuse_overwriting([], [src for src, _ in jobs], [suffixed(p, Path(src).stem, several) for src, _ in jobs
-                                                         for p in (FLAGS.side_by_side, FLAGS.contact_sheet)])
-    if FLAGS.report:
-        io.refuse_overwriting([], [src for src, _ in jobs], [FLAGS.report])
+    for flag, kinds in (("side_by_side", io.LOSSY + io.LOSSLESS), ("contact_sheet", io.IMAGE_SUFFIXES),
+                        ("report", (".json",))):   # refused now, not after the work
+        if FLAGS[flag].value and Path(FLAGS[flag].value).suffix.lower() not in kinds:
+            raise io.BadInput(f"--{flag}={FLAGS[flag].value}: use a {' / '.join(kinds)} file")
+    io.refuse_overwriting(jobs, [src for src, _ in jobs], [suffixed(p, Path(src).stem, several) for src, _ in jobs
+                                                           for p in (FLAGS.side_by_side, FLAGS.contact_sheet)]
+                          + [FLAGS.report])
     failed, short, reports = [], [], []
     for src, out in jobs:
         try:
@@ -88,9 +91,11 @@ def main(_):
             failed.append(Path(src).name)
     if FLAGS.report:
         with atomic_file(Path(FLAGS.report)) as tmp:
-            tmp.write_text(json.dumps(dict(videos=reports, failed=failed), indent=1) + "\n")
+            # No score (nan: no two consecutive face frames) is null, which every JSON reader takes.
+            tmp.write_text(json.dumps(no_nan(dict(videos=reports, failed=failed)), indent=1, allow_nan=False) + "\n")
     if failed:
-        sys.exit(f"error: {len(failed)} of {len(jobs)} videos failed: {', '.join(failed)}")
+        sys.exit(f"error: {len(failed)} of {len(jobs)} {'photos' if FLAGS.photos else 'videos'} failed: "
+                 f"{', '.join(failed)}")
     if short and FLAGS.strict:
         sys.exit(f"error: --strict: {', '.join(short)} ended before the frame count the container declares")
 
@@ -112,6 +117,14 @@ def deblur_one(src, out, spec, config, several):
               f"{'' if FLAGS.strict else ' (--strict makes this an error)'}", file=sys.stderr)
         return report, [Path(src).name]
     return report, []
+
+
+def no_nan(value):
+    if isinstance(value, dict):
+        return {k: no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [no_nan(v) for v in value]
+    return None if isinstance(value, float) and value != value else value
 
 
 def incoherence(flicker):

@@ -56,6 +56,7 @@ flags.DEFINE_enum("precision", ModelSpec.precision, ["float32", "mixed_bfloat16"
 flags.DEFINE_bool("flip_ensemble", ModelSpec.flip_ensemble, "Average the output with that of the mirrored frames "
                   "(mirrored back): EDSR's self-ensemble, not in the paper; twice the deblurring time.")
 FLAGS = flags.FLAGS
+flags.register_validator("stabilise", lambda w: 0 <= w <= 1, "--stabilise must lie in [0, 1]")
 
 
 def model_spec():

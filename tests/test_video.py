@@ -503,8 +503,12 @@ def test_a_photo_comes_back_as_a_photo_of_its_size_and_type_with_its_face_deblur
     photo = face_frames(1, clip=CLIP, size=256)[0]
     cv2.imwrite(str(tmp_path / "shot.jpg"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
     result = run_tool(f"--input={tmp_path}/shot.jpg", f"--output={tmp_path}/out/shot_deblurred.png",
-                      f"--weights={models['changing']}", "--crop_size=96", "--gate=0")
+                      f"--weights={models['changing']}", "--crop_size=96", "--gate=0", f"--report={tmp_path}/r.json")
     assert result.returncode == 0, result.stderr
+    def strict(token):
+        raise ValueError(f"not JSON: {token}")
+    report = json.loads((tmp_path / "r.json").read_text(), parse_constant=strict)   # no NaN: one frame, no score
+    assert report["videos"][0]["flicker"]["output"] is None and report["videos"][0]["flicker"]["frames"] == 0
     out = cv2.imread(str(tmp_path / "out" / "shot_deblurred.png"), cv2.IMREAD_UNCHANGED)
     source = readers.read_image(tmp_path / "shot.jpg")
     assert out.shape == source.shape and out.dtype == np.uint8 and "1 face(s) in 1 frames (1 deblurred" in result.stdout
@@ -515,6 +519,11 @@ def test_a_photo_comes_back_as_a_photo_of_its_size_and_type_with_its_face_deblur
     wrong = run_tool(f"--input={tmp_path}/shot.jpg", f"--output={tmp_path}/v.mp4", f"--weights={models['identity']}")
     assert wrong.returncode == 1 and wrong.stderr.strip().splitlines()[-1].startswith("error:") and "image" in wrong.stderr
     assert not (tmp_path / "v.mp4").exists()
+    for bad in ("--contact_sheet=sheet", "--side_by_side=s.png", "--report=r.txt", "--stabilise=2"):
+        refused = run_tool(f"--input={tmp_path}/shot.jpg", f"--output={tmp_path}/b.png", f"--weights={models['identity']}",
+                           bad)
+        assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1, (bad, refused.stderr)
+        assert refused.stderr.startswith("error:") and not (tmp_path / "b.png").exists()
 
 
 def test_aligned_crops_are_all_deblurred_without_calling_a_detector(models, tmp_path, monkeypatch):
@@ -565,7 +574,7 @@ def test_the_cnn_detector_is_tried_only_where_hog_loses_a_live_face():
     tracks.follow_faces(frames, silent, tracks.TrackConfig(min_face=50))
     assert silent.cnn_frames == []
     photo = Annotator(lambda t: False)                                    # a photo HOG finds nothing in
-    found, _, _ = tracks.follow_faces(frames[:1], photo, tracks.TrackConfig(min_face=50, min_frames=1))
+    found, _, _ = tracks.follow_faces(frames[:1], photo, tracks.TrackConfig(min_face=50, min_frames=1, photo=True))
     assert photo.cnn_frames == [0] and len(found) == 1
     off = Annotator(lambda t: t not in (3, 4))
     tracks.follow_faces(frames, off, tracks.TrackConfig(min_face=50, cnn_fallback=False))

@@ -1,8 +1,10 @@
-"""Temporal consistency of a clip's outputs: the warping error (Lai et al. 2018).
+"""Temporal consistency of a clip's outputs.
 
-The previous output frame, warped onto the current one by the motion of the SHARP frames,
-should equal the current output where that motion is reliable. The flow comes from the
-ground truth, so every method is judged with one flow.
+With sharp frames, the warping error (Lai et al. 2018): the previous output frame, warped
+onto the current one by the motion of the SHARP frames, should equal the current output
+where that motion is reliable; the flow comes from the ground truth, so every method is
+judged with one flow. Without them (a user's clip), CorrectionFlicker below: how much the
+correction changes along the input's own motion.
 """
 import cv2
 import numpy as np

@@ -37,9 +37,9 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=No
                   texture=None):
     """Runs `online` (OnlinePriors) over every cached frame; returns the frame count.
 
-    `blur`: a motion preset name or BlurConfig (None: the default preset) of the blurry
+    `blur`: a blur_settings preset name or BlurConfig (None: the default preset) of the blurry
     frames the priors are read from; it should match the deblurring training's.
-    `refiner` (recon.refine.LandmarkRefiner, with a faces.FaceAnnotator): ReconNet's
+    `refiner` (priors.refine.LandmarkRefiner, with a faces.FaceAnnotator): ReconNet's
     coefficients are refined to dlib's 68 points on each blurry centre frame.
     `texture` (OnlineFramePriors, texture "basis" or "frame"): light and texture then fitted
     to the aligned crop (priors/texture.py).

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from deblur3d.priors.settings import PAPER_RECIPE
+
 INDEX, RENDER, COEFFS = "index.json", "render.npy", "coeffs.npy"
 
 
@@ -60,5 +62,5 @@ def recipe_of(root):
     index = read_index(root)
     if index is None:
         return None
-    return dict(refine_landmarks=int((index.get("refined") or {}).get("steps", 0)),
-                texture=index.get("texture", "recon"))
+    return dict(refine_landmarks=int((index.get("refined") or {}).get("steps", PAPER_RECIPE["refine_landmarks"])),
+                texture=index.get("texture", PAPER_RECIPE["texture"]))

@@ -33,7 +33,7 @@ class ReconTrainConfig:
     init_weights: str | None = None                         # e.g. the pretrained model for finetune
     terms: tuple | None = None                              # None: the stage's default
     weights: ReconWeights = ReconWeights()
-    blur: object = None                                     # motion preset or BlurConfig; None: the default
+    blur: object = None                                     # blur_settings preset or BlurConfig; None: the default
     train: TrainSchedule = TrainSchedule()
     export: str | None = None                               # compact weights written at the end
     priors_dir: str | None = None                           # fitted priors whose coefficients the distill term

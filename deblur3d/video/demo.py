@@ -25,7 +25,7 @@ class DemoConfig:
     clip: str | None = "mimictalk-german"
     out: str = "outputs/demo"
     max_frames: int | None = 120    # None: every frame
-    blur: object = None             # motion preset name or BlurConfig; None: the default preset
+    blur: object = None             # blur_settings preset name or BlurConfig; None: the default preset
     seed: int = 0                   # of the clip's trajectory
     data_dir: str | None = None
     max_side: int = io.MAX_SIDE

@@ -1,10 +1,12 @@
-"""Videos in and out for the video tool.
+"""Inputs of the video tool, and where its outputs go.
 
-Inputs: a video file, a folder of frames, or a folder of videos. An input is read twice
+Inputs: a video file, a folder of frames, a folder of videos, a photo, or a folder of
+photos (each on its own). An input is read twice
 (faces first, then deblurring) instead of being held in memory, so `frames()` always
 starts afresh. Which outputs a run may write, and where (`plan`, `refuse_overwriting`);
 the writers themselves: video/outputs.py.
 """
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -51,7 +53,7 @@ def checked(frames, name, max_side=MAX_SIDE):
                 raise BadInput(f"frame {t} cannot be decoded")
             if shape is None and max(rgb.shape[:2]) > max_side:
                 raise BadInput(f"frames of {rgb.shape[1]}x{rgb.shape[0]} px are larger than "
-                               f"--max_side={max_side} (reduce the video first, or raise --max_side)")
+                               f"--max_side={max_side} (reduce the input first, or raise --max_side)")
             if shape is not None and rgb.shape != shape:
                 raise BadInput(f"frame {t} is {rgb.shape[1]}x{rgb.shape[0]}, frame 0 {shape[1]}x{shape[0]}")
             shape = rgb.shape
@@ -137,7 +139,7 @@ class PhotoInput:
         self.name = self.path.stem
         if readers.read_image(self.path) is None:
             raise BadInput(f"{self.path}: cannot be decoded as an image")
-        self.warnings = lost_in_reading(self.path)
+        self.warnings = lost_in_reading(self.path, f"{self.path}: its")
         first_frame(self)
 
     def frames(self):
@@ -171,14 +173,16 @@ class ArrayInput:
         return checked(iter(self.array), self.name, self.max_side)
 
 
-def lost_in_reading(path):
-    """Warnings for what reading an image as 8-bit RGB drops: its alpha, its 16-bit depth."""
+def lost_in_reading(path, whose=None):
+    """Warnings for what reading an image as 8-bit RGB drops: its alpha, its 16-bit depth.
+    `whose`: how the warning names it (default: a frame folder's frames)."""
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    whose = whose or f"{Path(path).parent}: the frames'"
     out = []
     if image is not None and image.ndim == 3 and image.shape[2] == 4:
-        out.append(f"{Path(path).parent}: the frames' alpha channel is not kept (the output is RGB)")
+        out.append(f"{whose} alpha channel is not kept (the output is RGB)")
     if image is not None and image.dtype != np.uint8:
-        out.append(f"{Path(path).parent}: the frames' {8 * image.dtype.itemsize}-bit depth is reduced to 8 bits")
+        out.append(f"{whose} {8 * image.dtype.itemsize}-bit depth is reduced to 8 bits")
     return out
 
 
@@ -198,14 +202,15 @@ def plan(input_path, output, photos=False):
     src, out = Path(input_path), Path(output)
     if not src.exists():
         raise BadInput(f"{src}: no such file or folder")
-    photo = src.is_file() and src.suffix.lower() in IMAGE_SUFFIXES
-    kinds = IMAGE_SUFFIXES if photo else LOSSY + LOSSLESS
-    if out.suffix and out.suffix.lower() not in kinds:
-        raise BadInput(f"{out}: unsupported output type {out.suffix!r}: " + (
-            "a photo's output is an image (.png, .jpg, ...) or a folder" if photo else
-            "use .mp4 or .mov (H.264), .mkv or .avi (lossless), or a folder (PNG frames)"))
     if photos and not src.is_dir():
         raise BadInput(f"{src}: --photos takes a folder of photos")
+    photo = src.is_file() and src.suffix.lower() in IMAGE_SUFFIXES
+    kinds = IMAGE_SUFFIXES if photo else LOSSY + LOSSLESS
+    if out.suffix and (photos or out.suffix.lower() not in kinds):
+        raise BadInput(f"{out}: unsupported output type {out.suffix!r}: " + (
+            "a folder of photos goes to a folder" if photos else
+            "a photo's output is an image (.png, .jpg, ...) or a folder" if photo else
+            "use .mp4 or .mov (H.264), .mkv or .avi (lossless), or a folder (PNG frames)"))
     many = (sorted(p for p in readers.frame_files(src) if p.suffix.lower() in IMAGE_SUFFIXES) if photos else
             sorted(p for p in src.iterdir() if p.suffix.lower() in readers.VIDEO_SUFFIXES) if src.is_dir() else [])
     if photos and not many:
@@ -237,7 +242,8 @@ def refuse_overwriting(pairs, inputs, extra=()):
     outputs = [Path(o) for _, o in pairs] + [Path(e) for e in extra if e]
     for out in outputs:
         target = out.resolve()
-        if target in inputs:
+        # samefile: on a case-insensitive file system IMG.JPG and img.jpg are one file.
+        if target in inputs or (target.exists() and any(p.exists() and os.path.samefile(p, target) for p in inputs)):
             raise BadInput(f"{out}: this output is an input: refusing to overwrite it (choose another output)")
         if not out.suffix and any(target == p or target in p.parents for p in inputs):
             raise BadInput(f"{out}: this output folder would replace the folder holding the input: "

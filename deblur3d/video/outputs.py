@@ -1,4 +1,5 @@
-"""The video tool's outputs, which appear only when complete (deblur3d/atomic.py).
+"""The video tool's outputs (videos, PNG frame folders, photos), which appear only when
+complete (deblur3d/atomic.py).
 
 With ffmpeg (the `imageio-ffmpeg` package ships one), .mp4/.mov are H.264 with the input's
 audio track, .mkv/.avi lossless FFV1 (RGB, bit-exact frames); without it, OpenCV writes
@@ -22,9 +23,12 @@ def write_image(path, rgb):
     """One image, in the format its suffix names (JPEG at quality 95), complete or not at all."""
     suffix = Path(path).suffix.lower()
     quality = [cv2.IMWRITE_JPEG_QUALITY, 95] if suffix in (".jpg", ".jpeg") else []
-    ok, data = cv2.imencode(suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), quality)
+    try:
+        ok, data = cv2.imencode(suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), quality)
+    except cv2.error:
+        ok = False
     if not ok:
-        raise RuntimeError(f"cannot encode {path}")
+        raise OSError(f"{path}: cannot encode an image of type {suffix!r}")
     with atomic_file(path) as tmp:
         tmp.write_bytes(data.tobytes())
 

@@ -170,7 +170,7 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     """
     start = time.perf_counter()
     if getattr(source, "photo", False):   # one frame: its faces are not false detections for being short
-        config = dataclasses.replace(config, tracking=dataclasses.replace(config.tracking, min_frames=1))
+        config = dataclasses.replace(config, tracking=dataclasses.replace(config.tracking, min_frames=1, photo=True))
     segments, count, hw, seen = find_faces(source, config, progress)
     warnings = list(getattr(source, "warnings", []))
     drift = source.timing_drift()
@@ -194,7 +194,9 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
                "detections)" if seen else f"no face of at least {config.tracking.min_face} px found (--min_face)")
         if copy:
             what = "the output is a copy of the input"
-        elif output is None or not Path(output).suffix or Path(output).suffix.lower() in io.LOSSLESS:
+        elif output is not None and Path(output).suffix.lower() in (".jpg", ".jpeg", ".webp"):
+            what = "the output is the photo re-saved (close to, not exactly, the input)"
+        elif output is None or not Path(output).suffix or Path(output).suffix.lower() in io.LOSSLESS + io.IMAGE_SUFFIXES:
             what = "the output holds the input's frames unchanged"
         else:
             what = "the output is the input's frames re-encoded (H.264: close to, not exactly, the input)"

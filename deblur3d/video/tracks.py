@@ -26,6 +26,7 @@ class TrackConfig:
     max_crop_scale: float = 2.4  # a moving face whose region would exceed this gets two regions
     aligned: bool = False       # every frame is one aligned face crop: no detection (GFPGAN's --aligned)
     cnn_fallback: bool = True   # dlib's CNN detector on frames where HOG loses a live track (not in the paper)
+    photo: bool = False         # one photo: the CNN detector also runs when HOG finds nothing
 
 
 @dataclasses.dataclass
@@ -83,7 +84,7 @@ def follow_faces(frames, annotator, config=TrackConfig()):
         matched = match(boxes, live, config.min_iou)
         # A face HOG loses inside its track (or, in a photo, does not find at all): the CNN
         # detector on this frame only; its boxes that no HOG box covers join.
-        lost = len(matched) < len(live) or (not boxes and config.min_frames == 1)
+        lost = len(matched) < len(live) or (not boxes and config.photo)
         if lost and config.cnn_fallback and not config.aligned:
             extra = [b for b in annotator.detect_cnn(rgb) if b[2] - b[0] >= config.min_face
                      and all(faces.iou(b, h) < config.min_iou for h in boxes)]
