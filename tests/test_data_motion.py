@@ -149,6 +149,22 @@ def test_photometric_changes_target_and_input_alike():
     assert (0.5 ** 1.35 * 0.35 * 0.88 - 1e-6 <= grey).all() and (grey <= 0.5 ** 0.75 * 1.25 * 1.12 + 1e-6).all()
 
 
+def test_photometric_gives_the_render_the_targets_look_inside_its_coverage_only():
+    rng = np.random.default_rng(1)
+    frames = tf.constant(rng.uniform(size=(3, 8, 8, 3)), tf.float32)
+    coverage = np.ones((8, 8, 1), np.float32)
+    coverage[:4, :4] = 0
+    render = tf.constant(np.concatenate([frames[-1].numpy() * coverage, coverage], -1))
+    key = tf.constant([9, -1, 2], tf.int64)
+    out, looked = (x.numpy() for x in motion.photometric(frames, key, render))
+    np.testing.assert_array_equal(out, motion.photometric(frames, key))   # the frames are unchanged by it
+    inside = coverage[..., 0] > 0
+    np.testing.assert_allclose(looked[..., :3][inside], out[-1][inside], atol=1e-6)   # the target's look
+    assert not np.allclose(looked[..., :3][inside], frames[-1].numpy()[inside])
+    np.testing.assert_array_equal(looked[..., :3][~inside], 0)
+    np.testing.assert_array_equal(looked[..., 3:], coverage)
+
+
 def test_degrade_adds_seeded_noise_and_jpeg_only_when_asked():
     ramp = np.linspace(0.2, 0.8, 16)   # smooth, as images are: JPEG keeps it within a few grey levels
     stack = tf.constant(np.broadcast_to(ramp[None, :, None, None], (5, 16, 16, 3)), tf.float32)

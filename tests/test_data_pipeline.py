@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from deblur3d import atomic
-from deblur3d.data import blur, cache, faces, pipeline
+from deblur3d.data import blur, blur_settings, cache, faces, pipeline
 
 SIZE, T = 272, 9
 
@@ -74,6 +74,22 @@ def test_training_batches_are_consistent_crops(synthetic_cache):
             want = 20 * blur.stack_indices(t, T).mean(1)
         np.testing.assert_allclose(blue, want, atol=1e-3)
     assert flips == {True, False}
+
+
+def test_the_photometric_augmentation_reaches_the_stored_render(synthetic_cache):
+    """The stored render is white: augmented, each sample's render is one colour, its own."""
+    look = dataclasses.replace(blur_settings.PRESETS["paper"], photometric=True)
+    batch = next(iter(pipeline.training_dataset(config(synthetic_cache, batch_size=8, seed=1, blur=look))))
+    stored = np.flatnonzero(np.asarray(batch["has_render"]) == 1)
+    assert len(stored) >= 2
+    colours = []
+    for i in stored:
+        render = batch["render"][i].numpy().reshape(-1, 3)
+        np.testing.assert_allclose(render, np.broadcast_to(render[:1], render.shape), atol=1e-6)
+        colours.append(render[0])
+    assert not np.allclose(colours, 1.0) and not np.allclose(colours[0], colours[1])
+    plain = next(iter(pipeline.training_dataset(config(synthetic_cache, batch_size=8, seed=1))))
+    np.testing.assert_array_equal(np.asarray(plain["render"])[np.asarray(plain["has_render"]) == 1], 1.0)
 
 
 def test_batches_depend_on_the_seed_only(synthetic_cache):

@@ -221,20 +221,32 @@ def linear_to_srgb(x):
 
 # --------------------------------------------------------------------------- realism
 
-def photometric(frames, key):
+def photometric(frames, key, render=None):
     """Training augmentation of a sample's (n, H, W, 3) blurry frames and target (TF ops,
     seeded by `key`, int64 (3,)), the same for all of them: brightness (down to dark
     scenes), contrast, colour balance and gamma, so a model does not learn the look of our
     few clips. Applied after the average: before it, it would differ only through the
-    gamma's curvature, at five times the cost."""
+    gamma's curvature, at five times the cost.
+
+    `render` (H', W', 4: RGB and coverage), the sample's 3D render: it is returned too, with
+    the look the last frame (the target) got, since priors fitted to the darker frame would
+    have been darker (their light and albedo follow the frame); outside its coverage it stays 0.
+    Without this the render's colours disagree with the frames' in training only."""
     # Seeds + 3: degrade() below draws its noise and JPEG quality from + 0..2 of the same key.
     u = tf.random.stateless_uniform([6], seed=tf.stack([key[0] * 7919 + key[1], key[2]]) + 3)
     brightness = tf.exp(np.log(0.35) + u[0] * np.log(1.25 / 0.35))   # log-uniform in [0.35, 1.25]
     gamma = tf.exp(np.log(0.75) + u[1] * np.log(1.35 / 0.75))        # log-uniform in [0.75, 1.35]
     contrast, colour = 0.75 + 0.5 * u[2], 0.88 + 0.24 * u[3:6]
+
+    def look(images, mean):
+        out = tf.clip_by_value(mean + contrast * (images - mean), 0.0, 1.0) ** gamma
+        return tf.clip_by_value(out * (brightness * colour), 0.0, 1.0)
+
     mean = tf.reduce_mean(frames, axis=[1, 2, 3], keepdims=True)
-    out = tf.clip_by_value(mean + contrast * (frames - mean), 0.0, 1.0) ** gamma
-    return tf.clip_by_value(out * (brightness * colour), 0.0, 1.0)
+    if render is None:
+        return look(frames, mean)
+    coverage = render[..., 3:]
+    return look(frames, mean), tf.concat([look(render[..., :3], mean[-1]) * coverage, coverage], -1)
 
 
 def brighten_highlights(frames, factor):

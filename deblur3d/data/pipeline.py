@@ -65,8 +65,13 @@ def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo
     frames = tf.ensure_shape(frames, [None, patch, patch, 3])
     n = reader.num_frames
     stack = blur.mix(frames, tf.ensure_shape(mixing, [n, None]), cfg.linear_light)   # (n, h, w, 3)
+    render = None
+    if reader.render_space:
+        size = [224, 224] if reader.render_space == "aligned224" else [patch, patch]
+        render = tf.ensure_shape(tf.cast(rest.pop(0), tf.float32) / 255.0, size + [4])
     if cfg.photometric and reader.training:   # after the average: on 6 frames instead of 25
-        both = motion.photometric(tf.concat([stack, target[None]], 0), key)
+        both = motion.photometric(tf.concat([stack, target[None]], 0), key, render)
+        both, render = both if render is not None else (both, None)
         stack, target = both[:-1], both[-1]
     stack = motion.degrade(stack, cfg, key)
     stack = tf.where(photo, tf.repeat(stack[n // 2:n // 2 + 1], n, axis=0), stack)
@@ -76,9 +81,7 @@ def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo
                   sharp=tf.ensure_shape(target, [patch, patch, 3]),
                   points5=tf.ensure_shape(p5, [5, 2]) - offset,
                   points68=tf.ensure_shape(p68, [68, 2]) - offset)
-    if reader.render_space:
-        size = [224, 224] if reader.render_space == "aligned224" else [patch, patch]
-        render = tf.ensure_shape(tf.cast(rest.pop(0), tf.float32) / 255.0, size + [4])
+    if render is not None:
         sample.update(render=render[..., :3], render_mask=render[..., 3:],
                       has_render=tf.ensure_shape(rest.pop(0), []))
     if reader.with_coeffs:
