@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from deblur3d.eval.metrics import IdentityEncoder, psnr, ssim
+from deblur3d.eval.metrics import IdentityEncoder, overshoot, psnr, ssim
 
 C1, C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 
@@ -18,6 +18,24 @@ def test_identical_images():
     a = random_image(0)
     assert ssim(a, a) == 1.0
     assert psnr(a, a) == math.inf
+
+
+def test_overshoot_counts_face_pixels_past_both_the_input_and_the_sharp_frame():
+    blurry = np.full((10, 10, 3), 100, np.uint8)
+    sharp = blurry.copy()
+    sharp[:, 5:] = 160                      # an edge the deblurring should restore
+    output = sharp.copy()
+    output[:, 0] = 92                       # 8 below both: within the slack
+    output[2, :] = 60                       # a dark streak across the face: 40 below both
+    output[:, 9] = 175                      # 15 above both: ringing past the edge
+    output[7, 6] = 130                      # between input and sharp: a partial correction
+    face = np.zeros((10, 10), bool)
+    face[:, :5] = True                      # streak 5 of 50 pixels; the right half is not the face
+    assert overshoot(output, blurry, sharp, face) == pytest.approx(10.0)
+    # Whole frame: the streak (10), the ringing (9 more) of 100; 0 for the sharp frame itself.
+    assert overshoot(output, blurry, sharp, np.ones((10, 10), bool)) == pytest.approx(19.0)
+    assert overshoot(sharp, blurry, sharp, face) == 0.0 and overshoot(blurry / 255.0, blurry, sharp, face) == 0.0
+    assert math.isnan(overshoot(output, blurry, sharp, np.zeros((10, 10), bool)))
 
 
 @pytest.mark.parametrize("k", [1, 4, 20])

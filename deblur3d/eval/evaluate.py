@@ -108,11 +108,13 @@ def evaluate_source(source, methods, encoder=None, keep=(), photos=False):
         mask = metrics.face_mask(sharp.shape, frame["points68"], frame["points5"])
         score_identity = identity_scorer(encoder, sharp)
         outputs = {m.name: m(blurry, points5, *priors(m)) for m in methods}
+        centre = as_photo(blurry)[0, ..., :3]
         # Consecutive scored frames of a run: `every` frames apart (the authors': stored frames).
         warp, floor = warping.score(frame["key"].rsplit("/", 1)[0], sharp, outputs, mask)
         for m in methods:
             records.append(dict(dataset=source.name, key=frame["key"], method=m.name, warp=warp[m.name],
-                                warp_sharp=floor, **frame_metrics(outputs[m.name], sharp, mask, score_identity)))
+                                warp_sharp=floor,
+                                **frame_metrics(outputs[m.name], sharp, mask, score_identity, centre)))
         if frame["key"] in keep:
             kept[frame["key"]] = dict(outputs, sharp=sharp)
     return records, kept

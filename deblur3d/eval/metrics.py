@@ -178,15 +178,34 @@ def identity_scorer(encoder, sharp):
     return lambda image: cosine(reference, encoder.descriptor(image, box))
 
 
-def frame_metrics(output, sharp, mask, identity):
+OVERSHOOT_LEVELS = 10.0   # grey levels (0-255) of slack: noise and rounding are not artefacts
+LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def overshoot(output, blurry, sharp, mask):
+    """Share (%) of the face's pixels whose luminance leaves the range spanned by the blurry
+    input and the sharp frame by more than OVERSHOOT_LEVELS: structure that neither has, as
+    dark streaks or ringing. Deblurring moves a pixel from the input toward the sharp frame;
+    past both is overshoot. NaN without a face."""
+    mask = np.asarray(mask, bool)
+    if not mask.any():
+        return float("nan")
+    o, b, s = (to255(image) @ LUMA for image in (output, blurry, sharp))
+    outside = (o < np.minimum(b, s) - OVERSHOOT_LEVELS) | (o > np.maximum(b, s) + OVERSHOOT_LEVELS)
+    return float(100.0 * outside[mask].mean())
+
+
+def frame_metrics(output, sharp, mask, identity, blurry=None):
+    """One frame's scores; `blurry` (the input's centre frame) for the overshoot (NaN without it)."""
     face = mask.any()
     return dict(psnr=psnr(output, sharp), ssim=ssim(output, sharp),
                 face_psnr=psnr(output, sharp, mask) if face else float("nan"),
                 face_ssim=ssim(output, sharp, mask) if face else float("nan"),
-                identity=identity(output))
+                identity=identity(output),
+                overshoot=overshoot(output, blurry, sharp, mask) if blurry is not None else float("nan"))
 
 
-METRICS = ("psnr", "ssim", "face_psnr", "face_ssim", "identity", "warp", "warp_sharp")
+METRICS = ("psnr", "ssim", "face_psnr", "face_ssim", "identity", "overshoot", "warp", "warp_sharp")
 
 
 def summarize(records):
