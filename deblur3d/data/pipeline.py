@@ -70,8 +70,11 @@ def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo
         size = [224, 224] if reader.render_space == "aligned224" else [patch, patch]
         render = tf.ensure_shape(tf.cast(rest.pop(0), tf.float32) / 255.0, size + [4])
     if cfg.photometric and reader.training:   # after the average: on 6 frames instead of 25
-        both = motion.photometric(tf.concat([stack, target[None]], 0), key, render)
-        both, render = both if render is not None else (both, None)
+        both = tf.concat([stack, target[None]], 0)
+        if render is None:
+            both = motion.photometric(both, key)
+        else:
+            both, render = motion.photometric(both, key, render)
         stack, target = both[:-1], both[-1]
     stack = motion.degrade(stack, cfg, key)
     stack = tf.where(photo, tf.repeat(stack[n // 2:n // 2 + 1], n, axis=0), stack)

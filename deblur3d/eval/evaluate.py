@@ -34,7 +34,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from deblur3d import paths
-from deblur3d.data import blur_settings
+from deblur3d.data import blur, blur_settings
 from deblur3d.data.cache import Cache
 from deblur3d.eval import metrics, temporal
 from deblur3d.eval.metrics import frame_metrics, identity_scorer
@@ -81,8 +81,7 @@ def uses_precomputed(method, source):
 def as_photo(blurry):
     """(..., 3 n) stack -> the stack of a photo, its centre frame n times (the video tool's
     stack of a one-frame clip)."""
-    n = blurry.shape[-1] // 3
-    return np.tile(blurry[..., 3 * (n // 2):3 * (n // 2) + 3], n)
+    return np.tile(blur.centre_frame(blurry), blurry.shape[-1] // 3)
 
 
 def evaluate_source(source, methods, encoder=None, keep=(), photos=False):
@@ -108,7 +107,7 @@ def evaluate_source(source, methods, encoder=None, keep=(), photos=False):
         mask = metrics.face_mask(sharp.shape, frame["points68"], frame["points5"])
         score_identity = identity_scorer(encoder, sharp)
         outputs = {m.name: m(blurry, points5, *priors(m)) for m in methods}
-        centre = as_photo(blurry)[0, ..., :3]
+        centre = blur.centre_frame(blurry[0])
         # Consecutive scored frames of a run: `every` frames apart (the authors': stored frames).
         warp, floor = warping.score(frame["key"].rsplit("/", 1)[0], sharp, outputs, mask)
         for m in methods:
