@@ -73,9 +73,10 @@ flags.DEFINE_enum("precision", D.precision, list(PRECISIONS),
 flags.DEFINE_string("init_weights", D.init_weights, "Start from these weights (same model and options: a fine-tune) "
                     "instead of from scratch.")
 flags.DEFINE_string("grow_from", D.grow_from, "Start from a DeblurNet of the same options but fewer --blocks "
-                    "per stage or narrower --widths: its layers are copied, each added block starts near the "
-                    "identity and added channels start cut off from the old ones, so training starts at the "
-                    "file's output (not in the paper: more capacity for a trained CPU model).")
+                    "per stage, narrower --widths or without the render / identity: its layers are copied, each "
+                    "added block starts near the identity and added channels (and priors) start cut off from "
+                    "the old ones, so training starts at the file's output (not in the paper: more capacity "
+                    "for a trained CPU model, or a baseline given the priors).")
 flags.DEFINE_string("export", D.export, "Final compact weights (default: <run_dir>/deblur.weights.npz).")
 # Flag values of a whole recipe; flags given on the command line win. "cpu" learns fast on
 # 2 CPU cores and departs from the paper in each of these values

@@ -166,6 +166,36 @@ def test_a_widened_network_computes_what_the_narrow_one_did_and_its_new_channels
         build(archs.build(arch((6, 16, 32)))).channel_maps((8, 16, 32))
 
 
+def test_a_baseline_grown_into_the_full_model_ignores_its_priors_at_first_and_then_learns_from_them(tmp_path):
+    from deblur3d.deblur.inference import build
+    from deblur3d.train import weights
+
+    def arch(priors):
+        return archs.Arch(use_render=priors, use_identity=priors, widths=(8, 16, 32), blocks=1, kernel=3,
+                          residual=True, res_scale=0.2)
+    tf.keras.utils.set_random_seed(6)
+    baseline = build(archs.build(arch(False)))
+    for w in baseline.weights:
+        w.assign(w + tf.random.normal(w.shape, stddev=0.05))
+    weights.save(baseline, tmp_path / "baseline.npz", dtype=np.float32)
+    full = build(archs.build(arch(True)))
+    maps = full.channel_maps((8, 16, 32), old_render=False, old_identity=False)
+    assert maps == {8: list(range(8)), 32: list(range(32))}   # the render (11) and identity (33) inputs added
+    assert weights.load_grown(full, tmp_path / "baseline.npz", maps) == []
+    x = tf.random.uniform([2, 40, 40, 15])
+    before = baseline(x)
+    for render, identity in [(tf.zeros([2, 40, 40, 3]), tf.zeros([2, 80])),
+                             (tf.random.uniform([2, 40, 40, 3]), tf.random.normal([2, 80]))]:
+        np.testing.assert_allclose(full(x, render, identity), before, atol=1e-5)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(full(x, tf.random.uniform([2, 40, 40, 3]), tf.random.normal([2, 80])) - 0.5))
+    grads = tape.gradient(loss, [full.conv_in.kernel, full.enc1[0].conv1.kernel])
+    assert full.enc1[0].conv1.kernel.shape[2] == 11   # the first-stage block reads features + render
+    assert float(tf.reduce_max(tf.abs(grads[1][:, :, 8:]))) > 0   # the render's cut-off weights learn
+    with pytest.raises(ValueError, match="only grows"):
+        baseline.channel_maps((8, 16, 32), old_render=True, old_identity=True)
+
+
 def test_grow_from_trains_and_counts_the_smaller_model_steps(tiny_cache, tmp_path):
     from deblur3d.deblur.inference import build
     from deblur3d.train import weights
@@ -178,7 +208,8 @@ def test_grow_from_trains_and_counts_the_smaller_model_steps(tiny_cache, tmp_pat
             export=str(tmp_path / f"{name}.npz"), **kw,
             train=TrainSchedule(steps=1, batch_size=2, learning_rate=0.0, checkpoint_every=1))
     tf.keras.utils.set_random_seed(5)
-    weights.save(build(archs.build(config(1, "x").arch)), tmp_path / "start.npz", steps=40)
+    small = config(1, "x").arch
+    weights.save(build(archs.build(small)), tmp_path / "start.npz", steps=40, arch=small.header())
     training.train(config(2, "grown", grow_from=str(tmp_path / "start.npz")), log=lambda *a: None)
     header = weights.read_header(tmp_path / "grown.npz")
     assert header["steps"] == 41 and header["arch"]["blocks"] == 2

@@ -98,21 +98,28 @@ class DeblurNet(keras.Model):
             conv.kernel.assign(conv.kernel * scale)
             conv.bias.assign(tf.zeros_like(conv.bias))
 
-    def channel_maps(self, old_widths):
+    def channel_maps(self, old_widths, old_render=None, old_identity=None):
         """{channel count of a network with `old_widths`: where those channels sit in this one},
         for each stage that is wider here (weights.load_grown). A stage's own channels come
-        first, so the render (stage 1) and the identity map (bottleneck) move up past the new ones."""
+        first, so the render (stage 1) and the identity map (bottleneck) move up past the new ones.
+        `old_render` / `old_identity` False: the file lacks that prior, which joins here as
+        added input channels (a baseline grown into a Table 2 row; default: as this network)."""
+        old_render = self.use_render if old_render is None else old_render
+        old_identity = self.use_identity if old_identity is None else old_identity
+        if (old_render and not self.use_render) or (old_identity and not self.use_identity):
+            raise ValueError("the file takes a prior this network does not: a network only grows")
         maps = {}
-        groups = [(0, 0), (0, 3 * self.use_render), (1, 0), (2, 0), (2, 1 * self.use_identity)]
-        for stage, extra in groups:
+        groups = [(0, 0, 0), (0, 3 * self.use_render, 3 * old_render), (1, 0, 0), (2, 0, 0),
+                  (2, 1 * self.use_identity, 1 * old_identity)]
+        for stage, extra, old_extra in groups:
             old, new = int(old_widths[stage]), self.widths[stage]
-            if old == new:
+            if old == new and extra == old_extra:
                 continue
             if old > new:
                 raise ValueError(f"stage {stage + 1} is {old} wide in the file, {new} here: a network only grows")
-            where = list(range(old)) + list(range(new, new + extra))
-            if maps.setdefault(old + extra, where) != where:
-                raise ValueError(f"{old + extra} channels mean two places in this network: widen it in two steps")
+            where = list(range(old)) + list(range(new, new + old_extra))
+            if maps.setdefault(old + old_extra, where) != where:
+                raise ValueError(f"{old + old_extra} channels mean two places in this network: widen it in two steps")
         return maps
 
     @staticmethod

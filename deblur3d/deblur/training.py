@@ -152,9 +152,12 @@ def train(config, log=print):
 
 
 def grown_channels(net, path):
-    """Where the channels of the file's narrower stages sit in `net` (DeblurNet.channel_maps)."""
+    """Where the channels of the file's narrower stages, and of the priors it lacks, sit in
+    `net` (DeblurNet.channel_maps)."""
     old = archs.Arch.from_header(weights.read_header(path))
-    return net.channel_maps(old.widths) if hasattr(net, "channel_maps") else None
+    if not hasattr(net, "channel_maps"):
+        return None
+    return net.channel_maps(old.widths, old.use_render, old.use_identity)
 
 
 def export_weights(net, config, path, **extra):
