@@ -20,6 +20,7 @@ from deblur3d.deblur.inference import load_deblurrer
 from deblur3d.eval import evaluate as ev
 from deblur3d.eval import metrics, reference, timing, writers
 from deblur3d.eval.methods import Method, load_methods
+from deblur3d.eval.sources import cache_source
 from deblur3d.priors import store
 from deblur3d.priors.settings import PriorsSettings
 from deblur3d.train import weights
@@ -66,7 +67,8 @@ def data(tmp_path_factory):
     for name in sharp:   # what experiments/export_priors.py writes
         store.write_run(root / "priors", name, rng.integers(0, 256, (T, H, W, 4)).astype(np.uint8),
                         rng.normal(size=(T, 239)))
-    store.write_index(root / "priors", root / "cache", list(sharp), blur={})
+    store.write_index(root / "priors", root / "cache", list(sharp),   # read from frames blurred as the tests blur
+                      blur=dataclasses.asdict(blur_settings.PRESETS["paper"]))
 
     authors = root / "vd001"
     a_sharp, a_blurry = smooth_frames(rng, 5), smooth_frames(rng, 5)
@@ -151,6 +153,15 @@ def test_wrong_weights_file_fails_with_one_line(nets, tmp_path):
 
 
 # --- evaluation ----------------------------------------------------------------------
+
+def test_precomputed_priors_serve_only_frames_blurred_as_theirs_were(data):
+    config = ev.EvalConfig(cache_dir=str(data["root"] / "cache"), priors_dir=str(data["root"] / "priors"),
+                           blur=blur_settings.PRESETS["paper"])
+    assert cache_source(config).precomputed_priors
+    # Strong blur with priors read from the paper's: each model must make its own instead.
+    other = dataclasses.replace(config, blur=blur_settings.PRESETS["realistic"])
+    assert not cache_source(other).precomputed_priors
+
 
 def test_evaluation_tables_over_a_tiny_dataset(nets, data, tmp_path):
     config = ev.EvalConfig(checkpoints=(("base", str(nets["base"][1])), ("full", str(nets["full"][1])),

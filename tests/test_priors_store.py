@@ -1,10 +1,12 @@
 """The precomputed priors' disk format (deblur3d/priors/store.py): what is written is read
 back exactly, by the store and by the data pipeline that feeds training and evaluation."""
+import dataclasses
+
 import numpy as np
 import pytest
 
 from deblur3d import atomic
-from deblur3d.data import cache, faces, pipeline
+from deblur3d.data import blur_settings, cache, faces, pipeline
 from deblur3d.data.samples import SampleReader
 from deblur3d.priors import store
 
@@ -29,6 +31,13 @@ def test_a_run_and_the_index_round_trip_exactly(tmp_path):
     store.write_index(tmp_path, "cache/data", ["clip-00"], {})
     assert store.recipe_of(tmp_path) == dict(refine_landmarks=0, texture="recon")   # the paper's
     assert store.recipe_of(tmp_path / "elsewhere") is None and store.recipe_of(None) is None
+
+
+def test_priors_know_the_blur_they_were_read_from(tmp_path):
+    paper, realistic = blur_settings.PRESETS["paper"], blur_settings.PRESETS["realistic"]
+    store.write_index(tmp_path, "cache/data", [], dataclasses.asdict(realistic))   # tuples come back as lists
+    assert store.blur_matches(tmp_path, realistic) and not store.blur_matches(tmp_path, paper)
+    assert not store.blur_matches(tmp_path / "elsewhere", realistic) and not store.blur_matches(None, realistic)
 
 
 def test_bad_arrays_are_refused_and_a_missing_run_is_named(tmp_path):

@@ -31,7 +31,8 @@ class Source:
 def cache_source(config):
     cache = Cache(config.cache_dir)
     runs = cache.runs(config.split)
-    priors_dir = config.priors_dir if store.read_index(config.priors_dir) is not None else None
+    # Precomputed priors only for the blur they were read from; otherwise each model makes its own.
+    priors_dir = config.priors_dir if store.blur_matches(config.priors_dir, config.blur) else None
     runs = [r for r in runs if not r.has("blurry")]
     keys = [f"{r.name}/{t}" for r in runs for t in range(0, r.meta["frames"], config.every)]
     pipeline = PipelineConfig(cache_dir=config.cache_dir, split=config.split, priors_dir=priors_dir,

@@ -9,6 +9,7 @@
 `export.py` writes a folder through `write_run` and `write_index`; the data pipeline reads
 it through `load_run`, and a deblurring model's header through `recipe_of`.
 """
+import dataclasses
 import json
 from pathlib import Path
 
@@ -54,6 +55,13 @@ def read_index(root):
     """The index of a priors folder, or None without one."""
     path = Path(root or "") / INDEX
     return json.loads(path.read_text()) if root and path.is_file() else None
+
+
+def blur_matches(root, blur):
+    """Whether the priors of a folder were read from frames blurred as `blur` (a BlurConfig):
+    priors read from other blur show a sharper or blurrier face than the frames deblurred."""
+    index = read_index(root)
+    return index is not None and index.get("blur") == json.loads(json.dumps(dataclasses.asdict(blur)))
 
 
 def recipe_of(root):
