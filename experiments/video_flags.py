@@ -49,6 +49,9 @@ flags.DEFINE_bool("hold_identity", _S.hold_identity, "Hold identity and texture 
 flags.DEFINE_float("stabilise", _V.stabiliser.weight, "Blend each face's correction with the previous frame's, "
                    "carried along the input's flow where it is reliable, by this share (0 off; not in the paper: "
                    "less flicker, docs/video.md#flicker-without-sharp-frames).")
+flags.DEFINE_float("stabilise_sigma", _V.stabiliser.sigma, "Input change (grey levels, 0-255) at which the carried "
+                   "share falls to 1/e: where the input changed more (a blur that changed), a frame keeps its own "
+                   "correction.")
 flags.DEFINE_enum("precision", ModelSpec.precision, ["float32", "mixed_bfloat16"],
                   "DeblurNet compute type: mixed_bfloat16 is faster on CPUs with AVX512-BF16 (weights and "
                   "output stay float32; the cost is measured in "
@@ -57,6 +60,7 @@ flags.DEFINE_bool("flip_ensemble", ModelSpec.flip_ensemble, "Average the output 
                   "(mirrored back): EDSR's self-ensemble, not in the paper; twice the deblurring time.")
 FLAGS = flags.FLAGS
 flags.register_validator("stabilise", lambda w: 0 <= w <= 1, "--stabilise must lie in [0, 1]")
+flags.register_validator("stabilise_sigma", lambda s: s > 0, "--stabilise_sigma must be positive")
 
 
 def model_spec():
@@ -70,7 +74,7 @@ def video_config():
     return VideoConfig(tracking=tracking, crop_size=FLAGS.crop_size, feather=FLAGS.feather,
                        sheet_frames=FLAGS.sheet_frames, stride=FLAGS.stride,
                        smoothing=Smoothing(FLAGS.smooth_radius, FLAGS.smooth_filter, FLAGS.hold_identity),
-                       gate=Gate(FLAGS.gate), stabiliser=Stabiliser(FLAGS.stabilise))
+                       gate=Gate(FLAGS.gate), stabiliser=Stabiliser(FLAGS.stabilise, FLAGS.stabilise_sigma))
 
 
 USER_ERRORS = (BadInput, WeightsFileError, OSError, RuntimeError)   # one failed video of a folder: the rest go on
