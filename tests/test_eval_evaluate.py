@@ -158,7 +158,7 @@ def test_precomputed_priors_serve_only_frames_blurred_as_theirs_were(data):
     config = ev.EvalConfig(cache_dir=str(data["root"] / "cache"), priors_dir=str(data["root"] / "priors"),
                            blur=blur_settings.PRESETS["paper"])
     assert cache_source(config).precomputed_priors
-    # Strong blur with priors read from the paper's: each model must make its own instead.
+    # Another blur than the one the priors were read from: each model must make its own instead.
     other = dataclasses.replace(config, blur=blur_settings.PRESETS["realistic"])
     assert not cache_source(other).precomputed_priors
 

@@ -519,7 +519,8 @@ def test_a_photo_comes_back_as_a_photo_of_its_size_and_type_with_its_face_deblur
     wrong = run_tool(f"--input={tmp_path}/shot.jpg", f"--output={tmp_path}/v.mp4", f"--weights={models['identity']}")
     assert wrong.returncode == 1 and wrong.stderr.strip().splitlines()[-1].startswith("error:") and "image" in wrong.stderr
     assert not (tmp_path / "v.mp4").exists()
-    for bad in ("--contact_sheet=sheet", "--side_by_side=s.png", "--report=r.txt", "--stabilise=2"):
+    for bad in ("--contact_sheet=sheet", "--side_by_side=s.png", "--report=r.txt", "--stabilise=2",
+                "--stabilise_sigma=0"):
         refused = run_tool(f"--input={tmp_path}/shot.jpg", f"--output={tmp_path}/b.png", f"--weights={models['identity']}",
                            bad)
         assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1, (bad, refused.stderr)

@@ -16,7 +16,8 @@ Conventions (written into the tables):
   are left out of the mean.
 - Priors of checkpoints that use them: precomputed (`priors_dir`) for the cache when they
   exist, were made as the model's were in training (landmark refinement or not, its
-  weights header) and were read from frames blurred as the scored ones (`--blur_set`), else computed online by ReconNet from the blurry centre frame and the
+  weights header) and were read from frames blurred as the scored ones (`--blur`,
+  `--blur_set`), else computed online by ReconNet from the blurry centre frame and the
   5 points (refined to dlib's 68 points on that frame where the model's were).
 - Warping error (temporal consistency, Lai et al. 2018): the previous scored frame of the
   same run, output warped onto the current one by the flow between the sharp frames, mean
