@@ -13,7 +13,7 @@ frame count and (with ffmpeg) the audio track are kept.
 
 --input: a video file, a folder of frames (images in name order), a folder of videos, a
 photo, or with --photos a folder of photos. A photo is deblurred as a stack of five
-identical frames.
+copies of itself, each moved --photo_shift px sideways from the last.
 --output: .mp4 / .mov (H.264), .mkv / .avi (lossless FFV1: bit-exact frames), an image for
 a photo, or a folder: PNG frames for a frame-folder input, <folder>/<name>.mp4 for a video,
 <folder>/<name>.png for a photo. Outputs appear only when complete. A bad input ends with

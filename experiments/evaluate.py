@@ -37,10 +37,13 @@ flags.DEFINE_integer("timing_repeats", E.timing_repeats, "Timed calls per model 
 flags.DEFINE_enum("precision", E.precision, ["float32", "mixed_bfloat16"],
                   "DeblurNets' compute type (weights and output float32); make eval's numbers are float32's.")
 flags.DEFINE_bool("photos", E.photos, "Deblur every frame as a photo: its stack is its blurry centre frame five "
-                  "times (what the video tool does with a photo).")
+                  "times, moved sideways by --photo_shift px per neighbour (what the video tool does with a photo).")
+flags.DEFINE_integer("photo_shift", E.photo_shift, "With --photos: px between the photo's copies in its stack "
+                     "(not in the paper); 0: five identical copies.")
 flags.DEFINE_bool("flip_ensemble", E.flip_ensemble, "Also score each checkpoint as <name>+flip: the mean of its "
                   "outputs for the frames and their mirror image (not in the paper; twice the time).")
 FLAGS = flags.FLAGS
+flags.register_validator("photo_shift", lambda s: 0 <= s <= 16, "--photo_shift must lie in 0..16 px")
 
 
 def main(_):
@@ -55,7 +58,7 @@ def main(_):
         raise app.UsageError("--timing_sizes takes HxW items, e.g. 360x450")
     sizes = tuple((int(h), int(w)) for h, w in sizes)
     simple = ("cache_dir", "split", "every", "authors_dir", "priors_dir", "data_dir", "out", "figures", "identity",
-              "timing_repeats", "precision", "flip_ensemble", "photos")
+              "timing_repeats", "precision", "flip_ensemble", "photos", "photo_shift")
     config = EvalConfig(checkpoints=checkpoints, timing_sizes=sizes, blur=data_flags.blur_config(),
                         recon=priors_flags.priors_settings(),
                         **{k: FLAGS[k].value for k in simple})

@@ -63,7 +63,7 @@ flags.DEFINE_integer("patch_size", D.patch_size, "Square training patch (paper: 
 flags.DEFINE_float("sharp_fraction", D.sharp_fraction, "Share of training samples left unblurred, so the model "
                    "learns to leave sharp frames alone (not in the paper).")
 flags.DEFINE_float("photo_fraction", D.photo_fraction, "Share of training samples stacked as a photo (the blurry "
-                   "centre frame five times), so that the video tool's photos are in the training range (not in "
+                   "centre frame alone, as data/blur.py: photo_stack stacks it), so that the video tool's photos are in the training range (not in "
                    "the paper).")
 flags.DEFINE_enum("strategy", D.strategy, ["default", "mirrored", "multiworker"],
                   "tf.distribute: mirrored = all local GPUs; multiworker = machines in $TF_CONFIG.")

@@ -32,3 +32,17 @@ def test_linear_light_averages_decoded_values():
     assert mean == pytest.approx(1.055 * 0.5 ** (1 / 2.4) - 0.055, abs=1e-5)   # brighter than 0.5
     grey = np.full((3, 1, 1, 1), 0.3, np.float32)
     assert float(blur.mix(grey, [[1 / 3] * 3], linear_light=True)[0, 0, 0, 0]) == pytest.approx(0.3, abs=1e-5)
+
+
+def test_a_photo_stack_moves_neighbour_k_by_k_shifts_with_the_edge_repeated():
+    photo = np.arange(4 * 6 * 3, dtype=np.float32).reshape(4, 6, 3)
+    stack = blur.photo_stack(photo, 5, shift=2)
+    assert stack.shape == (4, 6, 15) and stack.dtype == np.float32
+    np.testing.assert_array_equal(stack[..., 6:9], photo)                                   # the centre is the photo
+    right2 = np.concatenate([photo[:, :1]] * 2 + [photo[:, :-2]], 1)                       # k = +1: 2 px right
+    left4 = np.concatenate([photo[:, 4:]] + [photo[:, -1:]] * 4, 1)                        # k = -2: 4 px left
+    np.testing.assert_array_equal(stack[..., 9:12], right2)
+    np.testing.assert_array_equal(stack[..., 0:3], left4)
+    identical = blur.photo_stack(photo[None], 5, shift=0)
+    assert identical.shape == (1, 4, 6, 15) and all(np.array_equal(identical[..., 3 * k:3 * k + 3], photo[None])
+                                                    for k in range(5))

@@ -348,9 +348,10 @@ def test_a_loaded_model_makes_its_priors_as_its_header_says(nets, tmp_path):
     assert load_face_deblurrer(nets["full"][1], PriorsSettings(recon_weights=None)).priors.settings.recipe["refine_landmarks"] == 0
 
 
-def test_a_frame_as_a_photo_is_its_centre_frame_five_times():
+def test_a_frame_as_a_photo_is_made_of_its_centre_frame_alone():
     stack = np.arange(2 * 2 * 15, dtype=np.float32).reshape(1, 2, 2, 15)
-    photo = ev.as_photo(stack)
+    photo = ev.as_photo(stack, shift=0)
     assert photo.shape == stack.shape
     for k in range(5):
         assert np.array_equal(photo[..., 3 * k:3 * k + 3], stack[..., 6:9])
+    np.testing.assert_array_equal(ev.as_photo(stack), blur.photo_stack(stack[..., 6:9], 5, blur.PHOTO_SHIFT))

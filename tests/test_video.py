@@ -12,7 +12,7 @@ import pytest
 
 from data_fixtures import face_frames, noise_frames, write_avi
 from deblur3d import atomic, paths
-from deblur3d.data import faces, readers
+from deblur3d.data import blur, faces, readers
 from deblur3d.video import io, paste, pipeline, sheets, tracks
 from deblur3d.priors.settings import PriorsSettings
 from deblur3d.video.gate import Gate, blur_score
@@ -150,6 +150,22 @@ def test_a_model_trained_on_strided_stacks_sees_neighbours_that_far_apart():
     seen.clear()   # the flag overrides the model's stride
     list(pipeline.deblurred_frames(iter(frames), [segment], model, pipeline.VideoConfig(crop_size=32, stride=1)))
     assert seen[12] == [10, 11, 12, 13, 14]
+
+
+def test_a_one_frame_clip_is_stacked_as_a_photo_of_shifted_copies():
+    ramp = np.tile((np.arange(64) * 4).astype(np.uint8)[None, :, None], (64, 1, 3))   # changes along x
+    segment = tracks.Segment(0, 0, 1, (0, 1), (0, 0, 64), np.full((1, 68, 2), 32, np.float32))
+    seen = []
+
+    def model(stack, points5, *priors):
+        seen.append(np.asarray(stack))
+        return stack[..., 6:9]
+    for shift in (blur.PHOTO_SHIFT, 0):
+        config = pipeline.VideoConfig(crop_size=32, gate=Gate(0), photo_shift=shift)
+        (_, _, out, _), = pipeline.deblurred_frames(iter([ramp]), [segment], model, config)
+        assert np.array_equal(out, ramp)
+        np.testing.assert_array_equal(seen[-1], blur.photo_stack(seen[-1][..., 6:9], 5, shift))
+    assert blur.PHOTO_SHIFT > 0 and not np.array_equal(seen[0][..., :3], seen[0][..., 6:9])
 
 
 # --- whole videos ----------------------------------------------------------------------

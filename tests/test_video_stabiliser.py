@@ -49,3 +49,18 @@ def test_where_the_input_itself_changed_each_frame_keeps_its_own_correction():
     changed = np.abs(blurred - sharp).mean(-1) > 12 / 255   # where the input moved by more than 3 sigma
     assert changed.mean() > 0.1
     np.testing.assert_allclose(out[changed], own[changed], atol=1e-3)
+
+
+def test_the_carried_share_follows_the_faces_blur_score_and_a_clearly_blurred_face_keeps_its_own():
+    ramp = Stabiliser(0.8, steady_below=0.5, own_above=0.6)
+    assert [ramp.weight_for(s) for s in (0.3, 0.5, 0.6, 0.9, float("nan"))] == [0.8, 0.8, 0.0, 0.0, 0.0]
+    assert abs(ramp.weight_for(0.575) - 0.2) < 1e-9            # a quarter of the way from HI: a quarter of 0.8
+    assert Stabiliser(0.8).weight_for(0.99) == 0.8              # the defaults: every face alike
+    wide = scene()
+    crops = [np.ascontiguousarray(wide[:, 2 * t:2 * t + 96]) for t in range(2)]
+    memory = CorrectionMemory(ramp)
+    memory.steady(0, 0, crops[0], np.full_like(crops[0], 0.05))
+    own = np.zeros_like(crops[1])
+    assert np.array_equal(memory.steady(0, 1, crops[1], own, score=0.7), own)            # blurred: its own
+    memory.steady(0, 1, crops[1], np.full_like(crops[0], 0.05))
+    assert np.abs(memory.steady(0, 2, crops[1], own, score=0.4)).max() > 0.02           # sharp: carried (static)

@@ -69,3 +69,30 @@ def centre_frame(stack):
     """The middle RGB frame (frame t) of a (..., 3n) stack of frames t-2..t+2."""
     middle = 3 * (stack.shape[-1] // 6)
     return stack[..., middle:middle + 3]
+
+
+# A photo has no neighbours. Five identical copies tell a network trained on video that
+# nothing moved, so nothing is blurred, and it hands the photo back almost untouched. Copies
+# moved sideways by k * PHOTO_SHIFT px (neighbour k = -2..2) look like a head in motion, and
+# the committed model then corrects more: docs/video.md ("Photos"). Not in the paper; 0 gives
+# the identical copies.
+PHOTO_SHIFT = 2
+
+
+def shifted(image, dx):
+    """(..., H, W, C) image moved dx px along x (to the right for dx > 0), its edge column
+    repeated into the gap (no wrap-around seam)."""
+    width = tf.shape(image)[-2]
+    return tf.gather(image, tf.clip_by_value(tf.range(width) - dx, 0, width - 1), axis=-2)
+
+
+def photo_frames(frame, num_frames=5, shift=PHOTO_SHIFT):
+    """A photo's stack as a list of num_frames frames: neighbour k (k = -2..2 for five) is
+    the photo moved k * shift px along x; the centre frame is the photo itself."""
+    h = num_frames // 2
+    return [shifted(frame, k * shift) for k in range(-h, h + 1)]
+
+
+def photo_stack(frame, num_frames=5, shift=PHOTO_SHIFT):
+    """(..., H, W, 3) photo -> (..., H, W, 3 num_frames) network input, as float32 numpy."""
+    return np.asarray(tf.concat(photo_frames(tf.convert_to_tensor(frame, tf.float32), num_frames, shift), -1))

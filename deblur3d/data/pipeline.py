@@ -38,8 +38,8 @@ class PipelineConfig:
     blur: object = None                 # a blur_settings.PRESETS name or a blur_settings.BlurConfig; None: the default preset
     blur_window: int | None = None      # overrides the blur's window
     sharp_fraction: float = 0.0         # training samples left unblurred (window 1); not in the paper
-    photo_fraction: float = 0.0         # training samples whose stack is their blurry centre frame n times,
-                                        # as the video tool deblurs a photo; not in the paper
+    photo_fraction: float = 0.0         # training samples whose stack is made of their blurry centre frame
+                                        # alone, as the video tool deblurs a photo; not in the paper
     linear_light: bool | None = None    # overrides the blur's
     flip: bool = True
     seed: int = 0
@@ -57,7 +57,7 @@ def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo
     """Reads a window and assembles the sample dict (TF ops, so parallel maps overlap);
     `window`: blur window of this sample (default the blur's); `key`: int64 (3,), the seed
     of this sample's motion and noise; `photo` (bool tensor): the stack becomes its centre
-    frame n times, noise and all (one photo, as the video tool stacks it)."""
+    frame alone, noise and all, stacked as the video tool stacks a photo (blur.photo_frames)."""
     cfg = reader.blur
     window = cfg.window if window is None else window
     frames, mixing, target, p5, p68, *rest = tf.numpy_function(
@@ -77,7 +77,7 @@ def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo
             both, render = motion.photometric(both, key, render)
         stack, target = both[:-1], both[-1]
     stack = motion.degrade(stack, cfg, key)
-    stack = tf.where(photo, tf.repeat(stack[n // 2:n // 2 + 1], n, axis=0), stack)
+    stack = tf.where(photo, tf.stack(blur.photo_frames(stack[n // 2], n), 0), stack)
     offset = tf.cast(tf.stack([x, y]), tf.float32)
     sample = dict(blurry=tf.ensure_shape(tf.reshape(tf.transpose(stack, [1, 2, 0, 3]), [h, w, 3 * n]),
                                          [patch, patch, 3 * n]),

@@ -42,7 +42,7 @@ class DeblurTrainConfig:
     patch_size: int = 256
     blur: blur_settings.BlurConfig = blur_settings.PRESETS[blur_settings.DEFAULT_PRESET]
     sharp_fraction: float = 0.0          # unblurred training samples (not in the paper; 0 = the paper)
-    photo_fraction: float = 0.0          # samples stacked as a photo: the centre frame 5 times (not in the paper)
+    photo_fraction: float = 0.0          # samples stacked as a photo (data/blur.py: photo_stack; not in the paper)
     init_weights: str | None = None      # start from this weights file (a fine-tune), not from scratch
     grow_from: str | None = None         # start from a DeblurNet with fewer blocks per stage or narrower
                                          # stages: its layers copied, the added blocks near the identity,

@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from deblur3d import paths
 from deblur3d.data import blur, blur_settings
+from deblur3d.data.blur import PHOTO_SHIFT
 from deblur3d.data.cache import Cache
 from deblur3d.eval import metrics, temporal
 from deblur3d.eval.metrics import frame_metrics, identity_scorer
@@ -69,7 +70,8 @@ class EvalConfig:
     timing_repeats: int = 2
     precision: str = "float32"          # DeblurNets' compute type (mixed_bfloat16: faster, measured here)
     flip_ensemble: bool = False         # each checkpoint also as "<name>+flip" (inference.Deblurrer)
-    photos: bool = False                # every frame deblurred as a photo: its stack the centre frame 5 times
+    photos: bool = False                # every frame deblurred as a photo (blur.photo_stack)
+    photo_shift: int = PHOTO_SHIFT      # px between a photo's copies in its stack; 0: identical copies
 
 
 # --- methods -------------------------------------------------------------------------
@@ -79,13 +81,13 @@ def uses_precomputed(method, source):
     return source.precomputed_priors and method.priors_recipe == source.priors_recipe
 
 
-def as_photo(blurry):
-    """(..., 3 n) stack -> the stack of a photo, its centre frame n times (the video tool's
-    stack of a one-frame clip)."""
-    return np.tile(blur.centre_frame(blurry), blurry.shape[-1] // 3)
+def as_photo(blurry, shift=PHOTO_SHIFT):
+    """(..., 3 n) stack -> the stack of a photo made of its centre frame alone, as the video
+    tool stacks a one-frame clip (blur.photo_stack)."""
+    return blur.photo_stack(blur.centre_frame(blurry), blurry.shape[-1] // 3, shift)
 
 
-def evaluate_source(source, methods, encoder=None, keep=(), photos=False):
+def evaluate_source(source, methods, encoder=None, keep=(), photos=False, photo_shift=PHOTO_SHIFT):
     """Runs every method on every frame -> (records: one dict per frame and method,
     kept: {key: {method name or 'sharp': image}} for the keys in `keep`). Methods needing
     priors take the source's precomputed ones when made their way, else their own online
@@ -93,7 +95,7 @@ def evaluate_source(source, methods, encoder=None, keep=(), photos=False):
     records, kept, warping = [], {}, temporal.ClipWarping()
     for frame in tqdm(source.frames(), total=len(source.keys), desc=source.name, unit="frame"):
         blurry, sharp, points5 = frame["blurry"][None], frame["sharp"], frame["points5"][None]
-        blurry = as_photo(blurry) if photos else blurry
+        blurry = as_photo(blurry, photo_shift) if photos else blurry
         online_priors = {}
 
         def priors(m):
@@ -138,7 +140,8 @@ def evaluate(config=EvalConfig(), log=print):
     notes.append(f"blur of our frames: {config.blur} (each frame's motion fixed by its run and index); the "
                  "authors' frames keep their stored blur")
     if config.photos:
-        notes.append("every frame deblurred as a photo: its stack is its blurry centre frame five times")
+        notes.append("every frame deblurred as a photo: its stack is its blurry centre frame five times, "
+                     f"neighbour k moved k x {config.photo_shift} px sideways (blur.photo_stack)")
     priors_models = [m.name for m in methods if m.needs_priors]
 
     sources = [cache_source(config)]   # no cache: stops here, before anything is written
@@ -178,7 +181,7 @@ def evaluate(config=EvalConfig(), log=print):
                 notes.append(f"{m.name} not evaluated on {source.name}: it needs priors, none precomputed "
                              f"as it was trained{refined} and none online ({why})")
         keep = figure_keys(source.keys, config.figures) if source is sources[0] else []
-        new, kept = evaluate_source(source, usable, encoder, set(keep), config.photos)
+        new, kept = evaluate_source(source, usable, encoder, set(keep), config.photos, config.photo_shift)
         records += new
         for key in keep:
             write_figure(out / "figures" / f"{source.name}_{key.replace('/', '_')}.png", usable,

@@ -53,7 +53,6 @@ class Gate:
     # (those nearly sharp, 42.7 dB face PSNR); `blur_stats.py --gate` prints the table.
     threshold: float = 0.5   # 0: every face is deblurred
 
-    def needs_deblurring(self, crop, points68):
-        if self.threshold <= 0:
-            return True
-        return not face_score(crop, points68) < self.threshold   # nan (face too small to tell): deblur
+    def needs_deblurring(self, score):
+        """score: the face's face_score."""
+        return self.threshold <= 0 or not score < self.threshold   # nan (face too small to tell): deblur

@@ -127,9 +127,8 @@ def is_gray(rgb):
 
 
 class PhotoInput:
-    """One photo, the same interface as VideoInput: a clip of one frame, deblurred as a stack
-    of five identical frames (the stack's indices are clamped to the clip, as at a video's
-    ends), with tracks of one frame allowed."""
+    """One photo, the same interface as VideoInput: a clip of one frame, with tracks of one
+    frame allowed; its stack is the photo's shifted copies (data/blur.py: photo_stack)."""
     frame_names, is_video, audio, fps, length, max_frames, photo = None, False, None, DEFAULT_FPS, 1, None, True
 
     def __init__(self, path, max_side=MAX_SIDE):

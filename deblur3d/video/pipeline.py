@@ -23,11 +23,11 @@ from tqdm import tqdm
 
 from deblur3d.atomic import atomic_file
 from deblur3d.data import faces
-from deblur3d.data.blur import stack_indices
+from deblur3d.data.blur import PHOTO_SHIFT, photo_stack, stack_indices
 from deblur3d.eval import temporal
 from deblur3d.eval.metrics import face_mask
 from deblur3d.video import io, outputs, paste, sheets, tracks
-from deblur3d.video.gate import Gate
+from deblur3d.video.gate import Gate, face_score
 from deblur3d.video.smoothing import Smoothing
 from deblur3d.video.stabiliser import CorrectionMemory, Stabiliser
 
@@ -44,6 +44,7 @@ class VideoConfig:
     smoothing: Smoothing = Smoothing()   # points and priors steadied along each track (off by default)
     gate: Gate = Gate()                   # faces that are already sharp are left untouched
     stabiliser: Stabiliser = Stabiliser()  # corrections blended along the input's flow (off by default)
+    photo_shift: int = PHOTO_SHIFT        # px between the copies of a one-frame clip's stack (blur.photo_stack)
 
 
 @dataclasses.dataclass
@@ -123,13 +124,17 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None)
         corrections = []
         for k in here:
             s = segments[k]
-            if not config.gate.needs_deblurring(crop(t, k), faces.crop_points(s.points(t), s.region, size)):
+            score = face_score(crop(t, k), faces.crop_points(s.points(t), s.region, size))
+            if not config.gate.needs_deblurring(score):
                 counts["left alone"] += 1
                 continue
             counts["deblurred"] += 1
             first, stop = s.span
-            window = first + stack_indices(t - first, stop - first, NUM_FRAMES, 1, stride)[:, 0]
-            stack = np.concatenate([crop(i, k) for i in window], -1)
+            if stop - first == 1:   # a photo (or a one-frame clip): no neighbours to read
+                stack = photo_stack(crop(t, k), NUM_FRAMES, config.photo_shift)
+            else:
+                window = first + stack_indices(t - first, stop - first, NUM_FRAMES, 1, stride)[:, 0]
+                stack = np.concatenate([crop(i, k) for i in window], -1)
             points5 = five_points(s, t)
             render = identity = None
             if own_priors:   # the track's steadied priors instead of the model's per-frame ones
@@ -138,7 +143,7 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None)
                     track.add(i, crop(i, k), five_points(s, i), faces.crop_points(s.points(i), s.region, size))
                 render, identity = track(t, points5, size)
             correction = checked_output(model(stack, points5, render, identity), t) - crop(t, k)
-            corrections.append((s.region, memory.steady(k, t, crop(t, k), correction)))
+            corrections.append((s.region, memory.steady(k, t, crop(t, k), correction, score)))
         memory.forget_before(t)
         output = paste.paste_corrections(buffer[t], corrections, config.feather)
         return t, buffer[t], output, [segments[k] for k in here]

@@ -13,6 +13,12 @@ with c the input crops: the correction is a function of the input, so it is carr
 where the input itself looks the same once moved (a sharp clip); where the blur changed
 between the frames, each frame keeps its own correction.
 
+w itself follows the face's blur score (video/gate.py): all of `weight` up to `steady_below`,
+none from `own_above`, linear between. A face that is barely blurred has little to restore,
+and what the model changes there (compression noise, texture) flickers; a face clearly
+blurred by motion has a true correction that changes with the blur from frame to frame, and
+keeps its own.
+
 A recursive filter along motion trajectories, as recurrent video restoration carries its
 previous output along the flow; here only the correction is carried.
 Where the flow fails (occlusion, a blink, a cut) the frame keeps its own correction; on a
@@ -30,6 +36,16 @@ from deblur3d.eval.temporal import consistent_flow, warp
 class Stabiliser:
     weight: float = 0.0   # w above: the share of the carried correction where the input is unchanged
     sigma: float = 4.0    # grey levels (0-255) of input change at which the share falls to 1/e
+    steady_below: float = 1.0   # blur score up to which all of `weight` applies (1: every face)
+    own_above: float = 1.0      # blur score from which none does
+
+    def weight_for(self, score):
+        """The share w for a face of this blur score (nan, a face too small to tell: none)."""
+        if not np.isfinite(score) or score >= self.own_above:
+            return 0.0
+        if score <= self.steady_below:
+            return self.weight
+        return self.weight * (self.own_above - score) / (self.own_above - self.steady_below)
 
 
 class CorrectionMemory:
@@ -40,10 +56,11 @@ class CorrectionMemory:
     def __init__(self, stabiliser=Stabiliser()):
         self.settings, self.previous = stabiliser, {}
 
-    def steady(self, key, t, crop, correction):
-        """crop (H, W, 3) float in [0, 1], correction (H, W, 3) -> the blended correction."""
+    def steady(self, key, t, crop, correction, score=0.0):
+        """crop (H, W, 3) float in [0, 1], correction (H, W, 3), the face's blur score -> the
+        blended correction."""
         previous = self.previous.get(key)
-        weight, sigma = self.settings.weight, self.settings.sigma / 255.0
+        weight, sigma = self.settings.weight_for(score), self.settings.sigma / 255.0
         if weight > 0 and previous is not None and previous[0] == t - 1:
             _, prev_crop, prev_correction = previous
             flow, valid = consistent_flow(prev_crop, crop)
