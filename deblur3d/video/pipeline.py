@@ -43,7 +43,7 @@ class VideoConfig:
     stride: int | None = None   # frames between the stack's neighbours; None: the model's training stride
     smoothing: Smoothing = Smoothing()   # points and priors steadied along each track (off by default)
     gate: Gate = Gate()                   # faces that are already sharp are left untouched
-    stabiliser: Stabiliser = Stabiliser()  # corrections blended along the input's flow (off by default)
+    stabiliser: Stabiliser = Stabiliser()  # corrections blended along the input's flow, on faces barely blurred
     photo_shift: int = PHOTO_SHIFT        # px between the copies of a one-frame clip's stack (blur.photo_stack)
 
 

@@ -34,10 +34,14 @@ from deblur3d.eval.temporal import consistent_flow, warp
 
 @dataclasses.dataclass(frozen=True)
 class Stabiliser:
-    weight: float = 0.0   # w above: the share of the carried correction where the input is unchanged
-    sigma: float = 4.0    # grey levels (0-255) of input change at which the share falls to 1/e
-    steady_below: float = 1.0   # blur score up to which all of `weight` applies (1: every face)
-    own_above: float = 1.0      # blur score from which none does
+    # The defaults meet the flicker target on the four real val clips and make demo's clip
+    # (docs/video.md#flicker-without-sharp-frames); weight 0 turns the stabiliser off.
+    weight: float = 0.95  # w above: the share of the carried correction where the input is unchanged
+    sigma: float = 12.0   # grey levels (0-255) of input change at which the share falls to 1/e
+    # Sharp val clips score 0.39-0.47, the low-resolution dpe-s 0.50-0.56, make demo's
+    # motion-blurred clip 0.50-0.72 (median 0.61).
+    steady_below: float = 0.56  # blur score up to which all of `weight` applies
+    own_above: float = 0.62     # blur score from which none does
 
     def weight_for(self, score):
         """The share w for a face of this blur score (nan, a face too small to tell: none)."""
