@@ -37,7 +37,8 @@ class Stabiliser:
     # The defaults meet the flicker target on the four real val clips and make demo's clip
     # (docs/video.md#flicker-without-sharp-frames); weight 0 turns the stabiliser off.
     weight: float = 0.95  # w above: the share of the carried correction where the input is unchanged
-    sigma: float = 12.0   # grey levels (0-255) of input change at which the share falls to 1/e
+    # Wide enough to carry through heavy compression (H.264 at CRF 38 needs more than 12).
+    sigma: float = 24.0   # grey levels (0-255) of input change at which the share falls to 1/e
     # Sharp val clips score 0.39-0.47, the low-resolution dpe-s 0.50-0.56, make demo's
     # motion-blurred clip 0.50-0.72 (median 0.61).
     steady_below: float = 0.56  # blur score up to which all of `weight` applies
