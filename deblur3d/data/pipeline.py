@@ -185,10 +185,19 @@ def evaluation_dataset(config=PipelineConfig(split="val"), every=1, stored_blur=
     return ds.batch(config.eval_batch_size).prefetch(tf.data.AUTOTUNE)
 
 
+_ANNOTATOR = []   # one dlib detector per process, made on first use
+
+
 def _align_sample(blurry_centre, sharp, points5, points68):
-    """Whole frame -> the 224 aligned crops of the reconstruction branch (numpy side)."""
+    """Whole frame -> the 224 aligned crops of the reconstruction branch (numpy side), cut
+    where dlib finds the face on the blurry frame, as the tool cuts it (the sharp frame's
+    points where it finds none); points68, the targets, are the sharp frame's."""
+    from deblur3d.data.faces import FaceAnnotator, points5_on
     from deblur3d.face.align import fit_alignment  # the face package is not needed for plain data use
-    a = fit_alignment(points5)
+    if not _ANNOTATOR:
+        _ANNOTATOR.append(FaceAnnotator())
+    found = points5_on(_ANNOTATOR[0], blurry_centre, cnn=False)
+    a = fit_alignment(points5 if found is None else found)
     return (a.crop(blurry_centre).astype(np.float32), a.crop(sharp).astype(np.float32),
             a.to_crop(points68).astype(np.float32), np.array([a.scale, *a.center], np.float32))
 

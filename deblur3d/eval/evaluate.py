@@ -38,6 +38,7 @@ from deblur3d import paths
 from deblur3d.data import blur, blur_settings
 from deblur3d.data.blur import PHOTO_SHIFT
 from deblur3d.data.cache import Cache
+from deblur3d.data.faces import BlurryLocator
 from deblur3d.eval import metrics, temporal
 from deblur3d.eval.metrics import frame_metrics, identity_scorer
 from deblur3d.eval.methods import load_methods
@@ -87,15 +88,20 @@ def as_photo(blurry, shift=PHOTO_SHIFT):
     return blur.photo_stack(blur.centre_frame(blurry), blurry.shape[-1] // 3, shift)
 
 
-def evaluate_source(source, methods, encoder=None, keep=(), photos=False, photo_shift=PHOTO_SHIFT):
+def evaluate_source(source, methods, encoder=None, keep=(), photos=False, photo_shift=PHOTO_SHIFT, locate=None):
     """Runs every method on every frame -> (records: one dict per frame and method,
     kept: {key: {method name or 'sharp': image}} for the keys in `keep`). Methods needing
     priors take the source's precomputed ones when made their way, else their own online
-    priors (computed once per frame for all methods sharing them)."""
+    priors (computed once per frame for all methods sharing them). What the methods see of
+    the face, its five points, is found on the blurry centre frame by `locate`
+    (data.faces.BlurryLocator), as the video tool finds it; the sharp frame's points only
+    place the scored face region."""
     records, kept, warping = [], {}, temporal.ClipWarping()
+    locate = locate or BlurryLocator()
     for frame in tqdm(source.frames(), total=len(source.keys), desc=source.name, unit="frame"):
-        blurry, sharp, points5 = frame["blurry"][None], frame["sharp"], frame["points5"][None]
+        blurry, sharp = frame["blurry"][None], frame["sharp"]
         blurry = as_photo(blurry, photo_shift) if photos else blurry
+        points5 = locate(blur.centre_frame(blurry[0]), frame["key"].rsplit("/", 1)[0], frame["points5"])[None]
         online_priors = {}
 
         def priors(m):
@@ -157,7 +163,7 @@ def evaluate(config=EvalConfig(), log=print):
                          "checkpoints trained on that split saw these frames, so it is not a held-out result")
     encoder = metrics.IdentityEncoder() if config.identity else None
 
-    records, summary = [], {}
+    records, summary, locate = [], {}, BlurryLocator()
     for source in sources:
         usable = []
         for m in methods:
@@ -181,13 +187,13 @@ def evaluate(config=EvalConfig(), log=print):
                 notes.append(f"{m.name} not evaluated on {source.name}: it needs priors, none precomputed "
                              f"as it was trained{refined} and none online ({why})")
         keep = figure_keys(source.keys, config.figures) if source is sources[0] else []
-        new, kept = evaluate_source(source, usable, encoder, set(keep), config.photos, config.photo_shift)
+        new, kept = evaluate_source(source, usable, encoder, set(keep), config.photos, config.photo_shift, locate)
         records += new
         for key in keep:
             write_figure(out / "figures" / f"{source.name}_{key.replace('/', '_')}.png", usable,
                          kept[key], kept[key]["sharp"])
     summary = metrics.summarize(records)
-    notes = list(dict.fromkeys(notes))
+    notes = list(dict.fromkeys(notes + [locate.note()]))
 
     write_table1(out, sources, methods, summary, notes)
     write_table2(out, sources, methods, summary, config.identity, records)

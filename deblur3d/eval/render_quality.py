@@ -38,3 +38,16 @@ def points68(annotator, rgb_u8, fallback):
 
 def landmark_error(annotator, render_u8, sharp_points68):
     return float(np.linalg.norm(points68(annotator, render_u8, sharp_points68) - sharp_points68, axis=-1).mean())
+
+
+def identity_distance(encoder, render_u8, sharp_u8, sharp_points68):
+    """Distance of dlib's 128-D face descriptors of the render and of the sharp crop, both
+    chips cut by the sharp crop's 68 points (dlib calls two faces one person below 0.6):
+    does the render look like this person? `encoder`: metrics.IdentityEncoder."""
+    dlib = encoder._dlib
+    points = [dlib.point(int(round(x)), int(round(y))) for x, y in np.asarray(sharp_points68)]
+    x0, y0, x1, y1 = (int(round(v)) for v in faces.points_box(np.asarray(sharp_points68, np.float32)))
+    shape = dlib.full_object_detection(dlib.rectangle(x0, y0, x1, y1), points)
+    a, b = (np.array(encoder.encoder.compute_face_descriptor(np.ascontiguousarray(im, np.uint8), shape))
+            for im in (render_u8, sharp_u8))
+    return float(np.linalg.norm(a - b))

@@ -31,8 +31,10 @@ class Source:
 def cache_source(config):
     cache = Cache(config.cache_dir)
     runs = cache.runs(config.split)
-    # Precomputed priors only for the blur they were read from; otherwise each model makes its own.
-    priors_dir = config.priors_dir if store.blur_matches(config.priors_dir, config.blur) else None
+    # Precomputed priors only for the blur they were read from, placed by points found on the
+    # blurry frames (as the tool places them); otherwise each model makes its own.
+    usable = store.blur_matches(config.priors_dir, config.blur) and store.blurry_aligned(config.priors_dir)
+    priors_dir = config.priors_dir if usable else None
     runs = [r for r in runs if not r.has("blurry")]
     keys = [f"{r.name}/{t}" for r in runs for t in range(0, r.meta["frames"], config.every)]
     pipeline = PipelineConfig(cache_dir=config.cache_dir, split=config.split, priors_dir=priors_dir,

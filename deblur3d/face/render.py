@@ -61,8 +61,12 @@ class FaceRenderer:
     def landmarks(self, coeffs):
         """(B, 68, 2) pixels: the landmarks of `geometry` from their 68 vertices alone,
         without the whole mesh, its shading or the rasterizer."""
+        return self.points(coeffs, self.face_model.tensors["landmarks"])
+
+    def points(self, coeffs, vertex_ids):
+        """(B, N, 2) pixels of the posed vertices `vertex_ids` (N,), computed from them alone."""
         c = coeffs_lib.split(tf.convert_to_tensor(coeffs, tf.float32))
-        shape = self.face_model.shape(c.identity, c.expression, self.face_model.tensors["landmarks"])
+        shape = self.face_model.shape(c.identity, c.expression, vertex_ids)
         return self.camera.project(rigid_transform(shape, rotation_matrix(c.rotation), c.translation))
 
     def rasterize(self, vertices, attributes):

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from deblur3d.data import blur_settings
 from deblur3d.atomic import atomic_dir
 from deblur3d.data.cache import Cache
+from deblur3d.data.faces import BlurryLocator
 from deblur3d.data.samples import centre_blurry_frames
 from deblur3d.priors import refine, store
 
@@ -49,19 +50,21 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=No
     coefficients = tf.function(online.coefficients, reduce_retracing=True)
     render = tf.function(lambda c, p5, h, w, *albedo: tf.concat(online.render(c, p5, h, w, *albedo), -1),
                          reduce_retracing=True)
-    missed = 0
+    missed, locate = 0, BlurryLocator(annotator)
 
     total = sum(r.meta["frames"] for r in cache.runs())
     with atomic_dir(Path(out)) as tmp, tqdm(total=total, unit="frame", desc="priors") as bar:
         for run in cache.runs():
-            points5, points68 = run.array("points5"), run.array("points68")
+            stored5, points68 = run.array("points5"), run.array("points68")
             renders, coeffs = [], []
             for start, frames in blurry_centres(run, blur_config):
+                # Placed by points found on each blurry frame, as the tool places them.
+                points5 = [locate(f, run.name, stored5[start + k]) for k, f in enumerate(frames)]
                 for i in range(0, len(frames), batch_size):
                     part = frames[i:i + batch_size]
                     pad = batch_size - len(part)  # one static batch size: the rasterizer loops over it
                     batch = np.concatenate([part, np.repeat(part[-1:], pad, 0)])
-                    p5 = points5[start + i:start + i + len(part)]
+                    p5 = np.stack(points5[i:i + len(part)])
                     p5 = np.concatenate([p5, np.repeat(p5[-1:], pad, 0)]).astype(np.float32)
                     c = coefficients(tf.constant(batch), tf.constant(p5)).numpy()
                     if refiner is not None:   # the real frames only; the padding repeats the last

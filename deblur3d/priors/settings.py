@@ -13,6 +13,9 @@ TEXTURES = ("recon", "basis", "frame")   # how the priors' light and texture are
 # authors precompute them), computed in the training step, or none (the baseline).
 SOURCES = ("precomputed", "online", "none")
 PAPER_RECIPE = dict(refine_landmarks=0, texture="recon")   # ReconNet alone, its own texture
+# ReconNet alone for the geometry, light and albedo solved in closed form on the frame
+# (texture.py): the priors of a ReconNet taught without the rendered terms (recon/task.py).
+DEFAULT_RECIPE = dict(refine_landmarks=0, texture="basis")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The precomputed priors on disk, as the authors stored theirs: the one owner of the format.
 
     <root>/index.json                  how they were made: cache, runs, blur, note,
-                                       refined {steps, frames_without_detection}, texture
+                                       refined {steps, frames_without_detection}, texture,
+                                       alignment
     <root>/runs/<run>/render.npy       (N, H, W, 4) uint8: the render pasted back into the
                                        run's crop geometry, alpha = coverage
     <root>/runs/<run>/coeffs.npy       (N, 239) float32: the coefficients of each frame
@@ -45,9 +46,12 @@ def load_run(root, run):
     return dict(render=np.load(folder / RENDER, mmap_mode="r"), coeffs=np.load(folder / COEFFS, mmap_mode="r"))
 
 
-def write_index(root, cache, runs, blur, note=None, refined=None, texture="recon"):
-    """`refined`: None, or dict(steps, frames_without_detection); `blur`: a dict of BlurConfig."""
-    index = dict(cache=str(cache), runs=list(runs), blur=blur, note=note, refined=refined, texture=texture)
+def write_index(root, cache, runs, blur, note=None, refined=None, texture="recon", alignment="blurry"):
+    """`refined`: None, or dict(steps, frames_without_detection); `blur`: a dict of BlurConfig;
+    `alignment`: where the five points that placed the face came from ("blurry": found on the
+    blurry frame, as the tool finds them; folders without the key: the sharp frame's)."""
+    index = dict(cache=str(cache), runs=list(runs), blur=blur, note=note, refined=refined, texture=texture,
+                 alignment=alignment)
     (Path(root) / INDEX).write_text(json.dumps(index, indent=1))
 
 
@@ -62,6 +66,13 @@ def blur_matches(root, blur):
     priors read from other blur show a sharper or blurrier face than the frames deblurred."""
     index = read_index(root)
     return index is not None and index.get("blur") == json.loads(json.dumps(dataclasses.asdict(blur)))
+
+
+def blurry_aligned(root):
+    """Whether the priors of a folder were placed by points found on the blurry frames (older
+    folders used the sharp frame's, which a user's video never has)."""
+    index = read_index(root)
+    return index is not None and index.get("alignment") == "blurry"
 
 
 def recipe_of(root):

@@ -67,14 +67,20 @@ def albedo_flatness(albedo, skin_mask):
 DISTILL_SCALES = dict(identity=0.3, expression=0.15, rotation=0.08, translation=0.1)
 
 
-def distillation_loss(coeffs, target, present=None):
-    """Distance of ReconNet's geometry (identity, expression, rotation, translation) to the
-    fitted one (not in the paper: the fits of priors/refine.py and texture.py as teacher):
-    per slice the mean squared difference in DISTILL_SCALES units, summed over the slices,
-    averaged over the samples that have a fit (`present` (B,) 0/1; None: all)."""
+def distillation_loss(coeffs, target, present=None, names=tuple(DISTILL_SCALES)):
+    """Distance of ReconNet's geometry (identity, expression, rotation, translation; or the
+    slices `names`) to the fitted one (not in the paper: a fit as teacher): per slice the
+    mean squared difference in DISTILL_SCALES units, summed over the slices, averaged over
+    the samples that have a fit (`present` (B,) 0/1; None: all)."""
     per_sample = tf.add_n([tf.reduce_mean(tf.square((coeffs[..., coeffs_lib.SLICES[name]] -
-                                                     target[..., coeffs_lib.SLICES[name]]) / scale), -1)
-                           for name, scale in DISTILL_SCALES.items()])
+                                                     target[..., coeffs_lib.SLICES[name]]) / DISTILL_SCALES[name]), -1)
+                           for name in names])
     if present is None:
         return tf.reduce_mean(per_sample)
     return tf.reduce_sum(per_sample * present) / tf.maximum(tf.reduce_sum(present), 1.0)
+
+
+def dense_loss(predicted, target):
+    """Mean squared pixel distance of the face model's vertices tied to the teacher's 468
+    points (predicted (B, 468, 2)) to those points (target (B, 468, 2+)), over points and frames."""
+    return tf.reduce_mean(tf.reduce_sum(tf.square(predicted - target[..., :2]), -1))

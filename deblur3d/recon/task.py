@@ -19,10 +19,16 @@ class ReconWeights:
     regularizer: float = 3e-4
     albedo: float = 5.0
     distill: float = 1.0   # not in the paper: the fitted geometry as teacher (losses.distillation_loss)
+    dense: float = 1.6e-3  # not in the paper: the teacher's 468 points, as the 68 landmarks count
 
 
 PRETRAIN_TERMS = ("photometric", "landmark", "regularizer", "albedo")
-TERMS = PRETRAIN_TERMS + ("distill",)   # distill needs the batch's fitted `coeffs` (ReconTrainConfig.priors_dir)
+# distill needs the batch's fitted `coeffs`; dense the teacher's 468 points `mesh` (recon/labels.py)
+TERMS = PRETRAIN_TERMS + ("distill", "dense")
+# Not in the paper: people taught by the dense teacher (the CPU recipe; docs/model.md). No
+# rendered term: light and albedo come from a closed-form solve on the frame (priors/texture.py).
+TEACHER_TERMS = ("landmark", "dense", "distill", "regularizer")
+TEACHER_DISTILLED = ("identity", "expression", "rotation")   # a view's crop moves its translation
 FINETUNE_TERMS = ("photometric",)  # the paper fine-tunes with L_r alone
 RENDERED_TERMS = {"photometric", "albedo"}   # the terms that need the rasterized image
 
@@ -35,13 +41,17 @@ class ReconTask:
     """
 
     def __init__(self, net, renderer, attention=None, weights=ReconWeights(), terms=PRETRAIN_TERMS,
-                 input_key="sharp", target_key="sharp"):
+                 input_key="sharp", target_key="sharp", mesh_ids=None, distilled=None):
         unknown = set(terms) - set(TERMS)
         if unknown:
             raise ValueError(f"unknown loss terms {sorted(unknown)}; choose from {TERMS}")
         self.net, self.renderer, self.attention = net, renderer, attention
         self.weights, self.terms = weights, tuple(terms)
         self.input_key, self.target_key = input_key, target_key
+        if "dense" in terms and mesh_ids is None:
+            raise ValueError("the dense term needs the teacher's vertex ids (face/mediapipe_mesh.py)")
+        self.mesh_ids = None if mesh_ids is None else tf.constant(mesh_ids, tf.int32)
+        self.distilled = tuple(distilled or losses.DISTILL_SCALES)
 
     @property
     def trainable_variables(self):
@@ -69,7 +79,10 @@ class ReconTask:
 
     def _with_total(self, values, coeffs, batch):
         if "distill" in self.terms:
-            values["distill"] = losses.distillation_loss(coeffs, batch["coeffs"], batch.get("has_coeffs"))
+            values["distill"] = losses.distillation_loss(coeffs, batch["coeffs"], batch.get("has_coeffs"),
+                                                         self.distilled)
+        if "dense" in self.terms:
+            values["dense"] = losses.dense_loss(self.renderer.points(coeffs, self.mesh_ids), batch["mesh"])
         values["total"] = tf.add_n([getattr(self.weights, name) * values[name] for name in self.terms])
         return values
 
