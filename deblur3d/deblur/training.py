@@ -139,7 +139,8 @@ def train(config, log=print):
     models = {"net": net}
     if config.joint:
         models["recon"] = task.parts["rendering"].task.net
-    losses = loop.train(task, optimizer, dataset, models, run.loop_config(config.run_dir), strategy=strategy, log=log)
+    losses = loop.train(task, optimizer, dataset, models, run.loop_config(config.run_dir), strategy=strategy, log=log,
+                        precision=config.precision, cpu_hint="the CPU recipe, --recipe=cpu (checkpoints/README.md)")
     export = config.export or str(Path(config.run_dir) / "deblur.weights.npz")
     if strategies.is_chief(strategy):
         # A fine-tune's file counts the steps of the file it started from too.
