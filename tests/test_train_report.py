@@ -47,3 +47,8 @@ def test_the_papers_steps_on_a_cpu_warn_once_with_the_cpu_flag(tmp_path, monkeyp
     monkeypatch.setattr(report, "PAPER_STEPS", 6)
     (warning,) = [l for l in run_loop(tmp_path, 6) if "s a step" in l]
     assert warning.startswith("warning: the paper's 6 steps on a CPU: ") and warning.endswith("use --recipe=cpu")
+
+
+def test_the_projection_waits_for_three_timed_steps_or_one_slow_minute():
+    assert [report.timed_enough(s, t) for s, t in ((3, 0.1), (2, 59.0), (1, 61.0), (0, 100.0))] == \
+        [True, False, True, False]

@@ -122,9 +122,10 @@ def train(task, optimizer, dataset, models, config, strategy=None, log=print, pr
             step = int(optimizer.iterations.numpy())
             if step == first_step + 1:   # the first step traces the graph: timing starts after it
                 timer = time.perf_counter()
-            elif step == first_step + 1 + report.TIMED_STEPS:
-                log(report.projection((time.perf_counter() - timer) / report.TIMED_STEPS, config.total_steps - step,
-                                      config.total_steps, bool(devices.gpus()), cpu_hint))
+            elif timer is not None and report.timed_enough(step - first_step - 1, time.perf_counter() - timer):
+                log(report.projection((time.perf_counter() - timer) / (step - first_step - 1),
+                                      config.total_steps - step, config.total_steps, bool(devices.gpus()), cpu_hint))
+                timer = None   # once
             if not all(math.isfinite(v) for v in losses.values()):
                 raise NonFiniteLoss(f"non-finite loss at step {step}; stopped without saving, "
                                     f"the last good checkpoint is {last_good}")

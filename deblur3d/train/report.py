@@ -6,7 +6,12 @@ import tensorflow as tf
 from deblur3d import devices
 
 PAPER_STEPS = 400_000   # the paper's iterations (Sec. 4.1)
-TIMED_STEPS = 3         # steps timed after the first (which traces and builds)
+TIMED_STEPS = 3         # steps timed after the first (which traces and builds) ...
+TIMED_SECONDS = 60      # ... or fewer when they take this long (a paper-size step on a CPU)
+
+
+def timed_enough(steps, seconds):
+    return steps >= TIMED_STEPS or (steps >= 1 and seconds >= TIMED_SECONDS)
 
 
 def strategy_name(strategy):
