@@ -28,6 +28,7 @@ from absl import flags
 
 import cli
 import video_flags
+from deblur3d import devices
 from deblur3d.atomic import atomic_file
 
 flags.adopt_module_key_flags(video_flags)
@@ -78,6 +79,7 @@ def main(_):
     io.refuse_overwriting(jobs, [src for src, _ in jobs], [suffixed(p, Path(src).stem, several) for src, _ in jobs
                                                            for p in (FLAGS.side_by_side, FLAGS.contact_sheet)]
                           + [FLAGS.report])
+    print(f"deblurring on {devices.describe()}, precision {spec.precision}", file=sys.stderr)
     failed, short, reports = [], [], []
     for src, out in jobs:
         try:

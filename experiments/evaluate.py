@@ -46,9 +46,8 @@ FLAGS = flags.FLAGS
 flags.register_validator("photo_shift", lambda s: 0 <= s <= 16, "--photo_shift must lie in 0..16 px")
 
 
-def main(_):
-    from deblur3d.eval.evaluate import evaluate
-
+def config_from_flags():
+    data_flags.apply_protocol()
     checkpoints = tuple(tuple(item.split("=", 1)) for item in FLAGS.checkpoints)
     sizes = tuple(tuple(s.lower().split("x")) for s in FLAGS.timing_sizes)
     bad = [item for item, c in zip(FLAGS.checkpoints, checkpoints) if len(c) != 2]
@@ -59,10 +58,13 @@ def main(_):
     sizes = tuple((int(h), int(w)) for h, w in sizes)
     simple = ("cache_dir", "split", "every", "authors_dir", "priors_dir", "data_dir", "out", "figures", "identity",
               "timing_repeats", "precision", "flip_ensemble", "photos", "photo_shift")
-    config = EvalConfig(checkpoints=checkpoints, timing_sizes=sizes, blur=data_flags.blur_config(),
-                        recon=priors_flags.priors_settings(),
-                        **{k: FLAGS[k].value for k in simple})
-    evaluate(config)   # no cache, no priors, a missing file: one line (cli.py)
+    return EvalConfig(checkpoints=checkpoints, timing_sizes=sizes, blur=data_flags.blur_config(),
+                      recon=priors_flags.priors_settings(), **{k: FLAGS[k].value for k in simple})
+
+
+def main(_):
+    from deblur3d.eval.evaluate import evaluate
+    evaluate(config_from_flags())   # no cache, no priors, a missing file: one line (cli.py)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ flags.DEFINE_list("excluded_clips", list(D.excluded_clips), "Clips skipped unrea
 flags.DEFINE_bool("include_soft_clips", False, "Also use the soft clips (drops them from --excluded_clips).")
 flags.DEFINE_enum("authors_split", D.authors_split, ["train", "val"], "Split of the 300VW sample.")
 flags.DEFINE_integer("detect_max_side", D.detect_max_side, "Face detection runs on frames reduced to this side.")
+flags.DEFINE_string("split_file", D.split_file, "Text file, `<clip id> <split>` a line (e.g. `300vw-001 train`): "
+                    "only the clips it names are read, each in its split (docs/data.md#reproducing-on-300vw).")
 FLAGS = flags.FLAGS
 
 
@@ -44,7 +46,7 @@ def main(argv):
         max_frames_per_clip=FLAGS.max_frames_per_clip,
         excluded_clips=tuple(c for c in FLAGS.excluded_clips
                              if not (FLAGS.include_soft_clips and c in cache.SOFT_CLIPS)),
-        authors_split=FLAGS.authors_split, detect_max_side=FLAGS.detect_max_side)
+        authors_split=FLAGS.authors_split, detect_max_side=FLAGS.detect_max_side, split_file=FLAGS.split_file)
     summary = cache.build_cache(config)
     print(cache.format_summary(summary))
     logging.info("cache written to %s", config.out)

@@ -60,6 +60,8 @@ flags.DEFINE_float("face_weight", D.face_weight, "L_c counts each pixel inside t
                    "1 + this many times; 0 = every pixel alike, the paper (not in the paper otherwise).")
 flags.DEFINE_bool("joint", D.joint, "Train L_r and L_c together (needs --priors=online).")
 flags.DEFINE_integer("patch_size", D.patch_size, "Square training patch (paper: 256).")
+flags.DEFINE_bool("flip", D.flip, "Mirror random training samples left-right (not in the paper nor the authors' "
+                  "release; --protocol=paper turns it off).")
 flags.DEFINE_float("sharp_fraction", D.sharp_fraction, "Share of training samples left unblurred, so the model "
                    "learns to leave sharp frames alone (not in the paper).")
 flags.DEFINE_float("photo_fraction", D.photo_fraction, "Share of training samples stacked as a photo (the blurry "
@@ -98,6 +100,7 @@ def apply_recipe():
 
 def config_from_flags():
     apply_recipe()
+    data_flags.apply_protocol()
     # Every flag named like a config field sets it; the rest keep the config's defaults.
     grouped = ("arch", "blur", "train", "recon")
     names = [f.name for f in dataclasses.fields(DeblurTrainConfig) if f.name in FLAGS and f.name not in grouped]

@@ -52,6 +52,21 @@ def resolve(blur=None, **overrides):
     return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def describe(blur):
+    """A BlurConfig (or its dict, as stored) in words: its preset's name, with the fields that
+    differ from it; 'no recorded blur' for None."""
+    if blur is None:
+        return "no recorded blur"
+    fields = blur if isinstance(blur, dict) else dataclasses.asdict(blur)
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+
+    def changed(name):
+        return {k: v for k, v in fields.items() if dataclasses.asdict(PRESETS[name]).get(k) != v}
+    best = min(PRESETS, key=lambda name: len(changed(name)))
+    extra = ", ".join(f"{k}={v}" for k, v in changed(best).items())
+    return f"--blur={best}" + (f" with {extra}" if extra else "")
+
+
 def parse_overrides(items):
     """['duty=0.5', 'jpeg=60:95', 'motion=false'] -> dict of BlurConfig fields, typed."""
     fields = {f.name: f for f in dataclasses.fields(BlurConfig)}

@@ -48,6 +48,7 @@ class BuildConfig:
     excluded_clips: tuple = SOFT_CLIPS
     authors_split: str = "val"            # our only sample of the authors' blur: it measures, not trains
     detect_max_side: int = 320
+    split_file: str | None = None         # `<clip id> <split>` a line: only those clips, in those splits
 
 
 def resolve_sources(config):
@@ -73,6 +74,8 @@ def resolve_sources(config):
             raise ValueError(f"unknown source {spec!r}: use videos, 300vw-sample or "
                              f"KIND:PATH[@SPLIT] with KIND in {', '.join(listers)}")
         clips += listers[kind](Path(path), split or ("val" if kind == "vidtimit" else "train"))
+    if config.split_file:
+        clips = assign_splits(clips, readers.read_split_file(config.split_file))
     ids = [c.clip_id for c in clips]
     if len(set(ids)) != len(ids):
         raise ValueError(f"clip ids repeat across sources: {sorted(i for i in set(ids) if ids.count(i) > 1)}")
@@ -83,6 +86,15 @@ def resolve_sources(config):
     if shared:
         raise ValueError(f"identities in more than one split: {shared}")
     return clips
+
+
+def assign_splits(clips, splits):
+    """The clips a split file names ({clip id: split}), each in its split; the others are left out."""
+    unknown = sorted(set(splits) - {c.clip_id for c in clips})
+    if unknown:
+        raise ValueError(f"the split file names clips no source has: {', '.join(unknown[:5])}"
+                         f"{' ...' if len(unknown) > 5 else ''} (ids as prepare_data prints them, e.g. 300vw-001)")
+    return [dataclasses.replace(c, split=splits[c.clip_id]) for c in clips if c.clip_id in splits]
 
 
 def write_run(root, meta, **arrays):

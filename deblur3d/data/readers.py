@@ -124,6 +124,23 @@ def clips_300vw(root, split="train"):
             for d in sorted(root.iterdir()) if (d / "vid.avi").is_file()]
 
 
+def read_split_file(path):
+    """A split file: `<clip id> <split>` a line (300VW's video NNN is clip `300vw-NNN`), `#`
+    starts a comment -> {clip id: split}."""
+    splits = {}
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        words = line.split("#")[0].split()
+        if not words:
+            continue
+        if len(words) != 2 or words[0] in splits:
+            why = "a clip named twice" if len(words) == 2 else "want `<clip id> <split>`"
+            raise BadInput(f"{path}:{number}: {why}: {line.strip()!r}")
+        splits[words[0]] = words[1]
+    if not splits:
+        raise BadInput(f"{path}: no `<clip id> <split>` line")
+    return splits
+
+
 def clips_vidtimit(root, split="val"):
     """VidTIMIT: one clip per `subject/video/<sentence>/` frame folder; identity = subject.
     The `head*` rotation sequences are clips too (the paper does not say which it used)."""

@@ -40,6 +40,7 @@ class DeblurTrainConfig:
     face_weight: float = 0.0             # L_c counts face pixels 1 + this many times (not in the paper: 0)
     joint: bool = False                  # train L_r and L_c together (online priors)
     patch_size: int = 256
+    flip: bool = True                    # random horizontal flips (not in the paper nor the release)
     blur: blur_settings.BlurConfig = blur_settings.PRESETS[blur_settings.DEFAULT_PRESET]
     sharp_fraction: float = 0.0          # unblurred training samples (not in the paper; 0 = the paper)
     photo_fraction: float = 0.0          # samples stacked as a photo (data/blur.py: photo_stack; not in the paper)
@@ -108,9 +109,15 @@ def training_data(config):
     if precomputed and not (config.priors_dir and Path(config.priors_dir).is_dir()):
         raise FileNotFoundError(f"no precomputed priors at {config.priors_dir}: run experiments/export_priors.py "
                                 "or use --priors=online")
+    if precomputed and not store.blur_matches(config.priors_dir, config.blur):   # as evaluation checks them
+        made = (store.read_index(config.priors_dir) or {}).get("blur")
+        raise ValueError(f"the priors at {config.priors_dir} were read from frames blurred as "
+                         f"{blur_settings.describe(made)}, not as this run's {blur_settings.describe(config.blur)}: "
+                         "export them with this run's --blur / --protocol (experiments/export_priors.py) "
+                         "or use --priors=online")
     return training_dataset(PipelineConfig(
         cache_dir=config.cache_dir, split="train", batch_size=run.batch_size, patch_size=config.patch_size,
-        seed=run.seed, blur=config.blur, sharp_fraction=config.sharp_fraction, photo_fraction=config.photo_fraction,
+        seed=run.seed, blur=config.blur, flip=config.flip, sharp_fraction=config.sharp_fraction, photo_fraction=config.photo_fraction,
         priors_dir=config.priors_dir if precomputed else None, face_mask=config.face_weight > 0))
 
 
@@ -139,7 +146,8 @@ def train(config, log=print):
     models = {"net": net}
     if config.joint:
         models["recon"] = task.parts["rendering"].task.net
-    losses = loop.train(task, optimizer, dataset, models, run.loop_config(config.run_dir), strategy=strategy, log=log)
+    losses = loop.train(task, optimizer, dataset, models, run.loop_config(config.run_dir), strategy=strategy, log=log,
+                        precision=config.precision, cpu_hint="the CPU recipe, --recipe=cpu --steps=3500 (checkpoints/README.md)")
     export = config.export or str(Path(config.run_dir) / "deblur.weights.npz")
     if strategies.is_chief(strategy):
         # A fine-tune's file counts the steps of the file it started from too.

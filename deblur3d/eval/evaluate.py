@@ -34,7 +34,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from deblur3d import paths
+from deblur3d import devices, paths
 from deblur3d.data import blur, blur_settings
 from deblur3d.data.blur import PHOTO_SHIFT
 from deblur3d.data.cache import Cache
@@ -151,6 +151,7 @@ def evaluate(config=EvalConfig(), log=print):
     priors_models = [m.name for m in methods if m.needs_priors]
 
     sources = [cache_source(config)]   # no cache: stops here, before anything is written
+    log(f"evaluating on {devices.describe()}, precision {config.precision}")
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     authors = default_authors_dir(config)

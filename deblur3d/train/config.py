@@ -1,12 +1,12 @@
 """Optimisation settings shared by every trainer (paper Sec. 4.1 defaults)."""
 import dataclasses
 
-from deblur3d.train import loop, schedules
+from deblur3d.train import loop, report, schedules
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainSchedule:
-    steps: int = 400_000
+    steps: int = report.PAPER_STEPS
     batch_size: int = 16
     learning_rate: float = 1e-4
     schedule: str = "paper"          # x0.3 every decay_every; "release": polynomial, power 0.3;

@@ -7,11 +7,14 @@ checkpoint, so a killed run loses at most one checkpoint interval.
 import dataclasses
 import math
 import tempfile
+import time
 from pathlib import Path
 
 import tensorflow as tf
 from tqdm import tqdm
 
+from deblur3d import devices
+from deblur3d.train import report
 from deblur3d.train.step import make_train_step
 from deblur3d.train.strategies import is_chief
 
@@ -85,13 +88,17 @@ def checkpoint_manager(run_dir, optimizer, models, keep=3):
     return tf.train.CheckpointManager(checkpoint, str(Path(run_dir) / "ckpt"), max_to_keep=keep)
 
 
-def train(task, optimizer, dataset, models, config, strategy=None, log=print):
+def train(task, optimizer, dataset, models, config, strategy=None, log=print, precision="float32",
+          cpu_hint="a smaller --steps (checkpoints/README.md)"):
     """Runs `task` until `config.total_steps`; returns the last losses (floats).
 
     `models`: name -> trackable saved in the checkpoint. The task may define
-    `images(batch) -> (B, H, W', 3)` for TensorBoard's image grid.
+    `images(batch) -> (B, H, W', 3)` for TensorBoard's image grid. The first line logged
+    names the devices, `precision` and the strategy; after the first timed steps a line
+    projects the run's time (report.py; `cpu_hint`: the flag of a CPU budget).
     """
     strategy = strategy or tf.distribute.get_strategy()
+    log(report.first_line(strategy, precision))
     first = next(iter(dataset))  # also the fixed samples of the TensorBoard image grid
     with strategy.scope():
         build(task, optimizer, first)
@@ -108,11 +115,17 @@ def train(task, optimizer, dataset, models, config, strategy=None, log=print):
     train_step = make_train_step(task, optimizer, strategy, jit_compile=config.jit_compile)
     writer = tf.summary.create_file_writer(str(Path(run_dir) / "tb"))
     step = int(optimizer.iterations.numpy())
-    losses = {}
+    losses, first_step, timer = {}, step, None
     with writer.as_default(), tqdm(total=config.total_steps, initial=step, unit="it", dynamic_ncols=True) as bar:
         while step < config.total_steps:
             losses = {k: float(v) for k, v in train_step(next(batches)).items()}
             step = int(optimizer.iterations.numpy())
+            if step == first_step + 1:   # the first step traces the graph: timing starts after it
+                timer = time.perf_counter()
+            elif timer is not None and report.timed_enough(step - first_step - 1, time.perf_counter() - timer):
+                log(report.projection((time.perf_counter() - timer) / (step - first_step - 1),
+                                      config.total_steps - step, config.total_steps, bool(devices.gpus()), cpu_hint))
+                timer = None   # once
             if not all(math.isfinite(v) for v in losses.values()):
                 raise NonFiniteLoss(f"non-finite loss at step {step}; stopped without saving, "
                                     f"the last good checkpoint is {last_good}")
