@@ -1,9 +1,19 @@
-"""The package's import graph: no module of deblur3d/ imports one that imports it back."""
+"""The package's import graph: no module of deblur3d/ imports one that imports it back, and
+no subpackage imports one above it in LAYERS.
+
+LAYERS, lowest first (README's Layout lists them in this order): a subpackage may import
+the ones before it and the top-level modules (paths, atomic, quiet_tensorflow), never one
+after it. face is geometry and rendering; train the model-agnostic training machinery; data
+the cache, its blur and the on-disk stores read beside it (the exported priors too); recon
+the ReconNet; priors what ReconNet makes of a frame; deblur the DeblurNet and its loaded
+form; eval the scores; video the tool.
+"""
 import ast
 
 from deblur3d import paths
 
 PACKAGE = paths.REPO_ROOT / "deblur3d"
+LAYERS = ("face", "train", "data", "recon", "priors", "deblur", "eval", "video")
 
 
 def module_name(path):
@@ -27,6 +37,11 @@ def imports(path, known):
     return out
 
 
+def import_graph():
+    files = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    return {m: imports(p, set(files)) - {m} for m, p in files.items()}
+
+
 def cycles(graph):
     """Every cycle found by a depth-first search, as lists of module names."""
     found, state = [], {}
@@ -46,9 +61,19 @@ def cycles(graph):
     return found
 
 
+def layer(module):
+    """The index in LAYERS of a module's subpackage; -1 for a top-level module (deblur3d.paths)."""
+    parts = module.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else -1
+
+
+def upward_imports(graph):
+    """'a -> b' for every import of a module in a higher layer than the importer's."""
+    return sorted(f"{a} -> {b}" for a, targets in graph.items() for b in targets if layer(b) > layer(a))
+
+
 def test_the_package_has_no_import_cycle():
-    files = {module_name(p): p for p in PACKAGE.rglob("*.py")}
-    graph = {m: imports(p, set(files)) - {m} for m, p in files.items()}
+    graph = import_graph()
     assert len(graph) > 50 and graph["deblur3d.deblur.inference"] >= {"deblur3d.deblur.archs"}
     assert cycles(graph) == []
 
@@ -56,3 +81,18 @@ def test_the_package_has_no_import_cycle():
 def test_the_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c", "a"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_every_subpackage_is_in_a_layer():
+    subpackages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert subpackages == set(LAYERS)
+
+
+def test_no_subpackage_imports_one_above_it():
+    assert upward_imports(import_graph()) == []
+
+
+def test_an_upward_import_is_found():
+    graph = {"deblur3d.data.samples": {"deblur3d.priors.store", "deblur3d.face.coeffs", "deblur3d.paths"},
+             "deblur3d.priors.store": {"deblur3d.data.cache"}, "deblur3d.paths": set()}
+    assert upward_imports(graph) == ["deblur3d.data.samples -> deblur3d.priors.store"]
