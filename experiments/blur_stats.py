@@ -38,7 +38,8 @@ def describe(values):
 def add(groups, name, stack, sharp, points68):
     """One frame's numbers into its group; neighbours identical to the centre (a clamped
     clip border) are left out of the centre-to-neighbour PSNR."""
-    from deblur3d.eval.metrics import face_mask, psnr
+    from deblur3d.data.frames import face_mask
+    from deblur3d.eval.metrics import psnr
     centre = stack[..., 6:9]
     g = groups.setdefault(name, dict(w=[], f=[], n=[], blurry_score=[], sharp_score=[]))
     g["w"].append(psnr(centre, sharp))

@@ -65,11 +65,11 @@ def main(_):
 
     spec, config = video_flags.model_spec(), video_flags.video_config()
     header = spec.check()   # a missing weights file fails now, not after finding the faces
-    blur = header.get("blur") or ({"window": header["blur_window"], "stride": 1} if header.get("blur_window") else None)
+    blur = header.blur
     if blur:
         kind = "with head / camera motion" if blur.get("motion") else "frame averages"
         print(f"model {spec.weights}: trained on synthetic blur ({blur['window']}-frame {kind}, stacks "
-              f"{blur.get('stride', 1)} frames apart; {header.get('steps', '?')} steps); real blur may differ")
+              f"{blur.get('stride', 1)} frames apart; {'?' if header.steps is None else header.steps} steps); real blur may differ")
     jobs = io.plan(FLAGS.input, FLAGS.output, FLAGS.photos)
     several = len(jobs) > 1
     for flag, kinds in (("side_by_side", io.LOSSY + io.LOSSLESS), ("contact_sheet", io.IMAGE_SUFFIXES),

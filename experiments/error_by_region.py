@@ -28,7 +28,7 @@ def main(_):
     from deblur3d.eval.evaluate import EvalConfig
     from deblur3d.eval.regions import face_regions
     from deblur3d.eval.sources import cache_source
-    from deblur3d.priors.store import recipe_of
+    from deblur3d.priors.settings import recipe_of
 
     config = EvalConfig(cache_dir=FLAGS.cache_dir or str(paths.DATA_CACHE), blur=data_flags.blur_config(),
                         priors_dir=FLAGS.priors_dir, every=FLAGS.every)

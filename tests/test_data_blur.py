@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from deblur3d.data import blur
 
@@ -46,3 +47,12 @@ def test_a_photo_stack_moves_neighbour_k_by_k_shifts_with_the_edge_repeated():
     identical = blur.photo_stack(photo[None], 5, shift=0)
     assert identical.shape == (1, 4, 6, 15) and all(np.array_equal(identical[..., 3 * k:3 * k + 3], photo[None])
                                                     for k in range(5))
+
+
+def test_one_srgb_curve_for_tensors_and_arrays():
+    x = np.array([0.0, 0.02, 0.5, 1.0], np.float32)
+    want = [0.0, 0.02 / 12.92, ((0.5 + 0.055) / 1.055) ** 2.4, 1.0]   # IEC 61966-2-1 by hand
+    np.testing.assert_allclose(blur.srgb_to_linear(x, np), want, rtol=1e-6)
+    np.testing.assert_allclose(blur.srgb_to_linear(tf.constant(x)).numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(blur.linear_to_srgb(np.array(want, np.float32), np), x, atol=1e-6)
+    assert blur.linear_to_srgb(np.float32(-0.5), np) == 0.0

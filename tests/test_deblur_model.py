@@ -103,17 +103,19 @@ def test_a_baseline_arch_takes_no_priors_and_drops_the_deblurnet_fields():
 
 def test_the_face_deblurrer_uses_given_priors_computes_missing_ones_and_keeps_the_batch():
     from deblur3d.deblur.face_deblurrer import FaceDeblurrer
+    from deblur3d.deblur.header import ModelHeader
     from deblur3d.deblur.inference import Deblurrer, build_from_header
 
-    net = build_from_header(dict(architecture="ours", use_render=True, use_identity=True, widths=(8, 16, 32),
-                                 blocks=1, kernel=3))
+    header = ModelHeader.parse(dict(architecture="ours", use_render=True, use_identity=True, widths=(8, 16, 32),
+                                    blocks=1, kernel=3, blur={"stride": 5}))   # an older file's flat keys
+    net = build_from_header(header)
     calls = []
 
     def online(stack, points5):
         calls.append((stack.shape, points5.shape))
         return np.zeros(stack.shape[:3] + (3,), np.float32), np.zeros((len(stack), 80), np.float32)
 
-    face = FaceDeblurrer(Deblurrer(net, {"architecture": "ours", "blur": {"stride": 5}}), online)
+    face = FaceDeblurrer(Deblurrer(net, header), online)
     stack = np.random.default_rng(0).uniform(size=(40, 40, 15)).astype(np.float32)
     points5 = np.full((5, 2), 20.0, np.float32)
     single = face(stack, points5)

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from deblur3d.deblur import archs, training
 from deblur3d.deblur.task import precomputed_priors
-from deblur3d.priors import store
+from deblur3d.data import priors_store as store
 from deblur3d.priors.settings import PriorsSettings
 from deblur3d.train import loop, schedules
 from deblur3d.train.step import make_train_step
@@ -68,6 +68,7 @@ def tiny_cache(tmp_path_factory):
 
 
 def test_init_weights_starts_training_from_a_file(tiny_cache, tmp_path):
+    from deblur3d.deblur.header import ModelHeader
     from deblur3d.deblur.inference import build
     from deblur3d.train import weights
     from deblur3d.train.config import TrainSchedule
@@ -81,7 +82,7 @@ def test_init_weights_starts_training_from_a_file(tiny_cache, tmp_path):
 
     tf.keras.utils.set_random_seed(7)
     start = tmp_path / "start.npz"
-    weights.save(build(archs.build(config("x").arch)), start, steps=30)
+    weights.save(build(archs.build(config("x").arch)), start, **ModelHeader(config("x").arch, steps=30).fields())
     for name, init in (("warm", start), ("cold", None)):
         training.train(config(name, init_weights=init and str(start)), log=lambda *a: None)
 

@@ -3,7 +3,7 @@ face crop are found on the blurry frame, never taken from the sharp one."""
 import numpy as np
 
 from deblur3d.data import faces
-from deblur3d.priors import store
+from deblur3d.data import priors_store as store
 
 
 def test_evaluation_priors_never_see_the_sharp_frame_points(data_root):

@@ -14,14 +14,16 @@ import tensorflow as tf
 
 from deblur3d import atomic
 from deblur3d.data import blur, blur_settings, cache, faces
+from deblur3d.data import priors_store as store
+from deblur3d.data.frames import face_mask
 from deblur3d.deblur import archs
 from deblur3d.deblur.face_deblurrer import FaceDeblurrer
+from deblur3d.deblur.header import ModelHeader
 from deblur3d.deblur.inference import load_deblurrer
 from deblur3d.eval import evaluate as ev
 from deblur3d.eval import metrics, reference, timing, writers
 from deblur3d.eval.methods import Method, load_methods
 from deblur3d.eval.sources import cache_source
-from deblur3d.priors import store
 from deblur3d.priors.settings import PriorsSettings
 from deblur3d.train import weights
 
@@ -222,7 +224,7 @@ def test_evaluation_tables_over_a_tiny_dataset(nets, data, tmp_path):
 
 def test_table2_rows_match_checkpoints_by_header():
     def method(name, **header):
-        face = types.SimpleNamespace(header=header, needs_priors=False)
+        face = types.SimpleNamespace(header=ModelHeader.parse(header), needs_priors=False)
         return Method(name, face)
 
     methods = [Method("input"), method("dbn", architecture="dbn", use_render=True, use_identity=True),
@@ -258,9 +260,9 @@ def test_identity_uses_the_box_of_the_sharp_frame():
 
 def test_face_region_from_68_or_5_points():
     p68 = np.array([[10, 10], [30, 10], [30, 30], [10, 30]] * 17, np.float32)
-    assert metrics.face_mask((40, 40), p68).sum() == pytest.approx(21 * 21, abs=1)
+    assert face_mask((40, 40), p68).sum() == pytest.approx(21 * 21, abs=1)
     p5 = np.array([[15, 15], [25, 15], [20, 20], [15, 25], [25, 25]], np.float32)
-    assert metrics.face_mask((40, 40), None, p5).sum() == metrics.face_mask((40, 40), p68).sum()   # ×2 about the centre
+    assert face_mask((40, 40), None, p5).sum() == face_mask((40, 40), p68).sum()   # ×2 about the centre
 
 
 def test_timing_table(nets, tmp_path):
@@ -300,7 +302,7 @@ def test_evaluate_script_without_a_cache_says_how_to_build_it(tmp_path):
 
 def test_a_model_takes_precomputed_priors_only_when_made_its_way(nets, tmp_path):
     from deblur3d.eval.sources import Source
-    from deblur3d.priors.store import recipe_of
+    from deblur3d.priors.settings import recipe_of
 
     class Online:   # a model's own priors: counts calls, returns a render of its own
         def __init__(self, refine):
@@ -329,12 +331,29 @@ def test_a_model_takes_precomputed_priors_only_when_made_its_way(nets, tmp_path)
 
 
 def test_priors_settings_follow_the_model_unless_told():
-    assert PriorsSettings().for_model({"refine_landmarks": 200}).recipe["refine_landmarks"] == 200
-    assert PriorsSettings().for_model({}).recipe["refine_landmarks"] == 0                                   # older files: none
-    assert PriorsSettings(refine_landmarks=0).for_model({"refine_landmarks": 200}).recipe["refine_landmarks"] == 0   # told: the paper's
-    assert PriorsSettings().for_model({"priors_texture": "basis"}).recipe == dict(refine_landmarks=0, texture="basis")
-    assert PriorsSettings().for_model({}).recipe["texture"] == "recon"
-    assert PriorsSettings(texture="frame").for_model({"priors_texture": "basis"}).texture == "frame"
+    def header(**raw):
+        return ModelHeader.parse(dict(raw, architecture="ours"))
+
+    assert PriorsSettings().for_model(header(refine_landmarks=200)).recipe["refine_landmarks"] == 200
+    assert PriorsSettings().for_model(header()).recipe["refine_landmarks"] == 0                                   # older files: none
+    assert PriorsSettings(refine_landmarks=0).for_model(header(refine_landmarks=200)).recipe["refine_landmarks"] == 0   # told: the paper's
+    assert PriorsSettings().for_model(header(priors_texture="basis")).recipe == dict(refine_landmarks=0, texture="basis")
+    assert PriorsSettings().for_model(header()).recipe["texture"] == "recon"
+    assert PriorsSettings().for_model(None).recipe == dict(refine_landmarks=0, texture="recon")
+    assert PriorsSettings(texture="frame").for_model(header(priors_texture="basis")).texture == "frame"
+
+
+def test_the_model_header_reads_old_and_new_files_and_refuses_others():
+    old = ModelHeader.parse(dict(architecture="dbn", use_render=False, use_identity=False, blur_window=7, steps=9,
+                                 residual=True, content="psnr"))
+    assert (old.architecture, old.use_render, old.arch.residual, old.steps, old.stride) == ("dbn", False, True, 9, 1)
+    assert old.blur == {"window": 7, "stride": 1} and old.extra == {"content": "psnr"}
+    new = ModelHeader(archs.Arch(use_render=False, blocks=2), steps=3, blur={"window": 5, "stride": 5}, extra={"content": "l1"})
+    written = json.loads(json.dumps(new.fields()))
+    assert ModelHeader.parse(written) == new and ModelHeader.parse(written).extra == {"content": "l1"}
+    assert set(written) == {"arch", "steps", "blur", "refine_landmarks", "priors_texture", "content"}   # each once
+    with pytest.raises(weights.WeightsFileError, match="not a deblurring model"):
+        ModelHeader.parse(dict(model="ReconNet"))
 
 
 def test_a_loaded_model_makes_its_priors_as_its_header_says(nets, tmp_path):

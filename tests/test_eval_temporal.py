@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from deblur3d.eval.temporal import consistent_flow, flow, warp, warping_error
+from deblur3d.data.frames import consistent_flow, flow, warp
+from deblur3d.eval.temporal import warping_error
 
 SHIFT = 3
 

@@ -31,13 +31,16 @@ def stack_indices(t, length, num_frames=5, window=5, stride=1):
     return np.stack([window_indices(c, length, window) for c in centres])
 
 
-def srgb_to_linear(x):
-    return tf.where(x <= 0.04045, x / 12.92, tf.pow((tf.maximum(x, 0.04045) + 0.055) / 1.055, 2.4))
+def srgb_to_linear(x, ops=tf):
+    """sRGB values in [0, 1] -> linear light (IEC 61966-2-1). The one definition, for tensors
+    (`ops` tf, the pipeline's graph) and numpy arrays (`ops` np, motion.py's sweep)."""
+    return ops.where(x <= 0.04045, x / 12.92, ((ops.maximum(x, 0.04045) + 0.055) / 1.055) ** 2.4)
 
 
-def linear_to_srgb(x):
-    return tf.where(x <= 0.0031308, x * 12.92,
-                    1.055 * tf.pow(tf.maximum(x, 0.0031308), 1.0 / 2.4) - 0.055)
+def linear_to_srgb(x, ops=tf):
+    """Linear light -> sRGB values; below 0 reads as 0."""
+    x = ops.maximum(x, 0.0)
+    return ops.where(x <= 0.0031308, x * 12.92, 1.055 * ops.maximum(x, 0.0031308) ** (1 / 2.4) - 0.055)
 
 
 def weights(indices, num_columns):

@@ -26,7 +26,7 @@ FLIP_68 = np.array(
 
 def hull_mask(points, shape):
     """(H, W) bool: the convex hull of `points` (x, y pixel centres), clipped to the image;
-    the evaluation's face region (eval.metrics.face_mask)."""
+    the evaluation's face region (data/frames.py, face_mask)."""
     mask = np.zeros(shape[:2], np.uint8)
     cv2.fillConvexPoly(mask, cv2.convexHull(np.round(np.asarray(points, np.float32)).astype(np.int32)), 1)
     return mask.astype(bool)
@@ -118,6 +118,11 @@ def track(frames, annotator=None, annotations=None, min_iou=0.3):
     overlaps the previous one best. `annotations(i)` -> (68, 2) or None replaces detection
     when a clip has its own points (300VW). Returns per-frame (68, 2) points or None, the
     reason for each None, and the frame (height, width).
+
+    Why two trackers: this one makes ground truth, so it never invents points (a missed frame
+    cuts the run); video/tracks.py follows every face of a user's video and bridges a miss
+    with interpolated points so that the output does not flicker. Both share the detector,
+    `iou` and `crop_regions`; only the policy on a miss differs.
     """
     points, reasons, shape, prev = [], [], None, None
     for i, rgb in enumerate(frames):

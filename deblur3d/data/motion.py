@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import ndimage
 
-from deblur3d.data.blur import window_indices
+from deblur3d.data.blur import linear_to_srgb, srgb_to_linear, window_indices
 
 MAX_SUBSTEPS = 16
 
@@ -194,7 +194,7 @@ def sweep(frames, offsets, motion, mask, centre, duty, linear_light=False, crop=
         frames = frames[(slice(None),) + tuple(crop)] if crop else frames
         return frames.astype(np.float32) * np.float32(scale) if scale != 1.0 else frames
     if linear_light:   # remapped and averaged as light, stored again as sRGB
-        frames, scale = srgb_to_linear(frames.astype(np.float32) * np.float32(scale)), 1.0
+        frames, scale = srgb_to_linear(frames.astype(np.float32) * np.float32(scale), np), 1.0
     warp = Warper(mask, centre, crop)
     out = np.zeros((len(frames), *warp.shape, 3), np.float32)
     for k, (frame, offset) in enumerate(zip(frames, offsets)):
@@ -206,17 +206,8 @@ def sweep(frames, offsets, motion, mask, centre, duty, linear_light=False, crop=
             cv2.accumulate(remap(frame, xy), acc)   # uint8 remaps: half the time of float32
         acc *= np.float32(scale / len(times))
         if linear_light:
-            out[k] = linear_to_srgb(acc)
+            out[k] = linear_to_srgb(acc, np)
     return out
-
-
-def srgb_to_linear(x):
-    return np.where(x <= 0.04045, x / 12.92, ((np.maximum(x, 0.04045) + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def linear_to_srgb(x):
-    x = np.clip(x, 0, None)
-    return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.maximum(x, 0.0031308) ** (1 / 2.4) - 0.055).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- realism

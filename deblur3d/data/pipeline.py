@@ -44,7 +44,7 @@ class PipelineConfig:
     flip: bool = True
     seed: int = 0
     eval_batch_size: int = 1            # whole frames of different runs may differ in size
-    priors_dir: str | None = None       # priors exported by experiments/export_priors.py (priors/store.py),
+    priors_dir: str | None = None       # priors exported by experiments/export_priors.py (data/priors_store.py),
                                         # replacing the cache's
     face_mask: bool = False             # training samples add `face`, the evaluation's face region
 

@@ -1,6 +1,6 @@
 """The numpy side of the data pipeline: one sample's window read from memory-mapped runs,
 with its blur made (stored blurry frames, the plain average, or frames swept by motion),
-and the precomputed priors read beside it (deblur3d/priors/store.py).
+and the precomputed priors read beside it (deblur3d/data/priors_store.py).
 """
 import zlib
 
@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from deblur3d.data import blur, motion
-from deblur3d.priors import store
+from deblur3d.data import priors_store
 
 # Pixels read around a patch so that motion brings in real image content, not reflections.
 MOTION_MARGIN = 32
@@ -27,7 +27,7 @@ class SampleReader:
         self.with_coeffs = any(r.meta["coeffs"] for r in runs)
         if priors_dir is not None:   # precomputed priors replace the cache's
             for run, arrays in zip(runs, self.arrays):
-                arrays.update(store.load_run(priors_dir, run.name))
+                arrays.update(priors_store.load_run(priors_dir, run.name))
             spaces, self.with_coeffs = {"frame"}, True
         if len(spaces) > 1:
             raise ValueError(f"runs of one split mix render spaces {spaces}")

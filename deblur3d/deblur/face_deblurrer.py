@@ -30,15 +30,16 @@ class FaceDeblurrer:
     @property
     def stride(self):
         """Frames between the neighbours of the stacks the model was trained on (1: older files)."""
-        return int((self.header.get("blur") or {}).get("stride", 1))
+        return self.header.stride
 
     def describe(self):
-        what = self.header.get("architecture", "?")
+        what = self.header.architecture
         if what == "ours":
-            used = [p for p in ("render", "identity") if self.header.get(f"use_{p}")]
+            used = [p for p in ("render", "identity") if getattr(self.header, f"use_{p}")]
             what += " + " + " + ".join(used) if used else ", no priors"
         ensemble = ", flip ensemble" if self.deblurrer.flip_ensemble else ""
-        return f"{what}, {self.header.get('steps', '?')} steps{ensemble}"
+        steps = "?" if self.header.steps is None else self.header.steps
+        return f"{what}, {steps} steps{ensemble}"
 
     def __call__(self, stack, points5=None, render=None, identity=None):
         """stack (B, H, W, 15) or (H, W, 15) in [0, 1], its centre frame's five points; priors

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from deblur3d.deblur import archs
 from deblur3d.deblur.baselines import pad_to_multiple
+from deblur3d.deblur.header import ModelHeader
 from deblur3d.face import coeffs as coeffs_lib
 from deblur3d.train import weights
 
@@ -19,14 +20,14 @@ MULTIPLE = 8   # DeblurNet needs multiples of 4, DBN of 8; one padding serves al
 
 
 class Deblurrer:
-    """A built, loaded model; `header` is its weights file's metadata (without shapes).
+    """A built, loaded model; `header` is its weights file's ModelHeader (None: not from a file).
 
     `flip_ensemble` (not in the paper; twice the time): the mean of the outputs for the
     frames and for their mirror image (mirrored back), as EDSR's self-ensemble; training
     mirrors samples too, so both are inputs the model knows."""
 
     def __init__(self, net, header=None, flip_ensemble=False):
-        self.net, self.header, self.flip_ensemble = net, header or {}, flip_ensemble
+        self.net, self.header, self.flip_ensemble = net, header, flip_ensemble
         # One graph for every frame size: the second size generalises the trace to (None, None).
         self._run = tf.function(self._deblur, reduce_retracing=True)
 
@@ -65,12 +66,8 @@ class Deblurrer:
 
 
 def build_from_header(header, precision="float32"):
-    """The (unloaded, built) model a weights header describes; `precision` as archs.build."""
-    architecture = header.get("architecture")
-    if architecture not in archs.MODELS:
-        raise weights.WeightsFileError(f"not a deblurring model (architecture {architecture!r}, "
-                                       f"model {header.get('model')!r})")
-    return build(archs.build(archs.Arch.from_header(header), precision))
+    """The (unloaded, built) model a ModelHeader describes; `precision` as archs.build."""
+    return build(archs.build(header.arch, precision))
 
 
 def build(net):
@@ -88,9 +85,10 @@ def load_deblurrer(path, precision="float32", flip_ensemble=False):
     costs); `flip_ensemble` as Deblurrer."""
     if not Path(path).is_file():
         raise weights.WeightsFileError(f"{path}: no such weights file")
-    header = weights.read_header(path)
+    header = ModelHeader.read(path)
     try:
         net = build_from_header(header, precision)
-    except (weights.WeightsFileError, ValueError) as err:
+    except ValueError as err:
         raise weights.WeightsFileError(f"{path}: {err}") from None
-    return Deblurrer(net, weights.load(net, path), flip_ensemble)
+    weights.load(net, path)
+    return Deblurrer(net, header, flip_ensemble)

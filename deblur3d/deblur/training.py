@@ -10,10 +10,10 @@ from deblur3d.data import blur_settings
 from deblur3d.data.pipeline import PipelineConfig, training_dataset
 from deblur3d.deblur import archs
 from deblur3d.deblur.baselines import MultiScaleTask
+from deblur3d.deblur.header import ModelHeader
 from deblur3d.deblur.losses import PSNR_FLOOR_GREY, AlignedRenderingLoss
 from deblur3d.deblur.task import DeblurTask, precomputed_priors
-from deblur3d.priors import store
-from deblur3d.priors.settings import PAPER_RECIPE, SOURCES, PriorsSettings
+from deblur3d.priors.settings import PAPER_RECIPE, SOURCES, PriorsSettings, recipe_of
 from deblur3d.train import loop, strategies, weights
 from deblur3d.train.config import TrainSchedule
 
@@ -72,7 +72,7 @@ def priors_recipe(config):
     if not config.needs_priors:
         return dict(PAPER_RECIPE)
     if config.priors == "precomputed":
-        return store.recipe_of(config.priors_dir) or dict(PAPER_RECIPE)
+        return recipe_of(config.priors_dir) or dict(PAPER_RECIPE)
     return config.recon.recipe
 
 
@@ -152,7 +152,7 @@ def train(config, log=print):
     if strategies.is_chief(strategy):
         # A fine-tune's file counts the steps of the file it started from too.
         start = config.init_weights or config.grow_from
-        before = weights.read_header(start).get("steps", 0) if start else 0
+        before = (ModelHeader.read(start).steps or 0) if start else 0
         export_weights(net, config, export, steps=before + run.steps, steps_this_run=run.steps,
                        started_from=start, final_losses=losses)
         log(f"exported {export}")
@@ -162,20 +162,19 @@ def train(config, log=print):
 def grown_channels(net, path):
     """Where the channels of the file's narrower stages, and of the priors it lacks, sit in
     `net` (DeblurNet.channel_maps)."""
-    old = archs.Arch.from_header(weights.read_header(path))
+    old = ModelHeader.read(path).arch
     if not hasattr(net, "channel_maps"):
         return None
     return net.channel_maps(old.widths, old.use_render, old.use_identity)
 
 
 def export_weights(net, config, path, **extra):
-    """The compact weights file: the network's `arch` whole, the blur it learnt, the recipe."""
-    a, run = config.arch, config.train   # the flat three are what the tables match rows on
-    recipe = priors_recipe(config)
-    weights.save(net, path, arch=a.header(), architecture=a.model, use_render=a.use_render,
-                 use_identity=a.use_identity, blur=dataclasses.asdict(config.blur), blur_window=config.blur.window,
-                 sharp_fraction=config.sharp_fraction, photo_fraction=config.photo_fraction, content=config.content, psnr_floor=config.psnr_floor,
-                 face_weight=config.face_weight, refine_landmarks=recipe["refine_landmarks"],
-                 priors_texture=recipe["texture"],
-                 batch_size=run.batch_size, patch_size=config.patch_size, priors=config.priors,
-                 config=repr(config), **extra)
+    """The compact weights file: its ModelHeader (the network's `arch` whole, the blur it learnt,
+    the priors' recipe), the training settings beside it."""
+    recipe, steps = priors_recipe(config), extra.pop("steps", None)
+    header = ModelHeader(config.arch, steps, dataclasses.asdict(config.blur), recipe["refine_landmarks"], recipe["texture"],
+                         dict(extra, sharp_fraction=config.sharp_fraction, photo_fraction=config.photo_fraction,
+                              content=config.content, psnr_floor=config.psnr_floor, face_weight=config.face_weight,
+                              batch_size=config.train.batch_size, patch_size=config.patch_size, priors=config.priors,
+                              config=repr(config)))
+    weights.save(net, path, **header.fields())

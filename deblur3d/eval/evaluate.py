@@ -39,6 +39,7 @@ from deblur3d.data import blur, blur_settings
 from deblur3d.data.blur import PHOTO_SHIFT
 from deblur3d.data.cache import Cache
 from deblur3d.data.faces import BlurryLocator
+from deblur3d.data.frames import face_mask
 from deblur3d.eval import metrics, temporal
 from deblur3d.eval.metrics import frame_metrics, identity_scorer
 from deblur3d.eval.methods import load_methods
@@ -113,7 +114,7 @@ def evaluate_source(source, methods, encoder=None, keep=(), photos=False, photo_
                 online_priors[id(m.online)] = m.online(blurry, points5)
             return online_priors[id(m.online)]
 
-        mask = metrics.face_mask(sharp.shape, frame["points68"], frame["points5"])
+        mask = face_mask(sharp.shape, frame["points68"], frame["points5"])
         score_identity = identity_scorer(encoder, sharp)
         outputs = {m.name: m(blurry, points5, *priors(m)) for m in methods}
         centre = blur.centre_frame(blurry[0])

@@ -8,6 +8,7 @@ import numpy as np
 
 from deblur3d.data.blur import centre_frame
 from deblur3d.deblur.face_deblurrer import FaceDeblurrer
+from deblur3d.deblur.header import ModelHeader
 from deblur3d.deblur.inference import Deblurrer, load_deblurrer
 from deblur3d.eval.reference import ARCHITECTURE_ORDER
 from deblur3d.train import weights
@@ -20,11 +21,11 @@ class Method:
 
     @property
     def header(self):
-        return self.face.header if self.face else {}
+        return self.face.header if self.face else None
 
     @property
     def architecture(self):
-        return self.header.get("architecture", "input")
+        return self.header.architecture if self.header else "input"
 
     @property
     def needs_priors(self):
@@ -54,8 +55,8 @@ def discover_checkpoints(folder):
     found = []
     for path in sorted(glob.glob(str(Path(folder) / "*.weights.npz"))):
         try:
-            architecture = weights.read_header(path).get("architecture")
-        except weights.WeightsFileError:
+            architecture = ModelHeader.read(path).architecture
+        except weights.WeightsFileError:   # not a weights file, or another model's (ReconNet)
             continue
         if architecture in ARCHITECTURE_ORDER[1:]:
             found.append((Path(path).name[:-len(".weights.npz")], path))

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from deblur3d.data import faces
+from deblur3d.data.frames import as_uint8
 
 SSIM_SIGMA, SSIM_RADIUS, SSIM_K1, SSIM_K2, PEAK = 1.5, 5, 0.01, 0.03, 255.0
 
@@ -90,13 +90,6 @@ def ssim(a, b, mask=None):
     return float(_masked_mean(ssim_map(a, b), mask))
 
 
-def as_uint8(image):
-    image = np.asarray(image)
-    if image.dtype != np.uint8:
-        image = np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
-    return np.ascontiguousarray(image)
-
-
 def cosine(a, b):
     """Cosine similarity of two descriptors."""
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
@@ -154,19 +147,6 @@ class IdentityEncoder:
             return float("nan")
         da, db = self.descriptor(a, box), self.descriptor(b, box)
         return cosine(da, db)
-
-
-FIVE_POINT_FACE_SCALE = 2.0   # the 5 points' hull x2 has the 68 points' hull area to +-10% on val
-
-
-def face_mask(shape, points68=None, points5=None):
-    """(H, W) bool: hull of the 68 points, else of the 5 points scaled about their centroid."""
-    if points68 is not None:
-        points = np.asarray(points68, np.float32)
-    else:
-        p = np.asarray(points5, np.float32)
-        points = p.mean(0) + FIVE_POINT_FACE_SCALE * (p - p.mean(0))
-    return faces.hull_mask(points, shape)
 
 
 def identity_scorer(encoder, sharp):

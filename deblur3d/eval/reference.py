@@ -23,7 +23,7 @@ def paper_reference(method):
     h = method.header
     if method.architecture == "ours":
         for (_, render, identity), (p, s, _) in ABLATION:
-            if (bool(h.get("use_render")), bool(h.get("use_identity"))) == (render, identity):
+            if (h.use_render, h.use_identity) == (render, identity):
                 return p, s
     label = {"srn": "Tao", "dbn": "Su"}.get(method.architecture)
     row = next((r for r in PAPER_TABLE1 if label and r[0].startswith(label)), None)
@@ -33,5 +33,5 @@ def paper_reference(method):
 def ablation_rows(methods):
     """[(label, [matching 'ours' methods], paper numbers)] for the four rows of Table 2."""
     return [(label, [m for m in methods if m.architecture == "ours"
-                     and (bool(m.header.get("use_render")), bool(m.header.get("use_identity"))) == (render, identity)],
+                     and (m.header.use_render, m.header.use_identity) == (render, identity)],
              paper) for (label, render, identity), paper in ABLATION]

@@ -10,9 +10,9 @@ from deblur3d import paths
 from deblur3d.data import blur, readers
 from deblur3d.data.cache import Cache
 from deblur3d.data.pipeline import PipelineConfig, evaluation_dataset
+from deblur3d.data.priors_store import blur_matches, blurry_aligned
 from deblur3d.face import coeffs as coeffs_lib
-from deblur3d.priors import store
-from deblur3d.priors.store import recipe_of
+from deblur3d.priors.settings import recipe_of
 
 
 @dataclasses.dataclass
@@ -25,7 +25,7 @@ class Source:
     keys: list
     frames: object
     precomputed_priors: bool = False
-    priors_recipe: dict | None = None   # how the precomputed priors were made (priors.store.recipe_of)
+    priors_recipe: dict | None = None   # how the precomputed priors were made (priors.settings.recipe_of)
 
 
 def cache_source(config):
@@ -33,7 +33,7 @@ def cache_source(config):
     runs = cache.runs(config.split)
     # Precomputed priors only for the blur they were read from, placed by points found on the
     # blurry frames (as the tool places them); otherwise each model makes its own.
-    usable = store.blur_matches(config.priors_dir, config.blur) and store.blurry_aligned(config.priors_dir)
+    usable = blur_matches(config.priors_dir, config.blur) and blurry_aligned(config.priors_dir)
     priors_dir = config.priors_dir if usable else None
     runs = [r for r in runs if not r.has("blurry")]
     keys = [f"{r.name}/{t}" for r in runs for t in range(0, r.meta["frames"], config.every)]

@@ -6,8 +6,8 @@ deblurring branch): how they are chosen, made, stored and read.
     online.py    ReconNet + renderer in the graph (training), frame by frame (eval, video)
     refine.py    the coefficients refined to dlib's 68 points (not in the paper)
     texture.py   light and albedo fitted to the frame (not in the paper)
-    store.py     the one owner of the precomputed priors' disk format
-    export.py    every cached frame's priors, written through store.py
+    export.py    every cached frame's priors, written through data/priors_store.py (the
+                 folder's format, in data because the data pipeline reads it)
 
 The ReconNet itself, its losses and training are the reconstruction branch (deblur3d/recon/).
 """

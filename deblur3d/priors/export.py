@@ -1,7 +1,7 @@
 """Precomputed priors for every frame of the data cache, as the authors stored them.
 
 For each run: the coefficients of the blurry centre frame and its render pasted back into
-the run's crop geometry, in store.py's format. The folder is written aside and renamed
+the run's crop geometry, in data/priors_store.py's format. The folder is written aside and renamed
 when complete.
 """
 import dataclasses
@@ -11,12 +11,12 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from deblur3d.data import blur_settings
 from deblur3d.atomic import atomic_dir
+from deblur3d.data import blur_settings, priors_store
 from deblur3d.data.cache import Cache
 from deblur3d.data.faces import BlurryLocator
 from deblur3d.data.samples import centre_blurry_frames
-from deblur3d.priors import refine, store
+from deblur3d.priors import refine
 
 
 def blurry_centres(run, blur_config, chunk=32):
@@ -79,8 +79,8 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=No
                     renders.append(np.round(np.clip(rgba.numpy()[:len(part)], 0, 1) * 255).astype(np.uint8))
                     coeffs.append(c[:len(part)])
                     bar.update(len(part))
-            store.write_run(tmp, run.name, np.concatenate(renders), np.concatenate(coeffs))
+            priors_store.write_run(tmp, run.name, np.concatenate(renders), np.concatenate(coeffs))
         refined = None if refiner is None else dict(steps=refiner.steps, frames_without_detection=missed)
-        store.write_index(tmp, cache.root, [r.name for r in cache.runs()], dataclasses.asdict(blur_config), note,
+        priors_store.write_index(tmp, cache.root, [r.name for r in cache.runs()], dataclasses.asdict(blur_config), note,
                           refined, "recon" if texture is None else texture.settings.recipe["texture"])
     return total

@@ -89,6 +89,6 @@ def refine_to_frames(refiner, annotator, coeffs, frames, points5, fallbacks):
 
 def five_point_face(points5, scale=2.0):
     """Five points -> five points spread `scale` times about their centroid, whose box is
-    about the face's (eval.metrics.FIVE_POINT_FACE_SCALE): a box for dlib's 68 points."""
+    about the face's (data.frames.FIVE_POINT_FACE_SCALE): a box for dlib's 68 points."""
     p = np.asarray(points5, np.float32)
     return p.mean(0) + scale * (p - p.mean(0))

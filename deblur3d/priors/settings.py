@@ -5,17 +5,28 @@ import dataclasses
 from pathlib import Path
 
 from deblur3d import paths
+from deblur3d.data.priors_store import read_index
 
 TEXTURES = ("recon", "basis", "frame")   # how the priors' light and texture are made (priors/texture.py)
 
 
-# Where a deblurring model's priors come from: stored beside each sample (store.py, as the
+# Where a deblurring model's priors come from: stored beside each sample (data/priors_store.py, as the
 # authors precompute them), computed in the training step, or none (the baseline).
 SOURCES = ("precomputed", "online", "none")
 PAPER_RECIPE = dict(refine_landmarks=0, texture="recon")   # ReconNet alone, its own texture
 # ReconNet alone for the geometry, light and albedo solved in closed form on the frame
 # (texture.py): the priors of a ReconNet taught without the rendered terms (recon/task.py).
 DEFAULT_RECIPE = dict(refine_landmarks=0, texture="basis")
+
+
+def recipe_of(root):
+    """How the priors of a folder (data/priors_store.py) were made, as PriorsSettings.recipe
+    (refine_landmarks, texture), or None without an index; older indexes lack the fields."""
+    index = read_index(root)
+    if index is None:
+        return None
+    return dict(refine_landmarks=int((index.get("refined") or {}).get("steps", PAPER_RECIPE["refine_landmarks"])),
+                texture=index.get("texture", PAPER_RECIPE["texture"]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,11 +69,12 @@ class PriorsSettings:
 
     def for_model(self, header):
         """These settings for a deblurring model: an unset `refine_landmarks` or `texture`
-        becomes the one its priors were made with (weights header `refine_landmarks`,
-        `priors_texture`; the paper's for files without them)."""
-        header = header or {}
+        becomes the one its priors were made with (its deblur.header.ModelHeader's
+        `refine_landmarks`, `priors_texture`; the paper's without a header)."""
+        made = (header.refine_landmarks, header.priors_texture) if header else (
+            PAPER_RECIPE["refine_landmarks"], PAPER_RECIPE["texture"])
         if self.refine_landmarks is None:
-            self = dataclasses.replace(self, refine_landmarks=int(header.get("refine_landmarks", 0)))
+            self = dataclasses.replace(self, refine_landmarks=int(made[0]))
         if self.texture is None:
-            self = dataclasses.replace(self, texture=header.get("priors_texture", PAPER_RECIPE["texture"]))
+            self = dataclasses.replace(self, texture=made[1])
         return self

@@ -9,7 +9,9 @@ from pathlib import Path
 import tensorflow as tf
 
 from deblur3d import paths
+from deblur3d.deblur import archs
 from deblur3d.deblur.face_deblurrer import load_face_deblurrer
+from deblur3d.deblur.header import ModelHeader
 from deblur3d.deblur.inference import build_from_header
 from deblur3d.face import default_model_path
 from deblur3d.priors.settings import PriorsSettings
@@ -32,21 +34,21 @@ class ModelSpec:
     _loaded: object = dataclasses.field(default=None, repr=False, compare=False)
 
     def header(self):
-        """The weights header; WeightsFileError (one line) for a missing or foreign file."""
+        """The weights' ModelHeader; WeightsFileError (one line) for a missing or foreign file."""
         if not Path(self.weights).is_file():
             raise weights_lib.WeightsFileError(
                 f"{self.weights}: no such weights file (pass --weights=<deblurring weights .npz>; "
                 "checkpoints/reproduce.sh trains the reference ones, checkpoints/README.md)")
-        return weights_lib.read_header(self.weights)
+        try:
+            return ModelHeader.read(self.weights)
+        except weights_lib.WeightsFileError as err:   # e.g. ReconNet weights
+            raise weights_lib.WeightsFileError(f"{err}; pass --weights=<deblurring weights>") from None
 
     def check(self):
-        """Header of the weights, after checking the files the model will need exist."""
+        """ModelHeader of the weights, after checking the files the model will need exist."""
         header = self.header()
-        if not header.get("architecture"):   # e.g. ReconNet weights
-            raise weights_lib.WeightsFileError(
-                f"{self.weights}: not a deblurring model ({header.get('model')}); pass --weights=<deblurring weights>")
-        weights_lib.verify(self.weights, header)   # every array present, of its shape, finite
-        if header.get("use_render") or header.get("use_identity"):
+        weights_lib.verify(self.weights)   # every array present, of its shape, finite
+        if header.use_render or header.use_identity:
             recon = self.recon.recon_weights
             if recon is not None and not Path(recon).is_file():
                 raise weights_lib.WeightsFileError(
@@ -72,10 +74,10 @@ def untrained_weights(path, use_priors=True, identity=False, seed=0):
     one) and tests: residual, so that it changes faces by a few grey levels like a trained one
     (a non-residual random net's output spans ±8, which the video tool refuses); `identity`:
     its output layer zeroed, so it changes nothing."""
-    header = dict(architecture="ours", use_render=use_priors, use_identity=use_priors, residual=True, steps=0)
+    header = ModelHeader(archs.Arch(use_render=use_priors, use_identity=use_priors, residual=True), steps=0)
     tf.keras.utils.set_random_seed(seed)
     net = build_from_header(header)
     for w in net.conv_out.weights if identity else ():
         w.assign(tf.zeros_like(w))
-    weights_lib.save(net, path, **header)
+    weights_lib.save(net, path, **header.fields())
     return str(path)

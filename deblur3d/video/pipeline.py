@@ -24,8 +24,8 @@ from tqdm import tqdm
 from deblur3d.atomic import atomic_file
 from deblur3d.data import faces
 from deblur3d.data.blur import PHOTO_SHIFT, photo_stack, stack_indices
+from deblur3d.data.frames import face_mask
 from deblur3d.eval import temporal
-from deblur3d.eval.metrics import face_mask
 from deblur3d.video import io, outputs, paste, sheets, tracks
 from deblur3d.video.gate import Gate, face_score
 from deblur3d.video.smoothing import Smoothing

@@ -29,7 +29,7 @@ import dataclasses
 import cv2
 import numpy as np
 
-from deblur3d.eval.temporal import consistent_flow, warp
+from deblur3d.data.frames import consistent_flow, warp
 
 
 @dataclasses.dataclass(frozen=True)

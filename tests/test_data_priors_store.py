@@ -1,4 +1,4 @@
-"""The precomputed priors' disk format (deblur3d/priors/store.py): what is written is read
+"""The precomputed priors' disk format (deblur3d/data/priors_store.py): what is written is read
 back exactly, by the store and by the data pipeline that feeds training and evaluation."""
 import dataclasses
 
@@ -8,7 +8,8 @@ import pytest
 from deblur3d import atomic
 from deblur3d.data import blur_settings, cache, faces, pipeline
 from deblur3d.data.samples import SampleReader
-from deblur3d.priors import store
+from deblur3d.data import priors_store as store
+from deblur3d.priors.settings import recipe_of
 
 T, H, W = 4, 40, 48
 
@@ -27,10 +28,10 @@ def test_a_run_and_the_index_round_trip_exactly(tmp_path):
     assert back["render"].dtype == np.uint8 and np.array_equal(back["render"], render)
     assert back["coeffs"].dtype == np.float32 and np.array_equal(back["coeffs"], coeffs)
     assert store.read_index(tmp_path)["runs"] == ["clip-00"]
-    assert store.recipe_of(tmp_path) == dict(refine_landmarks=200, texture="basis")
+    assert recipe_of(tmp_path) == dict(refine_landmarks=200, texture="basis")
     store.write_index(tmp_path, "cache/data", ["clip-00"], {})
-    assert store.recipe_of(tmp_path) == dict(refine_landmarks=0, texture="recon")   # the paper's
-    assert store.recipe_of(tmp_path / "elsewhere") is None and store.recipe_of(None) is None
+    assert recipe_of(tmp_path) == dict(refine_landmarks=0, texture="recon")   # the paper's
+    assert recipe_of(tmp_path / "elsewhere") is None and recipe_of(None) is None
 
 
 def test_priors_know_the_blur_they_were_read_from(tmp_path):

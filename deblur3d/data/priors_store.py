@@ -7,16 +7,15 @@
                                        run's crop geometry, alpha = coverage
     <root>/runs/<run>/coeffs.npy       (N, 239) float32: the coefficients of each frame
 
-`export.py` writes a folder through `write_run` and `write_index`; the data pipeline reads
-it through `load_run`, and a deblurring model's header through `recipe_of`.
+priors/export.py writes a folder through `write_run` and `write_index`; the data pipeline
+reads it through `load_run`, and priors/settings.py's `recipe_of` its index. The format sits
+in data, below priors (tests/test_layout.py), because the data pipeline reads it.
 """
 import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
-
-from deblur3d.priors.settings import PAPER_RECIPE
 
 INDEX, RENDER, COEFFS = "index.json", "render.npy", "coeffs.npy"
 
@@ -73,13 +72,3 @@ def blurry_aligned(root):
     folders used the sharp frame's, which a user's video never has)."""
     index = read_index(root)
     return index is not None and index.get("alignment") == "blurry"
-
-
-def recipe_of(root):
-    """How the priors of a folder were made, as PriorsSettings.recipe (refine_landmarks,
-    texture), or None without an index."""
-    index = read_index(root)
-    if index is None:
-        return None
-    return dict(refine_landmarks=int((index.get("refined") or {}).get("steps", PAPER_RECIPE["refine_landmarks"])),
-                texture=index.get("texture", PAPER_RECIPE["texture"]))
