@@ -11,7 +11,7 @@ from deblur3d.data import blur_settings
 flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data; docs/data.md says "
                     "where each input comes from).")
 flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
-flags.DEFINE_integer("every", 10, "Use one frame in this many of each run (make eval's 10: 106 of the 1,081 val "
+flags.DEFINE_integer("every", 10, "Use one frame in this many of each run (make eval's 10: 106 of the 1,056 val "
                      "frames; 1: all).")
 
 flags.DEFINE_enum("blur", blur_settings.DEFAULT_PRESET, list(blur_settings.PRESETS),

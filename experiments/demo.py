@@ -20,7 +20,7 @@ from absl import flags
 import cli
 import data_flags
 import video_flags
-from deblur3d.video.demo import DemoConfig   # no TensorFlow: the flags' defaults come from it
+from deblur3d.video.demo import DemoConfig   # the flags' defaults come from it
 
 flags.adopt_module_key_flags(video_flags)
 flags.adopt_module_key_flags(data_flags)
