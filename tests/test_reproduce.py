@@ -1,0 +1,44 @@
+"""Each committed checkpoint has one config (checkpoints/<name>.config.json), and
+`reproduce.sh --dry_run` prints every file's commands from it, in an order where each
+file comes after the files it is made from."""
+import json
+import subprocess
+import sys
+
+from deblur3d import paths
+
+sys.path.insert(0, str(paths.REPO_ROOT / "experiments"))
+import reproduce  # noqa: E402
+
+CHECKPOINTS = paths.REPO_ROOT / "checkpoints"
+
+
+def test_every_committed_file_has_one_config_naming_it():
+    committed = sorted(p.name for p in CHECKPOINTS.glob("*.npz"))
+    configs = {name: reproduce.load_config(name) for name in reproduce.ORDER}
+    assert sorted(c["file"].split("/")[-1] for c in configs.values()) == committed
+    assert sorted(p.name for p in CHECKPOINTS.glob("*.config.json")) == sorted(f"{n}.config.json" for n in reproduce.ORDER)
+    for config in configs.values():   # the last step that writes a checkpoint writes this one
+        outputs = [v for s in config["steps"] for k, v in s["flags"].items() if k in ("export", "out")
+                   and str(v).startswith("checkpoints/")]
+        assert outputs == [] or outputs[-1] == config["file"], config["file"]
+
+
+def test_a_step_is_its_flags():
+    assert reproduce.argv("x.py", {"steps": 3, "use_render": False, "joint": True, "widths": "45,64"}) == [
+        "python", "x.py", "--steps=3", "--nouse_render", "--joint", "--widths=45,64"]
+
+
+def test_the_dry_run_prints_each_files_commands_in_order():
+    run = subprocess.run([sys.executable, str(paths.REPO_ROOT / "experiments" / "reproduce.py"), "--dry_run"],
+                         capture_output=True, text=True, cwd=paths.REPO_ROOT)
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    headings = [line.split(":")[0] for line in lines if line.startswith("# checkpoints/")]
+    assert headings == [f"# {reproduce.load_config(n)['file']}" for n in reproduce.ORDER]
+    full = json.loads((CHECKPOINTS / "deblur_full.config.json").read_text())
+    assert sum(line.startswith("python experiments/train_deblur.py") and "deblur_full_" in line for line in lines) == \
+        len(full["steps"]) - 1
+    recon, first_deblur = lines.index("# checkpoints/recon_ict.weights.npz: " + reproduce.load_config("recon_ict")["what"]), \
+        next(i for i, line in enumerate(lines) if "train_deblur.py" in line)
+    assert recon < first_deblur and "python experiments/export_priors.py" in "\n".join(lines[recon:first_deblur])
