@@ -7,7 +7,6 @@ reference` runs it through checkpoints/reproduce.sh.
 
 A config's `differs` says where a committed file's history cannot be replayed exactly.
 """
-import json
 import shlex
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from absl import flags
 
 import cli
+from deblur3d.train import replay
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINTS = ROOT / "checkpoints"
@@ -31,35 +31,23 @@ FLAGS = flags.FLAGS
 
 
 def load_config(name, folder=CHECKPOINTS):
-    """A checkpoint's config: {file, what, steps: [{script, flags, minutes?}], differs?}."""
+    """A checkpoint's replay config (deblur3d/train/replay.py)."""
     path = Path(folder) / f"{name}.config.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no config for checkpoint {name!r} (one of {', '.join(ORDER)})")
-    config = json.loads(path.read_text())
-    steps = config.get("steps")
-    if not isinstance(steps, list) or not steps or not all({"script", "flags"} <= set(s) for s in steps):
-        raise ValueError(f"{path}: needs a list of steps, each with a script and its flags")
-    return config
-
-
-def argv(script, values, python="python"):
-    """The command of one step: True -> --name, False -> --noname, else --name=value."""
-    words = [python, script]
-    for name, value in values.items():
-        words.append(f"--{name}" if value is True else f"--no{name}" if value is False else f"--{name}={value}")
-    return words
+    return replay.load(path)
 
 
 def plan(names, python="python"):
     """[(heading, [argv, ...])]: the preparation, each file's steps (its heading says what it
     is and where a replay differs from the committed file), then the card's scores."""
-    out = [("prepare: the data cache", [argv(s, f, python) for s, f in BEFORE])]
+    out = [("prepare: the data cache", [replay.argv(s, f, python) for s, f in BEFORE])]
     for name in names:
         config = load_config(name)
         differs = f"\n#   differs from the committed file: {config['differs']}" if config.get("differs") else ""
         out.append((f"{config['file']}: {config.get('what', '')}{differs}",
-                    [argv(s["script"], s["flags"], python) for s in config["steps"]]))
-    return out + [("scores: make eval and make demo", [argv(s, f, python) for s, f in AFTER])]
+                    [replay.argv(s["script"], s["flags"], python) for s in config["steps"]]))
+    return out + [("scores: make eval and make demo", [replay.argv(s, f, python) for s, f in AFTER])]
 
 
 def main(_):

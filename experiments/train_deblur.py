@@ -105,8 +105,10 @@ def config_from_flags():
     grouped = ("arch", "blur", "train", "recon")
     names = [f.name for f in dataclasses.fields(DeblurTrainConfig) if f.name in FLAGS and f.name not in grouped]
     arch = Arch(**{f.name: FLAGS[f.name].value for f in dataclasses.fields(Arch)})
+    # The flags given, for the replay config written beside the exported weights.
+    given = {f.name: f.value for module in FLAGS.flags_by_module_dict().values() for f in module if f.present}
     return DeblurTrainConfig(train=train_flags.schedule(), arch=arch, blur=data_flags.blur_config(),
-                             recon=priors_flags.priors_settings(),
+                             recon=priors_flags.priors_settings(), command=given,
                              **{name: FLAGS[name].value for name in names})
 
 

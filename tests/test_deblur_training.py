@@ -70,7 +70,7 @@ def tiny_cache(tmp_path_factory):
 def test_init_weights_starts_training_from_a_file(tiny_cache, tmp_path):
     from deblur3d.deblur.header import ModelHeader
     from deblur3d.deblur.inference import build
-    from deblur3d.train import weights
+    from deblur3d.train import replay, weights
     from deblur3d.train.config import TrainSchedule
 
     def config(name, model="ours", **kw):
@@ -83,8 +83,15 @@ def test_init_weights_starts_training_from_a_file(tiny_cache, tmp_path):
     tf.keras.utils.set_random_seed(7)
     start = tmp_path / "start.npz"
     weights.save(build(archs.build(config("x").arch)), start, **ModelHeader(config("x").arch, steps=30).fields())
+    first = {"script": "experiments/train_deblur.py", "flags": {"steps": 30}}
+    replay.write(start, [first])
     for name, init in (("warm", start), ("cold", None)):
-        training.train(config(name, init_weights=init and str(start)), log=lambda *a: None)
+        training.train(config(name, init_weights=init and str(start), command={"steps": 1, "run_dir": name}),
+                       log=lambda *a: None)
+    # Its replay config and header: the start's step, then its own; the cold file's, its own alone.
+    own = {"script": "experiments/train_deblur.py", "flags": {"steps": 1, "run_dir": "warm"}}
+    assert replay.steps_of(tmp_path / "warm.npz") == [first, own] == weights.read_header(tmp_path / "warm.npz")["made_by"]
+    assert [s["flags"]["run_dir"] for s in replay.steps_of(tmp_path / "cold.npz")] == ["cold"]
 
     def arrays(path):
         with np.load(path) as z:

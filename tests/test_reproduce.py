@@ -5,7 +5,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from deblur3d import paths
+from deblur3d.train import replay
 
 sys.path.insert(0, str(paths.REPO_ROOT / "experiments"))
 import reproduce  # noqa: E402
@@ -24,9 +27,17 @@ def test_every_committed_file_has_one_config_naming_it():
         assert outputs == [] or outputs[-1] == config["file"], config["file"]
 
 
-def test_a_step_is_its_flags():
-    assert reproduce.argv("x.py", {"steps": 3, "use_render": False, "joint": True, "widths": "45,64"}) == [
+def test_a_step_is_its_flags_and_a_config_is_written_beside_its_weights(tmp_path):
+    assert replay.argv("x.py", {"steps": 3, "use_render": False, "joint": True, "widths": ["45", "64"]}) == [
         "python", "x.py", "--steps=3", "--nouse_render", "--joint", "--widths=45,64"]
+    assert replay.config_path("c/deblur_full.weights.npz").as_posix() == "c/deblur_full.config.json"
+    assert replay.config_path("c/skin_model.npz").name == "skin_model.config.json"
+    steps = [{"script": "x.py", "flags": {"steps": 3}}]
+    replay.write(tmp_path / "a.weights.npz", steps, what="a test")
+    assert replay.steps_of(tmp_path / "a.weights.npz") == steps and replay.steps_of(tmp_path / "b.npz") == []
+    (tmp_path / "bad.config.json").write_text('{"steps": [{"script": "x.py"}]}')
+    with pytest.raises(ValueError, match="not a replay config"):
+        replay.load(tmp_path / "bad.config.json")
 
 
 def test_the_dry_run_prints_each_files_commands_in_order():

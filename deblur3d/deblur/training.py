@@ -14,7 +14,7 @@ from deblur3d.deblur.header import ModelHeader
 from deblur3d.deblur.losses import PSNR_FLOOR_GREY, AlignedRenderingLoss
 from deblur3d.deblur.task import DeblurTask, precomputed_priors
 from deblur3d.priors.settings import PAPER_RECIPE, SOURCES, PriorsSettings, recipe_of
-from deblur3d.train import loop, strategies, weights
+from deblur3d.train import loop, replay, strategies, weights
 from deblur3d.train.config import TrainSchedule
 
 # The CPU recipe (train_deblur.py --recipe=cpu), as flag values: each departs from the paper
@@ -52,6 +52,8 @@ class DeblurTrainConfig:
     strategy: str = "default"
     precision: str = "float32"           # strategies.PRECISIONS: the DeblurNet's compute type (weights float32)
     export: str | None = None
+    command: dict | None = None          # this run's flags (train_deblur.py): with them the export's
+                                         # replay config is written beside it (train/replay.py)
 
     @property
     def needs_priors(self):
@@ -170,11 +172,17 @@ def grown_channels(net, path):
 
 def export_weights(net, config, path, **extra):
     """The compact weights file: its ModelHeader (the network's `arch` whole, the blur it learnt,
-    the priors' recipe), the training settings beside it."""
+    the priors' recipe), the training settings beside it; with `config.command`, the steps that
+    made it (the start file's, then this run's) in the header and in its replay config."""
     recipe, steps = priors_recipe(config), extra.pop("steps", None)
+    if config.command is not None:
+        extra["made_by"] = replay.steps_of(extra.get("started_from")) + [
+            dict(script="experiments/train_deblur.py", flags=config.command)]
     header = ModelHeader(config.arch, steps, dataclasses.asdict(config.blur), recipe["refine_landmarks"], recipe["texture"],
                          dict(extra, sharp_fraction=config.sharp_fraction, photo_fraction=config.photo_fraction,
                               content=config.content, psnr_floor=config.psnr_floor, face_weight=config.face_weight,
                               batch_size=config.train.batch_size, patch_size=config.patch_size, priors=config.priors,
                               config=repr(config)))
     weights.save(net, path, **header.fields())
+    if config.command is not None:
+        replay.write(path, extra["made_by"])
