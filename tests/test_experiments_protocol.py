@@ -9,8 +9,8 @@ import pytest
 
 from deblur3d import paths
 from deblur3d.data import blur_settings
+from deblur3d.data import priors_store as store
 from deblur3d.deblur import training
-from deblur3d.priors import store
 
 PAPER = json.loads(json.dumps(dataclasses.asdict(blur_settings.PRESETS["paper"])))
 # Each stage's view of its flags, printed as JSON by the script's own config code.

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from deblur3d import paths
-from deblur3d.data import blur_settings
+from deblur3d.data import blur_settings, priors_store
 from deblur3d.data.pipeline import PipelineConfig, training_dataset
 from deblur3d.deblur import archs
 from deblur3d.deblur.baselines import MultiScaleTask
@@ -111,8 +111,8 @@ def training_data(config):
     if precomputed and not (config.priors_dir and Path(config.priors_dir).is_dir()):
         raise FileNotFoundError(f"no precomputed priors at {config.priors_dir}: run experiments/export_priors.py "
                                 "or use --priors=online")
-    if precomputed and not store.blur_matches(config.priors_dir, config.blur):   # as evaluation checks them
-        made = (store.read_index(config.priors_dir) or {}).get("blur")
+    if precomputed and not priors_store.blur_matches(config.priors_dir, config.blur):   # as evaluation checks them
+        made = (priors_store.read_index(config.priors_dir) or {}).get("blur")
         raise ValueError(f"the priors at {config.priors_dir} were read from frames blurred as "
                          f"{blur_settings.describe(made)}, not as this run's {blur_settings.describe(config.blur)}: "
                          "export them with this run's --blur / --protocol (experiments/export_priors.py) "
