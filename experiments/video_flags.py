@@ -47,14 +47,12 @@ flags.DEFINE_enum("smooth_filter", _S.filter, list(FILTERS), "bilateral keeps re
 flags.DEFINE_bool("hold_identity", _S.hold_identity, "Hold identity and texture of the priors at their running "
                   "mean along each face's track (ReconNet's per-frame estimate of a face's shape jitters).")
 flags.DEFINE_float("stabilise", _V.stabiliser.weight, "Blend each face's correction with the previous frame's, "
-                   "carried along the input's flow where it is reliable, by this share (0 off; not in the paper: "
-                   "less flicker, docs/video.md#flicker-without-sharp-frames).")
+                   "carried along the input's flow where it is reliable, by a share chosen per track up to this "
+                   "ceiling: the smallest that makes the correction as steady as a static unsharp mask's (0 off; "
+                   "not in the paper: less flicker, docs/video.md#flicker-without-sharp-frames).")
 flags.DEFINE_float("stabilise_sigma", _V.stabiliser.sigma, "Input change (grey levels, 0-255) at which the carried "
                    "share falls to 1/e: where the input changed more (a blur that changed), a frame keeps its own "
                    "correction.")
-flags.DEFINE_string("stabilise_blur", f"{_V.stabiliser.steady_below:g}:{_V.stabiliser.own_above:g}",
-                    "LO:HI face blur scores (video/gate.py): faces scoring up to LO get all of --stabilise, "
-                    "faces from HI none (a motion blur that changes keeps its own correction), linear between.")
 flags.DEFINE_integer("photo_shift", _V.photo_shift, "A photo has no neighbours: its 5-frame stack is the photo "
                      "moved sideways by this many px per neighbour (not in the paper; docs/video.md#photos); 0: five "
                      "identical copies, which the model hands back almost untouched.")
@@ -67,17 +65,7 @@ flags.DEFINE_bool("flip_ensemble", ModelSpec.flip_ensemble, "Average the output 
 FLAGS = flags.FLAGS
 flags.register_validator("stabilise", lambda w: 0 <= w <= 1, "--stabilise must lie in [0, 1]")
 flags.register_validator("stabilise_sigma", lambda s: s > 0, "--stabilise_sigma must be positive")
-flags.register_validator("stabilise_blur", lambda s: _blur_range(s) is not None,
-                         "--stabilise_blur takes LO:HI with 0 <= LO <= HI, e.g. 0.5:0.6")
 flags.register_validator("photo_shift", lambda s: 0 <= s <= 16, "--photo_shift must lie in 0..16 px")
-
-
-def _blur_range(text):
-    try:
-        low, high = (float(v) for v in text.split(":"))
-    except ValueError:
-        return None
-    return (low, high) if 0 <= low <= high else None
 
 
 def model_spec():
@@ -91,8 +79,7 @@ def video_config():
     return VideoConfig(tracking=tracking, crop_size=FLAGS.crop_size, feather=FLAGS.feather,
                        sheet_frames=FLAGS.sheet_frames, stride=FLAGS.stride,
                        smoothing=Smoothing(FLAGS.smooth_radius, FLAGS.smooth_filter, FLAGS.hold_identity),
-                       gate=Gate(FLAGS.gate), stabiliser=Stabiliser(FLAGS.stabilise, FLAGS.stabilise_sigma,
-                                                                        *_blur_range(FLAGS.stabilise_blur)),
+                       gate=Gate(FLAGS.gate), stabiliser=Stabiliser(FLAGS.stabilise, FLAGS.stabilise_sigma),
                        photo_shift=FLAGS.photo_shift)
 
 

@@ -65,9 +65,17 @@ class ClipWarping:
 UNSHARP_SIGMA, UNSHARP_AMOUNT = 1.5, 1.0
 
 
-def unsharp(image):
-    """The static reference filter on a 0-255 float image: image + amount * (image - Gaussian)."""
-    return np.clip(image + UNSHARP_AMOUNT * (image - cv2.GaussianBlur(image, (0, 0), UNSHARP_SIGMA)), 0, 255)
+def unsharp(image, scale=1.0):
+    """The static reference filter on a 0-255 float image: image + amount * (image - Gaussian);
+    `scale`: the image's px per frame px (a resized face crop), so the filter is the frame's."""
+    blurred = cv2.GaussianBlur(image, (0, 0), UNSHARP_SIGMA * scale)
+    return np.clip(image + UNSHARP_AMOUNT * (image - blurred), 0, 255)
+
+
+def incoherence_sums(d, carried, valid):
+    """(sum |d - carried|, sum |d|) over the `valid` pixels: the change of a correction `d`
+    from the previous frame's, carried onto this one, and its size."""
+    return float(np.abs(d - carried).mean(-1)[valid].sum()), float(np.abs(d).mean(-1)[valid].sum())
 
 
 def correction_change(prev_in, inp, prev_out, out, region=None, motion=None):
@@ -77,8 +85,7 @@ def correction_change(prev_in, inp, prev_out, out, region=None, motion=None):
     if region is not None:
         valid = valid & np.asarray(region, bool)
     d_prev, d = to255(prev_out) - to255(prev_in), to255(out) - to255(inp)
-    change = np.abs(d - warp(d_prev, f)).mean(-1)[valid]
-    return float(change.sum()), float(np.abs(d).mean(-1)[valid].sum())
+    return incoherence_sums(d, warp(d_prev, f), valid)
 
 
 class CorrectionFlicker:

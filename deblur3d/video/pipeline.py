@@ -43,7 +43,7 @@ class VideoConfig:
     stride: int | None = None   # frames between the stack's neighbours; None: the model's training stride
     smoothing: Smoothing = Smoothing()   # points and priors steadied along each track (off by default)
     gate: Gate = Gate()                   # faces that are already sharp are left untouched
-    stabiliser: Stabiliser = Stabiliser()  # corrections blended along the input's flow, on faces barely blurred
+    stabiliser: Stabiliser = Stabiliser()  # corrections blended along the input's flow, until as steady as a filter's
     photo_shift: int = PHOTO_SHIFT        # px between the copies of a one-frame clip's stack (blur.photo_stack)
 
 
@@ -64,6 +64,10 @@ class VideoReport:
     # without faces. Lower is steadier; a correction that follows the content scores like
     # the static filter.
     flicker: dict | None = None
+    # Per face region (a track's segment), the stabiliser's loop (video/stabiliser.py):
+    # dict(face=, start=, stop=, weight= W chosen, before= / after= the correction's
+    # incoherence without / with it, unsharp= the static filter's, pairs= frame pairs scored).
+    tracks: list = dataclasses.field(default_factory=list)
 
 
 def find_faces(source, config=VideoConfig(), progress=True):
@@ -98,9 +102,10 @@ def checked_output(face, t):
     return face
 
 
-def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None):
+def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None, memory=None):
     """Pass 2: yields (t, input frame, output frame, segments at t), buffering 4s + 1 frames;
-    `counts` (a dict) receives the faces x frames deblurred and left alone."""
+    `counts` (a dict) receives the faces x frames deblurred and left alone, `memory` (a
+    CorrectionMemory) the stabiliser's loops."""
     from deblur3d.video.track_priors import TrackPriors
     size, buffer, crops, steady = config.crop_size, {}, {}, {}
     counts = counts if counts is not None else {}
@@ -109,7 +114,7 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None)
     reach = (NUM_FRAMES // 2) * stride
     smooth = dataclasses.replace(config.smoothing, radius=min(config.smoothing.radius, reach))   # buffered frames only
     own_priors = getattr(model, "priors", None) is not None and (smooth.radius > 0 or smooth.hold_identity)
-    memory = CorrectionMemory(config.stabiliser)
+    memory = memory if memory is not None else CorrectionMemory(config.stabiliser)
 
     def crop(i, k):
         if (i, k) not in crops:
@@ -124,7 +129,8 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None)
         corrections = []
         for k in here:
             s = segments[k]
-            score = face_score(crop(t, k), faces.crop_points(s.points(t), s.region, size))
+            points68 = faces.crop_points(s.points(t), s.region, size)
+            score = face_score(crop(t, k), points68)
             if not config.gate.needs_deblurring(score):
                 counts["left alone"] += 1
                 continue
@@ -143,7 +149,7 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None)
                     track.add(i, crop(i, k), five_points(s, i), faces.crop_points(s.points(i), s.region, size))
                 render, identity = track(t, points5, size)
             correction = checked_output(model(stack, points5, render, identity), t) - crop(t, k)
-            corrections.append((s.region, memory.steady(k, t, crop(t, k), correction, score)))
+            corrections.append((s.region, memory.steady(k, t, crop(t, k), correction, points68, size / s.region[2])))
         memory.forget_before(t)
         output = paste.paste_corrections(buffer[t], corrections, config.feather)
         return t, buffer[t], output, [segments[k] for k in here]
@@ -187,8 +193,9 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     keep = set(sheets.pick_frames(face_frames or range(count), config.sheet_frames)) if contact_sheet else set()
     counts = {"left alone": 0, "deblurred": 0}
     flicker = temporal.CorrectionFlicker() if segments else None
+    memory = CorrectionMemory(config.stabiliser)
     if segments:
-        frames = deblurred_frames(source.frames(), segments, model.get(), config, counts)
+        frames = deblurred_frames(source.frames(), segments, model.get(), config, counts, memory)
     else:
         frames = ((t, rgb, rgb, []) for t, rgb in enumerate(source.frames()))
     # Nothing to change in a whole video file: the output is a copy, audio and all.
@@ -235,11 +242,21 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
                 on_frame(t, a, b, here)
         if contact_sheet is not None:
             outputs.write_image(contact_sheet, sheets.contact_sheet(rows))
+    steadied = [dict(face=segments[k].face, start=segments[k].start, stop=segments[k].stop, **result)
+                for k, result in sorted(memory.summary().items())]
+    warnings += [unsteady(source.name, track, config.stabiliser.weight) for track in steadied
+                 if track["after"] > track["unsharp"] and track["weight"] >= config.stabiliser.weight > 0]
     for w in warnings:
         log(f"warning: {w}")
     return VideoReport(source.name, count, source.fps, hw, len({s.face for s in segments}), len(face_frames),
                        counts["left alone"], counts["deblurred"], time.perf_counter() - start, warnings,
-                       None if flicker is None else flicker.result())
+                       None if flicker is None else flicker.result(), steadied)
+
+
+def unsteady(name, track, ceiling):
+    return (f"{name}: face {track['face']} (frames {track['start']}-{track['stop'] - 1}): its correction changes by "
+            f"{track['after']:.2f} of its size from frame to frame even with the carried share at its ceiling "
+            f"{ceiling:g} (--stabilise), a static unsharp mask's by {track['unsharp']:.2f}; it is kept deblurred")
 
 
 def face_region(shape, segments, t):
