@@ -255,8 +255,8 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
 
 def unsteady(name, track, ceiling):
     return (f"{name}: face {track['face']} (frames {track['start']}-{track['stop'] - 1}): its correction changes by "
-            f"{track['after']:.2f} of its size from frame to frame even with the carried share at its ceiling "
-            f"{ceiling:g} (--stabilise), a static unsharp mask's by {track['unsharp']:.2f}; it is kept deblurred")
+            f"{track['after']:.3f} of its size from frame to frame even with the carried share at its ceiling "
+            f"{ceiling:g} (--stabilise), a static unsharp mask's by {track['unsharp']:.3f}; it is kept deblurred")
 
 
 def face_region(shape, segments, t):
