@@ -62,6 +62,7 @@ bench: install
 	$(PY) experiments/bench_data.py
 	$(PY) experiments/bench_train.py
 	$(PY) experiments/bench_video.py
+	$(PY) experiments/bench_priors.py
 
 # A val clip blurred, deblurred and scored -> outputs/demo/; VIDEO=path deblurs your own video there.
 demo: install

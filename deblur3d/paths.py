@@ -7,7 +7,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # Artefacts of the repository, anchored at its root so scripts work from any folder.
 CHECKPOINTS = REPO_ROOT / "checkpoints"
 DEBLUR_WEIGHTS = CHECKPOINTS / "deblur_full.weights.npz"
-RECON_WEIGHTS = CHECKPOINTS / "recon_ict.weights.npz"
+RECON_WEIGHTS = CHECKPOINTS / "recon_ict.weights.npz"     # the committed DeblurNets' priors were made with it
+RECON_PEOPLE = CHECKPOINTS / "recon_people.weights.npz"    # taught on people (teach_recon.py): the default priors'
+                                                           # ReconNet
 SKIN_MODEL = CHECKPOINTS / "skin_model.npz"
 ICT_ALBEDO = CHECKPOINTS / "ict_albedo.npz"                # 10 components: ReconNet's own texture
 ICT_ALBEDO_RICH = CHECKPOINTS / "ict_albedo_rich.npz"      # 3 tones + 77: fitted textures

@@ -40,12 +40,14 @@ SHEET_ROWS = 6
 
 
 def parse_config(text):
+    """-> (texture, refinement steps, ReconNet weights or None for --recon_weights)."""
     if text == "default":
+        from deblur3d import paths
         from deblur3d.priors.settings import DEFAULT_RECIPE
-        return DEFAULT_RECIPE["texture"], DEFAULT_RECIPE["refine_landmarks"]
+        return DEFAULT_RECIPE["texture"], DEFAULT_RECIPE["refine_landmarks"], str(paths.RECON_PEOPLE)
     texture, _, steps = text.partition(":")
     try:
-        return texture, int(steps or 0)
+        return texture, int(steps or 0), None
     except ValueError:
         raise ValueError(f"--configs: {text!r} is not TEXTURE:STEPS") from None
 
@@ -117,8 +119,9 @@ def main(_):
         rows = {}
         if any(f[4] is not None for f in frames):
             rows["authors' face_render (Deng et al., BFM)"] = [f[4] for f in frames]
-        for texture, steps in configs:
-            settings = dataclasses.replace(base, texture=texture, refine_landmarks=steps)
+        for (texture, steps, weights), config in zip(configs, FLAGS.configs):
+            settings = dataclasses.replace(base, texture=texture, refine_landmarks=steps,
+                                           recon_weights=weights or base.recon_weights)
             priors = OnlineFramePriors(settings, FLAGS.data_dir)
             if not priors.available():
                 raise SystemExit(f"error: {priors.reason}")
@@ -127,7 +130,7 @@ def main(_):
                 coeffs, albedo = priors.fit(blurry[None], p5[None].astype(np.float32))
                 image = priors.renderer(coeffs, albedo).image.numpy()[0]
                 out.append(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8))
-            rows[f"ours: texture {texture}, refinement {steps} steps"] = out
+            rows[f"ours: {config} (texture {texture}, refinement {steps} steps)"] = out
             renders_out[name] = out
         for row, images in rows.items():
             authors = row.startswith("authors")   # in the crop of their own points: scored against it

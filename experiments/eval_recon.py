@@ -17,7 +17,8 @@ import data_flags
 
 flags.adopt_module_key_flags(data_flags)
 
-flags.DEFINE_list("weights", None, "name=path of ReconNet weights (default: default=<the committed ReconNet>).")
+flags.DEFINE_list("weights", None, "name=path of ReconNet weights (default: the ReconNet taught on people, "
+                  "checkpoints/recon_people.weights.npz, then the one the committed DeblurNets' priors use).")
 flags.DEFINE_list("sets", ["clips", "stills", "authors"], "What to score: clips (the val clips, --every), stills "
                   "(--faces_dir), authors (--authors_dir). With --faces_dir alone: stills only.")
 flags.DEFINE_string("faces_dir", None, "A folder of face images, subfolders included, each image with one face "
@@ -28,6 +29,8 @@ flags.DEFINE_bool("teacher", True, "Also score the teacher fit (MediaPipe's 468 
 flags.DEFINE_integer("refine_landmarks", 0, "Also score each ReconNet refined this many Adam steps to dlib's 68 "
                      "points on its input crop (deblur3d/priors/refine.py; not in the paper); 0: not.", lower_bound=0)
 flags.DEFINE_string("table", "results/recon_landmarks.md", "Markdown table of the errors.")
+flags.DEFINE_string("sheet", "docs/recon_sheet.jpg", "Figure 3 sheet of the first --weights ('' for none): "
+                    "blurry crop | its render (light and albedo solved on the crop) | the authors' (vd001) | sharp.")
 flags.DEFINE_string("json", None, "Also write {row: {\"sharp\": px, \"blurry\": px}} of the first set scored.")
 FLAGS = flags.FLAGS
 MEAN_FACE = "mean face"
@@ -62,7 +65,7 @@ def predictors(renderer, annotator):
     from deblur3d import paths
     from deblur3d.recon.training import build_net
     rows = {MEAN_FACE: lambda images: np.zeros([len(images), 239], np.float32)}
-    for item in FLAGS.weights or [f"default={paths.RECON_WEIGHTS}"]:
+    for item in FLAGS.weights or [f"default={paths.RECON_PEOPLE}", f"committed before (10 faces)={paths.RECON_WEIGHTS}"]:
         name, sep, path = item.partition("=")
         if not sep:
             raise ValueError(f"--weights: {item!r} is not name=path")
@@ -84,6 +87,33 @@ def predictors(renderer, annotator):
     return rows
 
 
+def sheet_tiles(faces, predict, count=2):
+    """`count` rows of a set: blurry crop | render | the authors' render (their set) or black | sharp crop."""
+    import numpy as np
+
+    from deblur3d import paths
+    from deblur3d.face import load_face_model
+    from deblur3d.face.render import FaceRenderer
+    from deblur3d.priors.texture import fit_texture
+    renderer = FaceRenderer(load_face_model("ict", data_dir=FLAGS.data_dir, albedo_path=paths.ICT_ALBEDO_RICH))
+    picks = np.linspace(0, len(faces.blurry) - 1, count).astype(int)
+    blurry = faces.blurry[picks].astype(np.float32) / 255
+    coeffs, _ = fit_texture(renderer, renderer.face_model.bound(predict(blurry)).numpy(), blurry)
+    renders = np.clip(renderer(coeffs).image.numpy(), 0, 1)
+    theirs = faces.theirs[picks] if faces.theirs is not None else np.zeros_like(faces.blurry[picks])
+    return [np.concatenate([faces.blurry[i], np.round(r * 255).astype(np.uint8), t, faces.sharp[i]], 1)
+            for i, r, t in zip(picks, renders, theirs)]
+
+
+def write_sheet(rows):
+    import cv2
+    import numpy as np
+    os.makedirs(os.path.dirname(FLAGS.sheet) or ".", exist_ok=True)
+    cv2.imwrite(FLAGS.sheet, np.concatenate(rows, 0)[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 88])
+    print(f"wrote {FLAGS.sheet}: blurry | ReconNet's render (light and albedo solved on the crop) | authors' "
+          "(vd001 rows) | sharp")
+
+
 def main(_):
     from deblur3d.data.faces import FaceAnnotator
     from deblur3d.eval.recon_sets import landmark_error
@@ -92,7 +122,7 @@ def main(_):
 
     renderer, annotator = FaceRenderer(load_face_model("ict", data_dir=FLAGS.data_dir)), FaceAnnotator()
     rows = predictors(renderer, annotator)
-    tables, first = [], None
+    tables, first, sheet_rows = [], None, []
     for faces in face_sets(annotator):
         scores = {}
         for name, predict in rows.items():
@@ -106,8 +136,12 @@ def main(_):
                  f"{s['blurry']:.2f} ({s['blurry'] / mean['blurry']:.2f}×) |" for name, s in scores.items()]
         tables.append(f"**{faces.name}**: {len(faces.sharp)} faces; {faces.undetected} blurry ones dlib found no face "
                       "on (aligned in the sharp points' box)\n\n| ReconNet | sharp input: px (× mean face) | blurry "
-                      f"input, {FLAGS.blur} blur |\n|---|---|---|\n" + "\n".join(lines) + "\n")
+                      f"input ({FLAGS.blur} blur; the authors' on their frames) |\n|---|---|---|\n" + "\n".join(lines) + "\n")
         first = first or scores
+        if FLAGS.sheet and len(rows) > 1:
+            sheet_rows.extend(sheet_tiles(faces, rows[list(rows)[1]]))
+    if sheet_rows:
+        write_sheet(sheet_rows)
     os.makedirs(os.path.dirname(FLAGS.table) or ".", exist_ok=True)
     with open(FLAGS.table, "w") as f:
         f.write("\n".join(tables))

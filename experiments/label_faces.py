@@ -77,7 +77,7 @@ def main(_):
         points68, mesh = found
         views = [(image, False)] + [(blurred(k, points68), True) for k in range(FLAGS.blurry_views)]
         for view_image, blurry in views:
-            crop, p68, m, detected = labels.view(annotator, view_image, points68, mesh)
+            crop, p68, m, detected, _ = labels.view(annotator, view_image, points68, mesh)
             undetected += not detected
             for key, value in zip(("inputs", "points68", "mesh", "group", "blurry"), (crop, p68, m, n, blurry)):
                 out[key].append(value)

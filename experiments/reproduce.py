@@ -20,7 +20,7 @@ from deblur3d.train import replay
 ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINTS = ROOT / "checkpoints"
 # Each file after the ones it is made from (ReconNet's basis and skin model, then the priors).
-ORDER = ("skin_model", "ict_albedo", "ict_albedo_rich", "recon_ict", "deblur_full", "deblur_render",
+ORDER = ("skin_model", "ict_albedo", "ict_albedo_rich", "recon_ict", "recon_people", "deblur_full", "deblur_render",
          "deblur_identity", "deblur_baseline", "dbn")
 BEFORE = [("experiments/prepare_data.py", {})]   # the cache every step reads
 AFTER = [("experiments/evaluate.py", {}), ("experiments/demo.py", {})]   # the scores of the card

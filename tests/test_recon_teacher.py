@@ -128,3 +128,31 @@ def test_a_two_sample_overfit_of_the_teacher_step_lowers_the_dense_term(ict_mode
     step = make_train_step(task, optimizer)
     history = [float(step(batch)["dense"]) for _ in range(30)]
     assert max(history[-3:]) < 0.7 * history[0], history
+
+
+def test_eval_recon_scores_any_folder_of_faces_into_json(data_root, tmp_path):
+    """A folder with subfolders and no manifest: every image with one face is scored; the JSON
+    has the mean face first, then the default ReconNet, each with sharp and blurry errors."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from deblur3d import paths
+    from deblur3d.data import stills
+    rows = stills.corpus(data_root / "faces", "val")[:3]
+    for i, row in enumerate(rows):
+        (tmp_path / "faces" / f"sub{i % 2}").mkdir(parents=True, exist_ok=True)
+        shutil.copy(row.path, tmp_path / "faces" / f"sub{i % 2}" / row.path.name)
+    (tmp_path / "faces" / "notes.txt").write_text("not an image")
+    out = tmp_path / "errors.json"
+    result = subprocess.run([sys.executable, str(paths.REPO_ROOT / "experiments" / "eval_recon.py"),
+                             f"--faces_dir={tmp_path / 'faces'}", f"--json={out}", "--noteacher", "--sheet=",
+                             f"--table={tmp_path / 't.md'}"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    scores = json.loads(out.read_text())
+    names = list(scores)
+    assert names[:2] == ["mean face", "default"]
+    for row in scores.values():
+        assert set(row) == {"sharp", "blurry"} and all(0 < v < 40 for v in row.values())
+    assert "3 faces" in (tmp_path / "t.md").read_text()

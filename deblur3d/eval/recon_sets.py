@@ -21,12 +21,14 @@ class FaceSet:
     sharp_points: np.ndarray    # (N, 68, 2): the sharp face's 68 points in the sharp crop
     blurry_points: np.ndarray   # (N, 68, 2): the same points in the blurry crop
     undetected: int = 0         # blurry views dlib found no face on (aligned in the sharp points' box)
+    blurry_alignments: list = dataclasses.field(default_factory=list)   # face.align.Alignment of each blurry crop
+    theirs: np.ndarray | None = None   # (N, 224, 224, 3) uint8: the authors' renders in the blurry crop
 
 
 def _collect(name, items, annotator):
     """items: (sharp uint8, blurry uint8, sharp 68 points or None) -> FaceSet (faces without one
     on the sharp image are left out)."""
-    out, undetected = {k: [] for k in ("sharp", "blurry", "sp", "bp")}, 0
+    out, undetected = {k: [] for k in ("sharp", "blurry", "sp", "bp", "align")}, 0
     no_mesh = np.zeros((0, 3), np.float32)
     for sharp, blurry, points68 in items:
         if points68 is None:
@@ -34,15 +36,15 @@ def _collect(name, items, annotator):
             if not len(boxes):
                 continue
             points68 = annotator.landmarks(sharp, boxes[0])
-        s_crop, s_points, _, _ = labels.view(annotator, sharp, points68, no_mesh)
-        b_crop, b_points, _, found = labels.view(annotator, blurry, points68, no_mesh)
+        s_crop, s_points, _, _, _ = labels.view(annotator, sharp, points68, no_mesh)
+        b_crop, b_points, _, found, alignment = labels.view(annotator, blurry, points68, no_mesh)
         undetected += not found
-        for key, value in zip(("sharp", "blurry", "sp", "bp"), (s_crop, b_crop, s_points, b_points)):
+        for key, value in zip(("sharp", "blurry", "sp", "bp", "align"), (s_crop, b_crop, s_points, b_points, alignment)):
             out[key].append(value)
     if not out["sharp"]:
         raise ValueError(f"{name}: no face found in any image")
     return FaceSet(name, np.stack(out["sharp"]), np.stack(out["blurry"]), np.stack(out["sp"]), np.stack(out["bp"]),
-                   undetected)
+                   undetected, blurry_alignments=out["align"])
 
 
 def stills_set(rows, blur, annotator, seed=0, name="stills"):
@@ -78,11 +80,20 @@ def clips_set(cache_dir, split, every, blur, annotator, seed=0):
 
 
 def authors_set(folder, annotator):
-    """A folder in the authors' layout: their blurry frame N against sharp/N."""
+    """A folder in the authors' layout: their blurry frame N against sharp/N; their renders,
+    which sit in the crop of their own five points, carried into ours (for pictures)."""
+    from pathlib import Path
+
     from deblur3d.data import readers
+    from deblur3d.face.align import fit_alignment
     a = readers.read_authors(folder)
     items = ((np.ascontiguousarray(s), np.ascontiguousarray(b), None) for s, b in zip(a["sharp"], a["blurry"]))
-    return _collect(f"authors' {folder.name if hasattr(folder, 'name') else folder}", items, annotator)
+    out = _collect(f"authors' {Path(folder).name}", items, annotator)
+    if a["render"] is not None and len(out.blurry) == len(a["render"]):
+        out.theirs = np.stack([ours.crop(fit_alignment(points5).uncrop(render[..., :3], blurry.shape))
+                               for blurry, render, points5, ours in zip(a["blurry"], a["render"], a["points5"],
+                                                                        out.blurry_alignments)])
+    return out
 
 
 def landmark_error(predict, renderer, images, points, batch=16):

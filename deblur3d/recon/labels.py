@@ -17,8 +17,8 @@ FIELDS = ("inputs", "points68", "mesh", "coeffs", "group", "blurry")
 
 def view(annotator, image, points68, mesh, fallback_box=None):
     """One view of a face: image (H, W, 3) uint8, the sharp face's 68 and 468 points in its
-    pixels -> (224 crop uint8, 68 and 468 points in the crop, found) aligned from the five
-    points dlib finds on `image` (found False: in the sharp points' box, not detected)."""
+    pixels -> (224 crop uint8, 68 and 468 points in the crop, found, its Alignment) aligned
+    from the five points dlib finds on `image` (found False: in the sharp points' box)."""
     from deblur3d.data.faces import five_points
     boxes = annotator.detect(image)
     found = len(boxes) > 0
@@ -27,7 +27,7 @@ def view(annotator, image, points68, mesh, fallback_box=None):
     a = fit_alignment(five_points(annotator.landmarks(image, box)))
     crop = np.clip(np.round(a.crop(image.astype(np.float32))), 0, 255).astype(np.uint8)
     mesh_crop = np.concatenate([a.to_crop(mesh[:, :2]), mesh[:, 2:] * a.scale], 1)
-    return crop, a.to_crop(points68).astype(np.float32), mesh_crop.astype(np.float32), found
+    return crop, a.to_crop(points68).astype(np.float32), mesh_crop.astype(np.float32), found, a
 
 
 def to_uint8(image):

@@ -1,0 +1,60 @@
+"""Seconds a face for the default priors: ReconNet on the 224 crop, then light and albedo
+solved in closed form on it (deblur3d/priors/texture.py), one face at a time as the video
+tool makes them; the teacher fit (MediaPipe + the ICT fit) beside it.
+
+    python experiments/bench_priors.py [--weights=checkpoints/recon_people.weights.npz] [--repeats=10]
+"""
+import time
+
+from absl import flags
+
+import cli
+import data_flags
+
+flags.adopt_module_key_flags(data_flags)
+flags.DEFINE_string("weights", None, "ReconNet weights (default: the default priors' ReconNet).")
+flags.DEFINE_integer("repeats", 10, "Timed faces after two warm-up faces.", lower_bound=1)
+FLAGS = flags.FLAGS
+
+
+def per_face(fn, crops):
+    fn(crops[0])
+    fn(crops[1])
+    start = time.perf_counter()
+    for crop in crops[2:]:
+        fn(crop)
+    return (time.perf_counter() - start) / (len(crops) - 2)
+
+
+def main(_):
+    import numpy as np
+    import tensorflow as tf
+
+    from deblur3d import paths
+    from deblur3d.data import readers
+    from deblur3d.face import load_face_model
+    from deblur3d.face.align import fit_alignment
+    from deblur3d.face.render import FaceRenderer
+    from deblur3d.priors.mesh_priors import TeacherFit
+    from deblur3d.priors.texture import fit_texture
+    from deblur3d.recon.training import build_net
+
+    a = readers.read_authors(paths.data_path("300vw-sample", "vd001", root=FLAGS.data_dir))
+    crops = [fit_alignment(p).crop(b.astype(np.float32) / 255)[None]
+             for b, p in zip(a["blurry"][:FLAGS.repeats + 2], a["points5"])]
+    renderer = FaceRenderer(load_face_model("ict", data_dir=FLAGS.data_dir, albedo_path=paths.ICT_ALBEDO_RICH))
+    net = build_net(FLAGS.weights or str(paths.RECON_PEOPLE))
+    forward = tf.function(lambda x: renderer.face_model.bound(net(x, training=False)))
+
+    def priors(crop):
+        return fit_texture(renderer, forward(tf.constant(crop)).numpy(), crop)
+
+    teacher = TeacherFit(renderer, data_dir=FLAGS.data_dir)
+    print(f"ReconNet ({net.input_size}² input) alone: {per_face(lambda c: forward(tf.constant(c)).numpy(), crops):.3f} "
+          f"s a face")
+    print(f"ReconNet + light and albedo solved on the crop (the default priors): {per_face(priors, crops):.3f} s a face")
+    print(f"teacher fit (MediaPipe's 468 points + the ICT fit): {per_face(teacher, crops):.3f} s a face")
+
+
+if __name__ == "__main__":
+    cli.run(main)
