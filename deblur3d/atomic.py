@@ -8,6 +8,7 @@ nothing but a previous output of ours. Anything else there (a user's notes, a th
 makes the output refused, before any work is done (`check_folder_output`).
 """
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -71,9 +72,34 @@ def atomic_dir(out):
             out.rename(old)
         tmp.rename(out)
         shutil.rmtree(old, ignore_errors=True)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        reraise_in_user_terms(err, out, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _temporary_file(path):
+    """A new, empty hidden file beside `path`, named after it and unique to this call (two
+    outputs of one run, or two runs, never share one); same suffix: encoders go by it."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.tmp-{os.getpid()}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    os.chmod(name, 0o666 & ~_umask())   # mkstemp's is 0600; the output gets the user's usual mode
+    return Path(name)
+
+
+def reraise_in_user_terms(err, path, tmp):
+    """Raises an OSError met while writing `tmp` as one line about `path`, the user's name
+    for it: a full disk says how much is free; others keep their words, `tmp` renamed."""
+    if getattr(err, "errno", None) == errno.ENOSPC:
+        free = shutil.disk_usage(path.parent).free >> 20
+        full = OSError(f"{path}: no space left on the device ({free} MB free)")
+        full.errno = errno.ENOSPC
+        raise full from None
+    if str(tmp) in str(err):
+        raise type(err)(str(err).replace(str(tmp), str(path))) from None
+    raise err
 
 
 @contextlib.contextmanager
@@ -83,14 +109,15 @@ def atomic_file(path):
     path = Path(path)
     if path.is_dir():
         raise OSError(f"{path}: is a folder: refusing to replace it with a file (choose another output)")
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")   # same suffix: encoders go by it
     try:   # a folder we cannot write to says so now, not as an encoder's broken pipe later
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.touch()
+        tmp = _temporary_file(path)
     except OSError as err:
         raise OSError(f"{path}: cannot write there ({err.strerror or err})") from None
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as err:
+        reraise_in_user_terms(err, path, tmp)
     finally:
         tmp.unlink(missing_ok=True)

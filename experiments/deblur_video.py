@@ -9,7 +9,7 @@ frame count and (with ffmpeg) the audio track are kept.
     python experiments/deblur_video.py --input=videos/ --output=deblurred/      # every video of a folder
     python experiments/deblur_video.py --input=photo.jpg --output=photo_deblurred.png
     python experiments/deblur_video.py --input=photos/ --output=deblurred/ --photos   # each photo on its own
-    python experiments/deblur_video.py --input=crops/ --output=out/ --photos --aligned  # aligned face crops
+    python experiments/deblur_video.py --input=crops/ --output=out/ --aligned   # aligned face crops, each a photo
 
 --input: a video file, a folder of frames (images in name order), a folder of videos, a
 photo, or with --photos a folder of photos. A photo is deblurred as a stack of five
@@ -36,7 +36,8 @@ flags.adopt_module_key_flags(video_flags)
 flags.DEFINE_string("input", None, "Video file, folder of frames, folder of videos, or a photo.")
 flags.DEFINE_string("output", None, "Output video (.mp4 .mov .mkv .avi), image (for a photo) or folder.")
 flags.DEFINE_bool("photos", False, "--input is a folder of photos, each deblurred on its own (not the frames "
-                  "of one video).")
+                  "of one video). With --aligned a folder is taken as photos unless --nophotos says it holds one "
+                  "clip's frames.")
 flags.DEFINE_string("side_by_side", None, "Also write an input | output video here.")
 flags.DEFINE_string("contact_sheet", None, "Also write a PNG of a few frames (input | output, whole and face, "
                     "then the face's change amplified).")
@@ -70,7 +71,7 @@ def main(_):
         kind = "with head / camera motion" if blur.get("motion") else "frame averages"
         print(f"model {spec.weights}: trained on synthetic blur ({blur['window']}-frame {kind}, stacks "
               f"{blur.get('stride', 1)} frames apart; {'?' if header.steps is None else header.steps} steps); real blur may differ")
-    jobs = io.plan(FLAGS.input, FLAGS.output, FLAGS.photos)
+    jobs = io.plan(FLAGS.input, FLAGS.output, photos())
     several = len(jobs) > 1
     for flag, kinds in (("side_by_side", io.LOSSY + io.LOSSLESS), ("contact_sheet", io.IMAGE_SUFFIXES),
                         ("report", (".json",))):   # refused now, not after the work
@@ -96,10 +97,20 @@ def main(_):
             # No score (nan: no two consecutive face frames) is null, which every JSON reader takes.
             tmp.write_text(json.dumps(no_nan(dict(videos=reports, failed=failed)), indent=1, allow_nan=False) + "\n")
     if failed:
-        sys.exit(f"error: {len(failed)} of {len(jobs)} {'photos' if FLAGS.photos else 'videos'} failed: "
+        sys.exit(f"error: {len(failed)} of {len(jobs)} {'photos' if photos() else 'videos'} failed: "
                  f"{', '.join(failed)}")
     if short and FLAGS.strict:
         sys.exit(f"error: --strict: {', '.join(short)} ended before the frame count the container declares")
+
+
+def photos():
+    """Whether --input is a folder of photos: --photos, or (as GFPGAN's --aligned) a folder of
+    aligned crops, each its own face, unless --nophotos says they are one clip's frames."""
+    from deblur3d.video import io
+    if FLAGS["photos"].present or not FLAGS.aligned:
+        return FLAGS.photos
+    folder = Path(FLAGS.input)
+    return folder.is_dir() and any(p.suffix.lower() in io.IMAGE_SUFFIXES for p in folder.iterdir())
 
 
 def deblur_one(src, out, spec, config, several):

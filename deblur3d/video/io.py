@@ -239,8 +239,13 @@ def refuse_overwriting(pairs, inputs, extra=()):
     holding the input. `extra`: other outputs (side by side, contact sheet)."""
     inputs = [Path(p).resolve() for p in inputs]
     outputs = [Path(o) for _, o in pairs] + [Path(e) for e in extra if e]
-    for out in outputs:
-        target = out.resolve()
+    targets = [o.resolve() for o in outputs]
+    for k, (out, target) in enumerate(zip(outputs, targets)):
+        if target in targets[:k]:   # two writers, one file: the second would replace the first's
+            raise BadInput(f"{out}: named for two outputs of this run: give each output its own path")
+        if any(o.suffix == "" and o.resolve() in target.parents for o in outputs):
+            raise BadInput(f"{out}: inside the folder output of this run, which is replaced whole: "
+                           "choose a place outside it")
         # samefile: on a case-insensitive file system IMG.JPG and img.jpg are one file.
         if target in inputs or (target.exists() and any(p.exists() and os.path.samefile(p, target) for p in inputs)):
             raise BadInput(f"{out}: this output is an input: refusing to overwrite it (choose another output)")

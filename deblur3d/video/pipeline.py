@@ -64,6 +64,7 @@ class VideoReport:
     # without faces. Lower is steadier; a correction that follows the content scores like
     # the static filter.
     flicker: dict | None = None
+    faces_handed_back: int = 0  # faces x frames whose output left the trained range: untouched
 
 
 def find_faces(source, config=VideoConfig(), progress=True):
@@ -77,34 +78,25 @@ def find_faces(source, config=VideoConfig(), progress=True):
     return tracks.segments(found, hw, config.tracking, config.smoothing), count, hw, bool(found)
 
 
-class BadOutput(RuntimeError):
-    """The model produced what it was never trained to: nothing of it may reach the output."""
+OUTPUT_RANGE = (-0.25, 1.25)   # trained on targets in [0, 1]; beyond this margin the output is no face
 
 
-OUTPUT_RANGE = (-0.25, 1.25)   # trained on targets in [0, 1]; beyond this margin the model is broken
-
-
-def checked_output(face, t):
-    """The model's face (H, W, 3), or BadOutput if any value is not finite or far outside
-    the range of the training targets (a diverged or damaged weights file)."""
+def usable_output(face):
+    """Whether the model's face (H, W, 3) is finite and inside OUTPUT_RANGE. Damaged weights
+    are refused when loaded (video/model.py); an input unlike every training face (crops of
+    different people stacked as one clip's frames) can still push one output out, and that
+    face is then handed back untouched instead of ending the job."""
     face = np.asarray(face)
-    if not np.isfinite(face).all():
-        raise BadOutput(f"frame {t}: the model's output for a face is not finite (NaN or infinite): "
-                        "its weights file is damaged or its training diverged; nothing was written")
-    low, high = float(face.min()), float(face.max())
-    if low < OUTPUT_RANGE[0] or high > OUTPUT_RANGE[1]:
-        raise BadOutput(f"frame {t}: the model's output for a face spans {low:.2f}..{high:.2f}, far outside the "
-                        "0..1 it was trained to produce: its weights are damaged; nothing was written")
-    return face
+    return bool(np.isfinite(face).all()) and OUTPUT_RANGE[0] <= face.min() and face.max() <= OUTPUT_RANGE[1]
 
 
 def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None):
     """Pass 2: yields (t, input frame, output frame, segments at t), buffering 4s + 1 frames;
-    `counts` (a dict) receives the faces x frames deblurred and left alone."""
+    `counts` (a dict) receives the faces x frames deblurred, left alone and handed back."""
     from deblur3d.video.track_priors import TrackPriors
     size, buffer, crops, steady = config.crop_size, {}, {}, {}
     counts = counts if counts is not None else {}
-    counts.update({"left alone": 0, "deblurred": 0})
+    counts.update({"left alone": 0, "deblurred": 0, "handed back": 0})
     stride = config.stride or getattr(model, "stride", 1)
     reach = (NUM_FRAMES // 2) * stride
     smooth = dataclasses.replace(config.smoothing, radius=min(config.smoothing.radius, reach))   # buffered frames only
@@ -128,7 +120,6 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None)
             if not config.gate.needs_deblurring(score):
                 counts["left alone"] += 1
                 continue
-            counts["deblurred"] += 1
             first, stop = s.span
             if stop - first == 1:   # a photo (or a one-frame clip): no neighbours to read
                 stack = photo_stack(crop(t, k), NUM_FRAMES, config.photo_shift)
@@ -142,7 +133,12 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None)
                 for i in range(max(s.start, t - smooth.radius), min(s.stop, t + smooth.radius + 1)):
                     track.add(i, crop(i, k), five_points(s, i), faces.crop_points(s.points(i), s.region, size))
                 render, identity = track(t, points5, size)
-            correction = checked_output(model(stack, points5, render, identity), t) - crop(t, k)
+            face = model(stack, points5, render, identity)
+            if not usable_output(face):
+                counts["handed back"] += 1
+                continue
+            counts["deblurred"] += 1
+            correction = face - crop(t, k)
             corrections.append((s.region, memory.steady(k, t, crop(t, k), correction, score)))
         memory.forget_before(t)
         output = paste.paste_corrections(buffer[t], corrections, config.feather)
@@ -185,7 +181,7 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     gray = source.gray   # a grayscale input comes back grayscale, not tinted by per-channel corrections
     face_frames = sorted({t for s in segments for t in range(s.start, s.stop)})
     keep = set(sheets.pick_frames(face_frames or range(count), config.sheet_frames)) if contact_sheet else set()
-    counts = {"left alone": 0, "deblurred": 0}
+    counts = {}
     flicker = temporal.CorrectionFlicker() if segments else None
     if segments:
         frames = deblurred_frames(source.frames(), segments, model.get(), config, counts)
@@ -235,11 +231,15 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
                 on_frame(t, a, b, here)
         if contact_sheet is not None:
             outputs.write_image(contact_sheet, sheets.contact_sheet(rows))
+    if counts.get("handed back"):
+        warnings.append(f"{source.name}: {counts['handed back']} face(s) x frames handed back untouched: the model's "
+                        "output for them left the 0..1 range it was trained to produce (faces unlike its training "
+                        "faces; unrelated crops in one folder: --photos)")
     for w in warnings:
         log(f"warning: {w}")
     return VideoReport(source.name, count, source.fps, hw, len({s.face for s in segments}), len(face_frames),
-                       counts["left alone"], counts["deblurred"], time.perf_counter() - start, warnings,
-                       None if flicker is None else flicker.result())
+                       counts.get("left alone", 0), counts.get("deblurred", 0), time.perf_counter() - start, warnings,
+                       None if flicker is None else flicker.result(), counts.get("handed back", 0))
 
 
 def face_region(shape, segments, t):
