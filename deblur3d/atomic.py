@@ -11,6 +11,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -53,6 +54,30 @@ def check_folder_output(out):
                            "replace it (choose a new or empty folder)")
 
 
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:   # another user's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder, name):
+    """Removes what a killed run left in `folder` for the output `name`: our hidden temporaries
+    named after it (.<name>.tmp-<pid>-..., .<name>.old-<pid>) whose process is gone. Those of
+    live runs (this one's included) are theirs."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.(?:tmp|old)-(\d+)\b")
+    for p in Path(folder).iterdir():
+        found = pattern.match(p.name)
+        if found and int(found.group(1)) != os.getpid() and not _alive(int(found.group(1))):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_dir(out):
     """Yields a temporary sibling of `out`, swapped in for `out` only if the block completes
@@ -61,7 +86,8 @@ def atomic_dir(out):
     out = Path(out)
     check_folder_output(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    remove_stale_temporaries(out.parent, out.name)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     try:
         tmp.chmod(0o777 & ~_umask())
         yield tmp
@@ -111,6 +137,7 @@ def atomic_file(path):
         raise OSError(f"{path}: is a folder: refusing to replace it with a file (choose another output)")
     try:   # a folder we cannot write to says so now, not as an encoder's broken pipe later
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path.parent, path.stem)
         tmp = _temporary_file(path)
     except OSError as err:
         raise OSError(f"{path}: cannot write there ({err.strerror or err})") from None

@@ -21,12 +21,14 @@ one `error:` line and status 1.
 """
 import dataclasses
 import json
+import math
 import sys
 from pathlib import Path
 
 from absl import flags
 
 import cli
+import shared_flags
 import video_flags
 from deblur3d import devices
 from deblur3d.atomic import atomic_file
@@ -43,13 +45,12 @@ flags.DEFINE_string("contact_sheet", None, "Also write a PNG of a few frames (in
                     "then the face's change amplified).")
 flags.DEFINE_string("report", None, "Also write each input's summary as JSON here (frames, faces, time, warnings, "
                     "the correction's incoherence beside a static unsharp mask's).")
-flags.DEFINE_integer("max_frames", None, "Use only the first N frames of each input.")
+shared_flags.define("max_frames")
 flags.DEFINE_float("fps", None, "Frame rate of a frame-folder input (default 25; videos keep their own).")
 flags.DEFINE_bool("strict", False, "Exit with status 1 when a video ends before the frame count its container "
                   "declares (a truncated or partly corrupt file); by default the frames read are deblurred and "
                   "written, with a warning line, and the exit status is 0.")
 flags.mark_flags_as_required(["input", "output"])
-flags.register_validator("max_frames", lambda n: n is None or n > 0, "--max_frames must be at least 1")
 FLAGS = flags.FLAGS
 
 
@@ -116,7 +117,7 @@ def photos():
 def deblur_one(src, out, spec, config, several):
     """One input -> its output; returns the report, and [name] when it ended before its declared length."""
     from deblur3d.video import io, pipeline
-    source = io.open_input(src, FLAGS.fps, FLAGS.max_frames, FLAGS.max_side)
+    source = io.open_input(src, FLAGS.fps, FLAGS.max_frames or None, FLAGS.max_side)
     report = pipeline.deblur_video(source, out, spec, config,
                                    side_by_side=suffixed(FLAGS.side_by_side, source.name, several),
                                    contact_sheet=suffixed(FLAGS.contact_sheet, source.name, several),
@@ -141,8 +142,9 @@ def no_nan(value):
 
 
 def incoherence(flicker):
-    """The summary's words for CorrectionFlicker's result (no sharp frames needed)."""
-    if not flicker or flicker["frames"] == 0:
+    """The summary's words for CorrectionFlicker's result (no sharp frames needed); nothing
+    when no face was changed (no correction, no score)."""
+    if not flicker or flicker["frames"] == 0 or not math.isfinite(flicker["output"]):
         return ""
     return (f"; the correction changes by {flicker['output']:.2f} of its size from frame to frame "
             f"(a static unsharp mask: {flicker['unsharp']:.2f}; lower is steadier)")

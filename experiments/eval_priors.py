@@ -19,10 +19,12 @@ import os
 from absl import flags
 
 import cli
+import shared_flags
 import data_flags
 import priors_flags
 
 flags.adopt_module_key_flags(data_flags)
+shared_flags.define("cache_dir", "every")
 flags.adopt_module_key_flags(priors_flags)
 
 flags.DEFINE_list("configs", ["default", "recon:0", "basis:200"],

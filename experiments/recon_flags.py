@@ -4,6 +4,7 @@ import dataclasses
 from absl import flags
 
 import data_flags
+import shared_flags
 import train_flags
 from deblur3d import paths
 from deblur3d.recon.model import PAPER_INPUT_SIZE
@@ -15,8 +16,7 @@ WEIGHTED = [f.name for f in dataclasses.fields(ReconWeights)]
 flags.adopt_module_key_flags(data_flags)
 
 flags.DEFINE_string("run_dir", None, "Run folder: checkpoints (resumable), TensorBoard (tb/), exported weights.")
-flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model.")
-flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
+shared_flags.define("data_dir", "cache_dir", "face_model", "model_path")
 flags.DEFINE_string("skin_model", str(paths.SKIN_MODEL), "Skin colour model for the attention A ('' for none).")
 flags.DEFINE_list("terms", None, "Loss terms (photometric, landmark, regularizer, albedo, distill, dense); default: the "
                   "stage's. distill (not in the paper) teaches the fitted geometry of --priors_dir.")

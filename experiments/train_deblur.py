@@ -18,6 +18,7 @@ from absl import flags
 import cli
 import data_flags
 import priors_flags
+import shared_flags
 import train_flags
 
 from deblur3d.deblur.archs import Arch
@@ -69,9 +70,7 @@ flags.DEFINE_float("photo_fraction", D.photo_fraction, "Share of training sample
                    "the paper).")
 flags.DEFINE_enum("strategy", D.strategy, ["default", "mirrored", "multiworker"],
                   "tf.distribute: mirrored = all local GPUs; multiworker = machines in $TF_CONFIG.")
-flags.DEFINE_enum("precision", D.precision, list(PRECISIONS),
-                  "DeblurNet compute type, weights float32: mixed_bfloat16 for CPUs with AVX512-BF16 "
-                  "(1.9x faster steps here), mixed_float16 for GPUs (with loss scaling).")
+shared_flags.define("precision", "cache_dir")
 flags.DEFINE_string("init_weights", D.init_weights, "Start from these weights (same model and options: a fine-tune) "
                     "instead of from scratch.")
 flags.DEFINE_string("grow_from", D.grow_from, "Start from a DeblurNet of the same options but fewer --blocks "

@@ -22,6 +22,7 @@ LOSSY, LOSSLESS = (".mp4", ".mov"), (".mkv", ".avi")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 DEFAULT_FPS = 25.0
 MAX_SIDE = 4096
+MIN_SIDE = 32   # dlib's detectors fail on smaller frames (thinner than ~10 px, its CNN detector corrupts memory)
 
 
 def ffmpeg_exe():
@@ -51,6 +52,9 @@ def checked(frames, name, max_side=MAX_SIDE):
         for t, rgb in enumerate(frames):
             if rgb is None:
                 raise BadInput(f"frame {t} cannot be decoded")
+            if shape is None and min(rgb.shape[:2]) < MIN_SIDE:
+                raise BadInput(f"frames of {rgb.shape[1]}x{rgb.shape[0]} px are smaller than the {MIN_SIDE} px a "
+                               "side the face detector needs: no face to deblur")
             if shape is None and max(rgb.shape[:2]) > max_side:
                 raise BadInput(f"frames of {rgb.shape[1]}x{rgb.shape[0]} px are larger than "
                                f"--max_side={max_side} (reduce the input first, or raise --max_side)")

@@ -1,0 +1,118 @@
+"""Flags that several scripts of experiments/ take, each defined here once, and the range of
+every numeric flag of experiments/, checked in one place (cli.run registers RANGES).
+
+A script (or a *_flags module) takes shared flags with `shared_flags.define("face_model",
+...)`: each is defined once per process and listed in the asking module's --help. A script
+passes its own default as `define(split="train")`. Flags of one script stay in it.
+"""
+import math
+
+from absl import flags
+
+flags.disclaim_key_flags()   # a flag defined below belongs to the module that asked for it (its --help)
+
+
+def _precision(default):
+    from deblur3d.train.strategies import PRECISIONS
+    flags.DEFINE_enum("precision", default, list(PRECISIONS),
+                      "DeblurNet compute type (weights and output stay float32): mixed_bfloat16 for CPUs with "
+                      "AVX512-BF16 (faster; its cost: docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full), "
+                      "mixed_float16 for GPUs (training with loss scaling).")
+
+
+def _photo_shift(default):
+    flags.DEFINE_integer("photo_shift", default, "A photo has no neighbours: its 5-frame stack is the photo moved "
+                         "sideways by this many px per neighbour (not in the paper; docs/video.md#photos); 0: five "
+                         "identical copies, which the model hands back almost untouched.")
+
+
+def _defaults():
+    """Each shared flag's default, from the code that owns the setting."""
+    from deblur3d.data.blur import PHOTO_SHIFT
+    from deblur3d.priors.settings import PriorsSettings
+    from deblur3d.video.tracks import TrackConfig
+    priors = PriorsSettings()
+    return dict(data_dir=None, cache_dir=None, every=10, face_model=priors.face_model, model_path=priors.model_path, precision="float32",
+                photo_shift=PHOTO_SHIFT, flip_ensemble=False, detect_side=TrackConfig.detect_side, split="val",
+                max_frames=None)
+
+
+_DEFINE = {
+    "data_dir": lambda d: flags.DEFINE_string("data_dir", d, "Data root (default: $DEBLUR3D_DATA, else ../shared/data; "
+                                              "docs/data.md says where each input comes from)."),
+    "cache_dir": lambda d: flags.DEFINE_string("cache_dir", d, "Data cache built by `make data` (default cache/data)."),
+    "every": lambda d: flags.DEFINE_integer("every", d, "Use one frame in this many of each run (make eval's 10: 106 "
+                                            "of the 1,056 val frames; 1: all)."),
+    "face_model": lambda d: flags.DEFINE_enum("face_model", d, ["ict", "bfm"], "3D morphable model (of the "
+                                              "ReconNet, the render or the fit)."),
+    "model_path": lambda d: flags.DEFINE_string("model_path", d, "Face model file (.npz for ict, front .mat for "
+                                                "bfm; default: under the data root)."),
+    "precision": _precision,
+    "photo_shift": _photo_shift,
+    "flip_ensemble": lambda d: flags.DEFINE_bool("flip_ensemble", d, "Average the output with that of the mirrored "
+                                                 "frames, mirrored back (EDSR's self-ensemble, not in the paper; twice "
+                                                 "the time); evaluate.py scores it as an extra row <name>+flip."),
+    "detect_side": lambda d: flags.DEFINE_integer("detect_side", d, "Frames are reduced to this for face detection; "
+                                                  "dlib finds faces of ~80 px there, i.e. of 80 x frame side / "
+                                                  "detect_side px in the frame: raise it for small faces."),
+    "split": lambda d: flags.DEFINE_string("split", d, "Split of the data cache to read (train or val)."),
+    "max_frames": lambda d: flags.DEFINE_integer("max_frames", d, "Use only the first N frames of each input "
+                                                 "(0: every frame)."),
+}
+
+
+def define(*names, **defaults):
+    """Defines the named shared flags (once per process) as key flags of the calling module;
+    `defaults` (name=value) replace the shared defaults for this script."""
+    for name in (*names, *defaults):
+        if name in flags.FLAGS:
+            flags.declare_key_flag(name)
+        else:
+            _DEFINE[name](defaults.get(name, _defaults()[name]))
+
+
+INF = math.inf
+# Every numeric flag of experiments/ (tests/test_faults.py checks none is missing):
+# name -> (low, high, whether low itself is refused). None (an unset flag) is always allowed.
+RANGES = {
+    "adam_epsilon": (0, INF, True), "albedo_weight": (0, INF, False), "batch": (1, INF, False),
+    "batch_size": (1, INF, False), "batches": (1, INF, False), "blocks": (1, INF, False),
+    "blur_window": (1, INF, False), "checkpoint_every": (1, INF, False), "crop_scale": (0, INF, True),
+    "crop_size": (16, 4096, False), "decay_every": (1, INF, False), "detect_max_side": (32, INF, False),
+    "detect_side": (32, INF, False), "distill_weight": (0, INF, False), "eval_minutes": (0, INF, True),
+    "every": (1, INF, False), "face_weight": (0, INF, False), "feather": (0, 0.5, False), "figures": (0, INF, False),
+    "fit_steps": (0, INF, False), "fps": (0, 1000, True), "frames": (1, INF, False),
+    "frames_per_identity": (1, INF, False), "frames_per_run": (1, INF, False), "gate": (0, 1, False),
+    "kernel": (1, 31, False), "landmark_weight": (0, INF, False), "learning_rate": (0, INF, True),
+    "max_frames": (0, INF, False), "max_frames_per_clip": (1, INF, False), "max_gap": (0, INF, False),
+    "max_side": (16, INF, False), "max_upscale": (0, INF, True), "min_face": (1, INF, False),
+    "min_run_frames": (1, INF, False), "minutes": (0, INF, True), "patch_size": (16, 4096, False),
+    "photo_fraction": (0, 1, False), "photo_shift": (0, 16, False), "photometric_weight": (0, INF, False),
+    "pitch": (-math.pi, math.pi, False), "pixels": (1, INF, False), "pixels_per_class": (100, INF, False),
+    "psnr_floor": (0, INF, False), "refine_landmarks": (0, INF, False), "regularizer_weight": (0, INF, False),
+    "repeats": (1, INF, False), "res_scale": (0, INF, True), "seed": (0, 2**32 - 1, False),
+    "sharp_fraction": (0, 1, False), "sheet_frames": (1, INF, False), "skin_prior": (0, 1, True),
+    "smooth_radius": (0, INF, False), "stabilise": (0, 1, False), "stabilise_sigma": (0, INF, True),
+    "steps": (1, INF, False), "stride": (1, INF, False), "timing_repeats": (1, INF, False),
+    "tone_std": (0, INF, False), "warmup": (0, INF, False), "warmup_steps": (0, INF, False),
+}
+
+
+def range_text(name):
+    low, high, open_low = RANGES[name]
+    shown = lambda v: "inf" if v == INF else f"{v:.4g}"   # noqa: E731
+    return f"{'(' if open_low else '['}{shown(low)}, {shown(high)}]".replace("inf]", "inf)")
+
+
+def in_range(name, value):
+    low, high, open_low = RANGES[name]
+    return value is None or (low < value if open_low else low <= value) and value <= high
+
+
+def register_ranges():
+    """A validator for every numeric flag defined in this process (cli.run calls this once all
+    are defined): an out-of-range value ends in one error line, before any work."""
+    for name in RANGES:
+        if name in flags.FLAGS:
+            flags.register_validator(name, lambda v, n=name: in_range(n, v),
+                                     f"--{name} must lie in {range_text(name)}")
