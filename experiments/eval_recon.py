@@ -14,6 +14,7 @@ from absl import flags
 
 import cli
 import data_flags
+import shared_flags
 
 flags.adopt_module_key_flags(data_flags)
 
@@ -23,10 +24,9 @@ flags.DEFINE_list("sets", ["clips", "stills", "authors"], "What to score: clips 
 flags.DEFINE_string("faces_dir", None, "A folder of face images, subfolders included, each image with one face "
                     "(default: <data_dir>/faces, its split --faces_split).")
 flags.DEFINE_string("faces_split", "val", "With a manifest.csv in --faces_dir: score only this split.")
-flags.DEFINE_string("authors_dir", None, "A folder in the authors' layout (default: <data_dir>/300vw-sample/vd001).")
+shared_flags.define("authors_dir")
 flags.DEFINE_bool("teacher", True, "Also score the teacher fit (MediaPipe's 468 points on the crop, fitted).")
-flags.DEFINE_integer("refine_landmarks", 0, "Also score each ReconNet refined this many Adam steps to dlib's 68 "
-                     "points on its input crop (deblur3d/priors/refine.py; not in the paper); 0: not.", lower_bound=0)
+shared_flags.define(refine_landmarks=0)
 flags.DEFINE_string("table", "results/recon_landmarks.md", "Markdown table of the errors.")
 flags.DEFINE_string("json", None, "Also write {row: {\"sharp\": px, \"blurry\": px}} of the first set scored.")
 FLAGS = flags.FLAGS

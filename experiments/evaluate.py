@@ -26,10 +26,7 @@ E = EvalConfig()   # every default below comes from it
 flags.DEFINE_list("checkpoints", [], "name=path of deblurring weights (DeblurNet, DBN, SRN); default: every "
                   "checkpoints/*.weights.npz whose header is a deblurring model, named by file stem.")
 shared_flags.define(split=E.split)
-flags.DEFINE_string("authors_dir", E.authors_dir, "Folder in the authors' layout (blurry/ sharp/ face/ bbox.txt) to "
-                    "evaluate too; default <data root>/300vw-sample/vd001 when it exists; empty: none.")
-flags.DEFINE_string("priors_dir", E.priors_dir, "Precomputed priors of the cache (experiments/export_priors.py); "
-                    "without them the priors are computed online.")
+shared_flags.define(authors_dir=E.authors_dir, priors_dir=E.priors_dir)
 flags.DEFINE_string("out", E.out, "Output folder.")
 flags.DEFINE_integer("figures", E.figures, "Val frames shown in figures/.")
 flags.DEFINE_bool("identity", E.identity, "Compute dlib identity similarity (Table 2).")

@@ -9,12 +9,8 @@ import shared_flags
 from deblur3d.priors.settings import TEXTURES, PriorsSettings
 
 _P = PriorsSettings()
-flags.DEFINE_string("recon_weights", _P.recon_weights, "ReconNet weights for the 3D priors (models that use them).")
+shared_flags.define("recon_weights", "refine_landmarks")
 shared_flags.define("data_dir", "face_model", "model_path")
-flags.DEFINE_integer("refine_landmarks", _P.refine_landmarks,
-                     "Adam steps refining ReconNet's pose, shape and expression to dlib's 68 points on the "
-                     "blurry frame (not in the paper; deblur3d/priors/refine.py); 0: ReconNet alone, as the "
-                     "paper; unset: as the deblurring model's priors were made (its weights header), 0 for export.")
 flags.DEFINE_enum("texture", _P.texture, list(TEXTURES),
                   "Light and texture of the priors: recon = ReconNet's (the paper's); basis = fitted to the frame "
                   "in the rich albedo basis; frame = the person's own, read from the frame (not in the paper; "

@@ -28,11 +28,14 @@ def _photo_shift(default):
 
 def _defaults():
     """Each shared flag's default, from the code that owns the setting."""
+    from deblur3d import paths
     from deblur3d.data.blur import PHOTO_SHIFT
     from deblur3d.priors.settings import PriorsSettings
     from deblur3d.video.tracks import TrackConfig
     priors = PriorsSettings()
-    return dict(data_dir=None, cache_dir=None, every=10, face_model=priors.face_model, model_path=priors.model_path, precision="float32",
+    return dict(data_dir=None, cache_dir=None, every=10, face_model=priors.face_model, model_path=priors.model_path,
+                recon_weights=priors.recon_weights, refine_landmarks=priors.refine_landmarks, run_dir=None, export=None,
+                init_weights=None, priors_dir=str(paths.PRIORS), authors_dir=None, precision="float32",
                 photo_shift=PHOTO_SHIFT, flip_ensemble=False, detect_side=TrackConfig.detect_side, split="val",
                 max_frames=None)
 
@@ -56,6 +59,24 @@ _DEFINE = {
                                                   "dlib finds faces of ~80 px there, i.e. of 80 x frame side / "
                                                   "detect_side px in the frame: raise it for small faces."),
     "split": lambda d: flags.DEFINE_string("split", d, "Split of the data cache to read (train or val)."),
+    "run_dir": lambda d: flags.DEFINE_string("run_dir", d, "Run folder: checkpoints (resumable), TensorBoard (tb/), "
+                                             "the run's settings (run_config.json) and the exported weights."),
+    "export": lambda d: flags.DEFINE_string("export", d, "Where the final compact weights are written (default: in "
+                                            "--run_dir)."),
+    "init_weights": lambda d: flags.DEFINE_string("init_weights", d, "Start from these weights (same network and "
+                                                  "options: a fine-tune) instead of from scratch."),
+    "priors_dir": lambda d: flags.DEFINE_string("priors_dir", d, "3D priors exported by experiments/export_priors.py "
+                                                "(the ones a model trains or is scored on; for the ReconNet trainers "
+                                                "the fitted priors the distill term teaches)."),
+    "recon_weights": lambda d: flags.DEFINE_string("recon_weights", d, "ReconNet weights for the 3D priors (models "
+                                                   "that use them; '': an untrained ReconNet, for timing)."),
+    "refine_landmarks": lambda d: flags.DEFINE_integer(
+        "refine_landmarks", d, "Adam steps refining ReconNet's pose, shape and expression to dlib's 68 points on the "
+        "blurry frame (not in the paper; deblur3d/priors/refine.py); 0: ReconNet alone, as the paper; unset: as the "
+        "deblurring model's priors were made (its weights header), 0 for export."),
+    "authors_dir": lambda d: flags.DEFINE_string("authors_dir", d, "A folder in the authors' layout (blurry/ sharp/ "
+                                                 "face/ bbox.txt); default <data root>/300vw-sample/vd001 when it "
+                                                 "exists; empty: none."),
     "max_frames": lambda d: flags.DEFINE_integer("max_frames", d, "Use only the first N frames of each input "
                                                  "(0: every frame)."),
 }

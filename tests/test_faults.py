@@ -117,8 +117,14 @@ def test_every_numeric_flag_of_the_scripts_has_one_range_and_a_shared_flag_one_d
         for name in re.findall(r'DEFINE_\w+\(\s*"(\w+)"', text):
             defined.setdefault(name, []).append(stem)
     for name in ("face_model", "model_path", "precision", "photo_shift", "flip_ensemble", "detect_side", "split",
-                 "max_frames"):
+                 "max_frames", "data_dir", "cache_dir", "every", "run_dir", "export", "init_weights", "priors_dir",
+                 "recon_weights", "refine_landmarks", "authors_dir"):
         assert defined[name] == ["shared_flags"], (name, defined[name])
+    # Names that several scripts give a meaning of their own (each script's own output file,
+    # timed steps against training steps, ...): not one setting, so not shared. No others.
+    own_meaning = {"out", "weights", "seed", "table", "sheet", "steps", "repeats", "photos", "patch_size", "kernel",
+                   "crop_size", "budgets", "batches", "batch_size"}
+    assert {name for name, where in defined.items() if len(where) > 1} == own_meaning
     assert shared_flags.range_text("gate") == "[0, 1]" and shared_flags.range_text("learning_rate") == "(0, inf)"
     assert not shared_flags.in_range("gate", float("nan")) and shared_flags.in_range("stride", None)
 
@@ -155,8 +161,8 @@ def _names_of(call):
 
 
 def flags_accepted(trees, script):
-    """Flags a script's process defines: its own, and those of the *_flags modules it imports
-    (shared_flags' only where a module asks for them with define())."""
+    """Flags a script's process defines: its own, and those of the modules of experiments/ it
+    imports (shared_flags' only where a module asks for them with define())."""
     import ast
     found, todo, seen = set(), [script], set()
     while todo:
@@ -166,7 +172,7 @@ def flags_accepted(trees, script):
         seen.add(module)
         for node in ast.walk(trees[module]):
             if isinstance(node, ast.Import):
-                todo += [a.name for a in node.names if a.name.endswith("_flags") and a.name != "shared_flags"]
+                todo += [a.name for a in node.names if a.name in trees and a.name not in ("shared_flags", "cli")]
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
             if node.func.attr.startswith("DEFINE_") and isinstance(node.args[0], ast.Constant):
@@ -178,9 +184,9 @@ def flags_accepted(trees, script):
 
 def flags_read(trees, script, listed=True):
     """Flags a script reads: FLAGS.name, FLAGS["name"] or (`listed`) a string naming them in a
-    tuple of the script, and those read by the *_flags functions it calls (and they call)."""
+    tuple of the script, and those read by the functions of experiments/ it calls (and they call)."""
     import ast
-    flag_modules = {m for m in trees if m.endswith("_flags")}
+    flag_modules = set(trees)
 
     def scan(node, module):
         reads, calls = set(), set()
@@ -212,10 +218,12 @@ def test_every_flag_a_script_accepts_changes_what_it_does():
     from deblur3d.deblur.archs import Arch
     from deblur3d.deblur.training import DeblurTrainConfig
     trees = _trees()
-    by_field = {f.name for cls in (Arch, DeblurTrainConfig) for f in dataclasses.fields(cls)}   # train_deblur's
+    # train_deblur.config_from_flags reads every flag named like a field of its configuration
+    by_field = {f.name for cls in (Arch, DeblurTrainConfig) for f in dataclasses.fields(cls)}
     ignored = {}
     for script in sorted(m for m in trees if not m.endswith("_flags") and m != "cli"):
-        unread = flags_accepted(trees, script) - flags_read(trees, script) - (by_field if script == "train_deblur" else set())
+        by_name = by_field if "config_from_flags" in (EXPERIMENTS / f"{script}.py").read_text() else set()
+        unread = flags_accepted(trees, script) - flags_read(trees, script) - by_name
         if unread:
             ignored[script] = sorted(unread)
         undefined = flags_read(trees, script, listed=False) - flags_accepted(trees, script) - {"verbosity"}
