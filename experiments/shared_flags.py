@@ -12,18 +12,42 @@ from absl import flags
 flags.disclaim_key_flags()   # a flag defined below belongs to the module that asked for it (its --help)
 
 
-def _precision(default):
-    from deblur3d.train.strategies import PRECISIONS
-    flags.DEFINE_enum("precision", default, list(PRECISIONS),
-                      "DeblurNet compute type (weights and output stay float32): mixed_bfloat16 for CPUs with "
-                      "AVX512-BF16 (faster; its cost: docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full), "
-                      "mixed_float16 for GPUs (training with loss scaling).")
-
-
-def _photo_shift(default):
-    flags.DEFINE_integer("photo_shift", default, "A photo has no neighbours: its 5-frame stack is the photo moved "
-                         "sideways by this many px per neighbour (not in the paper; docs/video.md#photos); 0: five "
-                         "identical copies, which the model hands back almost untouched.")
+# name -> (kind of DEFINE_, help); the defaults are _defaults()', an enum's choices _choices()'.
+_FLAGS = {
+    "data_dir": ("string", "Data root (default: $DEBLUR3D_DATA, else ../shared/data; docs/data.md says where each "
+                 "input comes from)."),
+    "cache_dir": ("string", "Data cache built by `make data` (default cache/data)."),
+    "every": ("integer", "Use one frame in this many of each run (make eval's 10: 106 of the 1,056 val frames; 1: all)."),
+    "split": ("string", "Split of the data cache to read (train or val)."),
+    "face_model": ("enum", "3D morphable model (of the ReconNet, the render or the fit)."),
+    "model_path": ("string", "Face model file (.npz for ict, front .mat for bfm; default: under the data root)."),
+    "recon_weights": ("string", "ReconNet weights for the 3D priors (models that use them; '': an untrained ReconNet, "
+                      "for timing)."),
+    "refine_landmarks": ("integer", "Adam steps refining ReconNet's pose, shape and expression to dlib's 68 points on "
+                         "the blurry frame (not in the paper; deblur3d/priors/refine.py); 0: ReconNet alone, as the "
+                         "paper; unset: as the deblurring model's priors were made (its weights header), 0 for export."),
+    "priors_dir": ("string", "3D priors exported by experiments/export_priors.py (the ones a model trains or is scored "
+                   "on; for the ReconNet trainers the fitted priors the distill term teaches)."),
+    "authors_dir": ("string", "A folder in the authors' layout (blurry/ sharp/ face/ bbox.txt); default <data root>/"
+                    "300vw-sample/vd001 when it exists; empty: none."),
+    "run_dir": ("string", "Run folder: checkpoints (resumable), TensorBoard (tb/), the run's settings "
+                "(run_config.json) and the exported weights."),
+    "export": ("string", "Where the final compact weights are written (default: in --run_dir)."),
+    "init_weights": ("string", "Start from these weights (same network and options: a fine-tune) instead of from "
+                     "scratch."),
+    "precision": ("enum", "DeblurNet compute type (weights and output stay float32): mixed_bfloat16 for CPUs with "
+                  "AVX512-BF16 (faster; its cost: docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full), "
+                  "mixed_float16 for GPUs (training with loss scaling)."),
+    "photo_shift": ("integer", "A photo has no neighbours: its 5-frame stack is the photo moved sideways by this many "
+                    "px per neighbour (not in the paper; docs/video.md#photos); 0: five identical copies, which the "
+                    "model hands back almost untouched."),
+    "flip_ensemble": ("bool", "Average the output with that of the mirrored frames, mirrored back (EDSR's "
+                      "self-ensemble, not in the paper; twice the time); evaluate.py scores it as an extra row "
+                      "<name>+flip."),
+    "detect_side": ("integer", "Frames are reduced to this for face detection; dlib finds faces of ~80 px there, i.e. "
+                    "of 80 x frame side / detect_side px in the frame: raise it for small faces."),
+    "max_frames": ("integer", "Use only the first N frames of each input (0: every frame)."),
+}
 
 
 def _defaults():
@@ -33,53 +57,16 @@ def _defaults():
     from deblur3d.priors.settings import PriorsSettings
     from deblur3d.video.tracks import TrackConfig
     priors = PriorsSettings()
-    return dict(data_dir=None, cache_dir=None, every=10, face_model=priors.face_model, model_path=priors.model_path,
-                recon_weights=priors.recon_weights, refine_landmarks=priors.refine_landmarks, run_dir=None, export=None,
-                init_weights=None, priors_dir=str(paths.PRIORS), authors_dir=None, precision="float32",
-                photo_shift=PHOTO_SHIFT, flip_ensemble=False, detect_side=TrackConfig.detect_side, split="val",
-                max_frames=None)
+    return dict(data_dir=None, cache_dir=None, every=10, split="val", face_model=priors.face_model,
+                model_path=priors.model_path, recon_weights=priors.recon_weights,
+                refine_landmarks=priors.refine_landmarks, priors_dir=str(paths.PRIORS), authors_dir=None,
+                run_dir=None, export=None, init_weights=None, precision="float32", photo_shift=PHOTO_SHIFT,
+                flip_ensemble=False, detect_side=TrackConfig.detect_side, max_frames=None)
 
 
-_DEFINE = {
-    "data_dir": lambda d: flags.DEFINE_string("data_dir", d, "Data root (default: $DEBLUR3D_DATA, else ../shared/data; "
-                                              "docs/data.md says where each input comes from)."),
-    "cache_dir": lambda d: flags.DEFINE_string("cache_dir", d, "Data cache built by `make data` (default cache/data)."),
-    "every": lambda d: flags.DEFINE_integer("every", d, "Use one frame in this many of each run (make eval's 10: 106 "
-                                            "of the 1,056 val frames; 1: all)."),
-    "face_model": lambda d: flags.DEFINE_enum("face_model", d, ["ict", "bfm"], "3D morphable model (of the "
-                                              "ReconNet, the render or the fit)."),
-    "model_path": lambda d: flags.DEFINE_string("model_path", d, "Face model file (.npz for ict, front .mat for "
-                                                "bfm; default: under the data root)."),
-    "precision": _precision,
-    "photo_shift": _photo_shift,
-    "flip_ensemble": lambda d: flags.DEFINE_bool("flip_ensemble", d, "Average the output with that of the mirrored "
-                                                 "frames, mirrored back (EDSR's self-ensemble, not in the paper; twice "
-                                                 "the time); evaluate.py scores it as an extra row <name>+flip."),
-    "detect_side": lambda d: flags.DEFINE_integer("detect_side", d, "Frames are reduced to this for face detection; "
-                                                  "dlib finds faces of ~80 px there, i.e. of 80 x frame side / "
-                                                  "detect_side px in the frame: raise it for small faces."),
-    "split": lambda d: flags.DEFINE_string("split", d, "Split of the data cache to read (train or val)."),
-    "run_dir": lambda d: flags.DEFINE_string("run_dir", d, "Run folder: checkpoints (resumable), TensorBoard (tb/), "
-                                             "the run's settings (run_config.json) and the exported weights."),
-    "export": lambda d: flags.DEFINE_string("export", d, "Where the final compact weights are written (default: in "
-                                            "--run_dir)."),
-    "init_weights": lambda d: flags.DEFINE_string("init_weights", d, "Start from these weights (same network and "
-                                                  "options: a fine-tune) instead of from scratch."),
-    "priors_dir": lambda d: flags.DEFINE_string("priors_dir", d, "3D priors exported by experiments/export_priors.py "
-                                                "(the ones a model trains or is scored on; for the ReconNet trainers "
-                                                "the fitted priors the distill term teaches)."),
-    "recon_weights": lambda d: flags.DEFINE_string("recon_weights", d, "ReconNet weights for the 3D priors (models "
-                                                   "that use them; '': an untrained ReconNet, for timing)."),
-    "refine_landmarks": lambda d: flags.DEFINE_integer(
-        "refine_landmarks", d, "Adam steps refining ReconNet's pose, shape and expression to dlib's 68 points on the "
-        "blurry frame (not in the paper; deblur3d/priors/refine.py); 0: ReconNet alone, as the paper; unset: as the "
-        "deblurring model's priors were made (its weights header), 0 for export."),
-    "authors_dir": lambda d: flags.DEFINE_string("authors_dir", d, "A folder in the authors' layout (blurry/ sharp/ "
-                                                 "face/ bbox.txt); default <data root>/300vw-sample/vd001 when it "
-                                                 "exists; empty: none."),
-    "max_frames": lambda d: flags.DEFINE_integer("max_frames", d, "Use only the first N frames of each input "
-                                                 "(0: every frame)."),
-}
+def _choices(name):
+    from deblur3d.train.strategies import PRECISIONS
+    return {"face_model": ["ict", "bfm"], "precision": list(PRECISIONS)}[name]
 
 
 def define(*names, **defaults):
@@ -88,8 +75,13 @@ def define(*names, **defaults):
     for name in (*names, *defaults):
         if name in flags.FLAGS:
             flags.declare_key_flag(name)
+            continue
+        kind, text = _FLAGS[name]
+        default = defaults.get(name, _defaults()[name])
+        if kind == "enum":
+            flags.DEFINE_enum(name, default, _choices(name), text)
         else:
-            _DEFINE[name](defaults.get(name, _defaults()[name]))
+            getattr(flags, f"DEFINE_{kind}")(name, default, text)
 
 
 INF = math.inf
