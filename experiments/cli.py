@@ -1,8 +1,9 @@
 """How every script of experiments/ starts and ends.
 
 `cli.run(main)` instead of absl's `app.run(main)`:
-- a bad flag (a numeric one outside its range: shared_flags.RANGES), a missing or unusable file, a failed encoder: one `error: <reason>` line on
-  stderr and exit status 1 (the traceback only with --verbosity=1 or higher);
+- a bad flag (a numeric one outside its range: shared_flags.RANGES), a missing or unusable
+  file, a failed encoder: one `error: <reason>` line on stderr and exit status 1 (the
+  traceback only with --verbosity=1 or higher);
 - Ctrl-C (SIGINT) and SIGTERM (`timeout`, `kill`, schedulers) take the same path: the
   exception unwinds every `finally`, so temporary outputs are removed (deblur3d/atomic.py)
   and a trainer saves nothing half-written; one line says so, and the status is 130 / 143.
