@@ -17,7 +17,8 @@ _FLAGS = {
     "data_dir": ("string", "Data root (default: $DEBLUR3D_DATA, else ../shared/data; docs/data.md says where each "
                  "input comes from)."),
     "cache_dir": ("string", "Data cache built by `make data` (default cache/data)."),
-    "every": ("integer", "Use one frame in this many of each run (make eval's 10: 106 of the 1,056 val frames; 1: all)."),
+    "every": ("integer", "Use one frame in this many of each run (make eval's 10: 106 of the 1,056 val frames; "
+              "1: all)."),
     "split": ("string", "Split of the data cache to read (train or val)."),
     "face_model": ("enum", "3D morphable model (of the ReconNet, the render or the fit)."),
     "model_path": ("string", "Face model file (.npz for ict, front .mat for bfm; default: under the data root)."),
@@ -25,7 +26,8 @@ _FLAGS = {
                       "for timing)."),
     "refine_landmarks": ("integer", "Adam steps refining ReconNet's pose, shape and expression to dlib's 68 points on "
                          "the blurry frame (not in the paper; deblur3d/priors/refine.py); 0: ReconNet alone, as the "
-                         "paper; unset: as the deblurring model's priors were made (its weights header), 0 for export."),
+                         "paper; unset: as the deblurring model's priors were made (its weights header), 0 for "
+                         "export."),
     "priors_dir": ("string", "3D priors exported by experiments/export_priors.py (the ones a model trains or is scored "
                    "on; for the ReconNet trainers the fitted priors the distill term teaches)."),
     "authors_dir": ("string", "A folder in the authors' layout (blurry/ sharp/ face/ bbox.txt); default <data root>/"
