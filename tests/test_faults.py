@@ -189,7 +189,8 @@ def flags_read(trees, script, listed=True):
     def scan(node, module):
         reads, calls = set(), set()
         for n in ast.walk(node):
-            if isinstance(n, ast.Attribute) and "FLAGS" in (getattr(n.value, "id", None), getattr(n.value, "attr", None)):
+            owner = (getattr(n.value, "id", None), getattr(n.value, "attr", None)) if isinstance(n, ast.Attribute) else ()
+            if "FLAGS" in owner:   # FLAGS.name, flags.FLAGS.name
                 reads.add(n.attr)
             elif isinstance(n, (ast.Tuple, ast.List)) and module == script and listed:   # FLAGS[name] over names
                 reads |= {e.value for e in n.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
@@ -331,7 +332,8 @@ def test_a_full_disk_names_the_users_path_and_the_free_space_not_the_temporary(t
     monkeypatch.setattr(Path, "write_bytes", full)
     with pytest.raises(OSError) as err:
         outputs.write_image(tmp_path / "photo.png", np.zeros((8, 8, 3), np.uint8))
-    assert str(err.value).startswith(f"{tmp_path}/photo.png: no space left on the device (") and "MB free)" in str(err.value)
+    assert str(err.value).startswith(f"{tmp_path}/photo.png: no space left on the device (")
+    assert "MB free)" in str(err.value)
     assert ".tmp-" not in str(err.value) and list(tmp_path.iterdir()) == []
 
 
