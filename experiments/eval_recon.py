@@ -21,10 +21,9 @@ flags.adopt_module_key_flags(data_flags)
 flags.DEFINE_list("weights", None, "name=path of ReconNet weights (default: default=<the committed ReconNet>).")
 flags.DEFINE_list("sets", ["clips", "stills", "authors"], "What to score: clips (the val clips, --every), stills "
                   "(--faces_dir), authors (--authors_dir). With --faces_dir alone: stills only.")
-flags.DEFINE_string("faces_dir", None, "A folder of face images, subfolders included, each image with one face "
-                    "(default: <data_dir>/faces, its split --faces_split).")
+shared_flags.define("faces_dir")
 flags.DEFINE_string("faces_split", "val", "With a manifest.csv in --faces_dir: score only this split.")
-shared_flags.define("authors_dir")
+shared_flags.define("authors_dir", "cache_dir", "data_dir", "every")
 flags.DEFINE_bool("teacher", True, "Also score the teacher fit (MediaPipe's 468 points on the crop, fitted).")
 shared_flags.define(refine_landmarks=0)
 flags.DEFINE_string("table", "results/recon_landmarks.md", "Markdown table of the errors.")

@@ -19,7 +19,9 @@ _FLAGS = {
     "cache_dir": ("string", "Data cache built by `make data` (default cache/data)."),
     "every": ("integer", "Use one frame in this many of each run (make eval's 10: 106 of the 1,056 val frames; "
               "1: all)."),
-    "split": ("string", "Split of the data cache to read (train or val)."),
+    "split": ("string", "Split of the data cache (and the faces corpus) to read: train or val."),
+    "faces_dir": ("string", "Faces corpus: a folder of face images, subfolders included, one face each, with a "
+                  "manifest.csv of their splits (default: <data_dir>/faces)."),
     "face_model": ("enum", "3D morphable model (of the ReconNet, the render or the fit)."),
     "model_path": ("string", "Face model file (.npz for ict, front .mat for bfm; default: under the data root)."),
     "recon_weights": ("string", "ReconNet weights for the 3D priors (models that use them; '': an untrained ReconNet, "
@@ -59,7 +61,7 @@ def _defaults():
     from deblur3d.priors.settings import PriorsSettings
     from deblur3d.video.tracks import TrackConfig
     priors = PriorsSettings()
-    return dict(data_dir=None, cache_dir=None, every=10, split="val", face_model=priors.face_model,
+    return dict(data_dir=None, cache_dir=None, every=10, split="val", faces_dir=None, face_model=priors.face_model,
                 model_path=priors.model_path, recon_weights=priors.recon_weights,
                 refine_landmarks=priors.refine_landmarks, priors_dir=str(paths.PRIORS), authors_dir=None,
                 run_dir=None, export=None, init_weights=None, precision="float32", photo_shift=PHOTO_SHIFT,
@@ -92,7 +94,8 @@ INF = math.inf
 RANGES = {
     "adam_epsilon": (0, INF, True), "albedo_weight": (0, INF, False), "batch": (1, INF, False),
     "batch_size": (1, INF, False), "batches": (1, INF, False), "blocks": (1, INF, False),
-    "blur_window": (1, INF, False), "checkpoint_every": (1, INF, False), "crop_scale": (0, INF, True),
+    "blur_window": (1, INF, False), "blurry_views": (0, INF, False), "clip_every": (0, INF, False),
+    "dense_weight": (0, INF, False), "input_size": (32, INF, False), "max_stills": (1, INF, False), "checkpoint_every": (1, INF, False), "crop_scale": (0, INF, True),
     "crop_size": (16, 4096, False), "decay_every": (1, INF, False), "detect_max_side": (32, INF, False),
     "detect_side": (32, INF, False), "distill_weight": (0, INF, False), "eval_minutes": (0, INF, True),
     "every": (1, INF, False), "face_weight": (0, INF, False), "feather": (0, 0.5, False), "figures": (0, INF, False),

@@ -120,7 +120,7 @@ def test_every_numeric_flag_of_the_scripts_has_one_range_and_a_shared_flag_one_d
             "max_frames"} <= set(shared_flags._FLAGS)
     # Names that several scripts give a meaning of their own (each script's own output file,
     # timed steps against training steps, ...): not one setting, so not shared. No others.
-    own_meaning = {"out", "weights", "seed", "table", "sheet", "steps", "repeats", "photos", "patch_size", "kernel",
+    own_meaning = {"out", "weights", "seed", "table", "steps", "repeats", "photos", "patch_size", "kernel",
                    "crop_size", "budgets", "batches", "batch_size"}
     assert {name for name, where in defined.items() if len(where) > 1} == own_meaning
     assert shared_flags.range_text("gate") == "[0, 1]" and shared_flags.range_text("learning_rate") == "(0, inf)"
@@ -192,6 +192,10 @@ def flags_read(trees, script, listed=True):
             owner = (getattr(n.value, "id", None), getattr(n.value, "attr", None)) if isinstance(n, ast.Attribute) else ()
             if "FLAGS" in owner:   # FLAGS.name, flags.FLAGS.name
                 reads.add(n.attr)
+            elif isinstance(n, ast.Subscript) and getattr(n.value, "id", None) == "FLAGS" and \
+                    isinstance(n.slice, ast.JoinedStr) and isinstance(n.slice.values[-1], ast.Constant):
+                # FLAGS[f"{name}_weight"]: every *_weight flag
+                reads.add("*" + n.slice.values[-1].value)
             elif isinstance(n, (ast.Tuple, ast.List)) and module == script and listed:   # FLAGS[name] over names
                 reads |= {e.value for e in n.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
             elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and \
@@ -222,10 +226,13 @@ def test_every_flag_a_script_accepts_changes_what_it_does():
     ignored = {}
     for script in sorted(m for m in trees if not m.endswith("_flags") and m != "cli"):
         by_name = by_field if "config_from_flags" in (EXPERIMENTS / f"{script}.py").read_text() else set()
-        unread = flags_accepted(trees, script) - flags_read(trees, script) - by_name
+        read = flags_read(trees, script)
+        unread = {name for name in flags_accepted(trees, script) - read - by_name
+                  if not any(r.startswith("*") and name.endswith(r[1:]) for r in read)}
         if unread:
             ignored[script] = sorted(unread)
-        undefined = flags_read(trees, script, listed=False) - flags_accepted(trees, script) - {"verbosity"}
+        undefined = {name for name in flags_read(trees, script, listed=False) - flags_accepted(trees, script)
+                     if not name.startswith("*")} - {"verbosity"}   # "*_weight": a pattern, not a name
         assert not undefined, (script, undefined)   # read but never defined: an AttributeError at run time
     assert ignored == {}
 
