@@ -8,8 +8,10 @@ nothing but a previous output of ours. Anything else there (a user's notes, a th
 makes the output refused, before any work is done (`check_folder_output`).
 """
 import contextlib
+import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -52,6 +54,30 @@ def check_folder_output(out):
                            "replace it (choose a new or empty folder)")
 
 
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:   # another user's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder, name):
+    """Removes what a killed run left in `folder` for the output `name`: our hidden temporaries
+    named after it (.<name>.tmp-<pid>-..., .<name>.old-<pid>) whose process is gone. Those of
+    live runs (this one's included) are theirs."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.(?:tmp|old)-(\d+)\b")
+    for p in Path(folder).iterdir():
+        found = pattern.match(p.name)
+        if found and int(found.group(1)) != os.getpid() and not _alive(int(found.group(1))):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_dir(out):
     """Yields a temporary sibling of `out`, swapped in for `out` only if the block completes
@@ -60,7 +86,8 @@ def atomic_dir(out):
     out = Path(out)
     check_folder_output(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    remove_stale_temporaries(out.parent, out.name)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     try:
         tmp.chmod(0o777 & ~_umask())
         yield tmp
@@ -71,9 +98,34 @@ def atomic_dir(out):
             out.rename(old)
         tmp.rename(out)
         shutil.rmtree(old, ignore_errors=True)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        reraise_in_user_terms(err, out, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _temporary_file(path):
+    """A new, empty hidden file beside `path`, named after it and unique to this call (two
+    outputs of one run, or two runs, never share one); same suffix: encoders go by it."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.tmp-{os.getpid()}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    os.chmod(name, 0o666 & ~_umask())   # mkstemp's is 0600; the output gets the user's usual mode
+    return Path(name)
+
+
+def reraise_in_user_terms(err, path, tmp):
+    """Raises an OSError met while writing `tmp` as one line about `path`, the user's name
+    for it: a full disk says how much is free; others keep their words, `tmp` renamed."""
+    if getattr(err, "errno", None) == errno.ENOSPC:
+        free = shutil.disk_usage(path.parent).free >> 20
+        full = OSError(f"{path}: no space left on the device ({free} MB free)")
+        full.errno = errno.ENOSPC
+        raise full from None
+    if str(tmp) in str(err):
+        raise type(err)(str(err).replace(str(tmp), str(path))) from None
+    raise err
 
 
 @contextlib.contextmanager
@@ -83,14 +135,16 @@ def atomic_file(path):
     path = Path(path)
     if path.is_dir():
         raise OSError(f"{path}: is a folder: refusing to replace it with a file (choose another output)")
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")   # same suffix: encoders go by it
     try:   # a folder we cannot write to says so now, not as an encoder's broken pipe later
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.touch()
+        remove_stale_temporaries(path.parent, path.stem)
+        tmp = _temporary_file(path)
     except OSError as err:
         raise OSError(f"{path}: cannot write there ({err.strerror or err})") from None
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as err:
+        reraise_in_user_terms(err, path, tmp)
     finally:
         tmp.unlink(missing_ok=True)

@@ -14,9 +14,11 @@ from absl import flags
 import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
 import tensorflow as tf
 import data_flags
+import shared_flags
 
 flags.adopt_module_key_flags(data_flags)
-flags.DEFINE_string("split", "train", "Split to read.")
+shared_flags.define("cache_dir")
+shared_flags.define(split="train")
 flags.DEFINE_list("budgets", ["16x256:paper", "8x128:cpu", "16x64:cpu"],
                   "batch x patch : recipe (paper or cpu) to measure.")
 flags.DEFINE_integer("batches", 20, "Batches timed after the warm-up.")

@@ -20,11 +20,11 @@ import numpy as np
 from absl import flags
 
 import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
+import shared_flags
 import tensorflow as tf
-import data_flags
 import train_deblur
 
-flags.adopt_module_key_flags(data_flags)
+shared_flags.define("every")
 flags.adopt_module_key_flags(train_deblur)
 flags.DEFINE_float("minutes", 30, "Training time budget in minutes (scoring excluded).")
 flags.DEFINE_float("eval_minutes", 5, "Score every this many training minutes.")

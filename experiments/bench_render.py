@@ -10,11 +10,10 @@ from absl import flags
 
 import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
 import tensorflow as tf
-import data_flags
+import shared_flags
 
-flags.adopt_module_key_flags(data_flags)
-flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "Face model to render.")
-flags.DEFINE_string("model_path", None, "Model file; default: under the data dir.")
+shared_flags.define("data_dir")
+shared_flags.define("face_model", "model_path")
 flags.DEFINE_integer("batch", 16, "Renders per call.")
 flags.DEFINE_integer("repeats", 5, "Timed calls after one warm-up call.")
 FLAGS = flags.FLAGS

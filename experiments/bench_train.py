@@ -11,11 +11,12 @@ import time
 from absl import flags
 
 import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
+import shared_flags
 import tensorflow as tf
 
 flags.DEFINE_integer("repeats", 1, "Timed calls after one warm-up call (a paper-size step takes about a minute).")
 flags.DEFINE_list("budgets", ["16x256", "8x64"], "batch x patch pairs to time a training step at.")
-flags.DEFINE_string("recon_weights", "", "ReconNet weights for the online-priors figure ('' = untrained net).")
+shared_flags.define(recon_weights="")
 flags.DEFINE_bool("xla", False, "Also time the CPU recipe's step with and without XLA (jit_compile).")
 flags.DEFINE_list("first_widths", [], "Also time the CPU recipe's step with 4 blocks (the committed deblur_full) "
                   "at these widths of the first, full-resolution stage (the render adds 3 channels to each).")

@@ -17,13 +17,11 @@ from pathlib import Path
 from absl import flags
 
 import cli
-import data_flags
 import priors_flags
 from deblur3d import paths
 from deblur3d.data import readers
 from deblur3d.video.demo import DemoConfig, demo_clip
 
-flags.adopt_module_key_flags(data_flags)
 flags.DEFINE_integer("frames", 10, "Timed frames per size.")
 flags.DEFINE_list("sizes", ["360x450", "720x1280"], "Frame sizes, height x width.")
 flags.DEFINE_string("weights", str(paths.DEBLUR_WEIGHTS), "Deblurring weights (fresh model if absent).")

@@ -15,10 +15,10 @@ filter can predict (noise, compression, motion that the frame average cancels), 
 from absl import flags
 
 import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
+import shared_flags
 import tensorflow as tf
-import data_flags
 
-flags.adopt_module_key_flags(data_flags)
+shared_flags.define("cache_dir")
 flags.DEFINE_integer("blur_window", None, "Frames averaged per blurry frame (default: the blur preset's).")
 flags.DEFINE_integer("kernel", 5, "Side of the neighbourhood the filter sees.")
 flags.DEFINE_integer("patch_size", 64, "Patch side.")

@@ -14,15 +14,17 @@ from absl import flags
 
 import cli
 import data_flags
+import shared_flags
 
 flags.adopt_module_key_flags(data_flags)
-flags.DEFINE_string("split", "val", "Split to measure.")
+shared_flags.define("cache_dir", "every")
+shared_flags.define("split")
 flags.DEFINE_integer("seed", 0, "Seed of the per-frame motion (make eval uses 0).")
 flags.DEFINE_string("figure", "", "Also write a JPEG: sharp | the paper's 5-frame average | this blur, for "
                     "--figure_frames (e.g. docs/blur_examples.jpg).")
 flags.DEFINE_list("figure_frames", ["mimictalk-german-00/150", "dpe-s-00/100", "livep-d19-00/100"],
                   "run/frame of the figure's rows.")
-flags.DEFINE_bool("gate", False, "Also print the blur score of the faces (the video tool's gate, "
+flags.DEFINE_bool("gate_scores", False, "Also print the blur score of the faces (the video tool's gate, "
                   "deblur3d/video/gate.py) and the share of faces each threshold leaves alone.")
 flags.DEFINE_bool("realism", False, "Also print the noise level and the block structure (compression) of "
                   "the blurry and sharp frames, to set the noise and jpeg options against the authors' frames.")
@@ -45,7 +47,7 @@ def add(groups, name, stack, sharp, points68):
     g["w"].append(psnr(centre, sharp))
     g["f"].append(psnr(centre, sharp, face_mask(sharp.shape, points68)))
     g["n"] += [psnr(centre, stack[..., k:k + 3]) for k in (3, 9) if not np.array_equal(centre, stack[..., k:k + 3])]
-    if FLAGS.gate:
+    if FLAGS.gate_scores:
         g["blurry_score"].append(face_blur_score(centre, points68))
         g["sharp_score"].append(face_blur_score(sharp, points68))
     if FLAGS.realism:
@@ -159,7 +161,7 @@ def main(_):
     print(f"{'frames':<24} {'n':>4} | PSNR: mean median p10 p90 >40dB  | face region: idem{'':>16} | centre-neighbour")
     for name, g in groups.items():
         print(f"{name:<24} {len(g['w']):>4} | {describe(g['w'])} | {describe(g['f'])} | {np.mean(g['n']):6.2f}")
-    if FLAGS.gate:
+    if FLAGS.gate_scores:
         gate_table(groups)
     if FLAGS.realism:
         realism_table(groups)

@@ -13,11 +13,11 @@ import time
 from absl import flags
 
 import cli
-import data_flags
+import shared_flags
 
 from deblur3d import paths
 
-flags.adopt_module_key_flags(data_flags)
+shared_flags.define("cache_dir", "data_dir")
 flags.DEFINE_integer("frames_per_identity", 40, "Sharp frames read per training identity, spread over its runs.")
 flags.DEFINE_integer("fit_steps", 300, "Adam steps fitting pose, shape and expression to each frame's 68 points.")
 flags.DEFINE_float("tone_std", 0.08, "Spread of the 3 skin-tone components (0: none).")

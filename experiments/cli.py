@@ -1,8 +1,9 @@
 """How every script of experiments/ starts and ends.
 
 `cli.run(main)` instead of absl's `app.run(main)`:
-- a bad flag, a missing or unusable file, a failed encoder: one `error: <reason>` line on
-  stderr and exit status 1 (the traceback only with --verbosity=1 or higher);
+- a bad flag (a numeric one outside its range: shared_flags.RANGES), a missing or unusable
+  file, a failed encoder: one `error: <reason>` line on stderr and exit status 1 (the
+  traceback only with --verbosity=1 or higher);
 - Ctrl-C (SIGINT) and SIGTERM (`timeout`, `kill`, schedulers) take the same path: the
   exception unwinds every `finally`, so temporary outputs are removed (deblur3d/atomic.py)
   and a trainer saves nothing half-written; one line says so, and the status is 130 / 143.
@@ -13,6 +14,7 @@ import sys
 from absl import app, flags
 
 import deblur3d  # noqa: F401  (TensorFlow, imported once and quietly: deblur3d/__init__.py)
+import shared_flags
 
 FLAGS = flags.FLAGS
 
@@ -49,8 +51,9 @@ def interrupted(err):
 
 
 def run(main):
-    """absl's app.run(main) with the endings above."""
+    """absl's app.run(main) with the endings above; every numeric flag's range is checked."""
     signal.signal(signal.SIGTERM, _terminate)
+    shared_flags.register_ranges()
 
     def wrapped(argv):
         try:

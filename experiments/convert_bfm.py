@@ -16,7 +16,7 @@ from pathlib import Path
 from absl import app, flags
 
 import cli
-import data_flags
+import shared_flags
 
 from deblur3d import paths
 
@@ -29,7 +29,7 @@ _INPUTS = {  # flag -> (file name, also looked for in bfm-topology/, what it is)
     "facemodel_info": ("facemodel_info.mat", True, "triangles, point_buf, landmarks, masks"),
 }
 
-flags.adopt_module_key_flags(data_flags)
+shared_flags.define("data_dir")
 flags.DEFINE_string("bfm_dir", None, "Folder holding the official downloads (and optionally the index "
                     "files); default: <data root>/bfm.")
 for _flag, (_name, _, _what) in _INPUTS.items():

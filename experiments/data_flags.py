@@ -1,18 +1,11 @@
-"""The data flags the scripts share, each defined once with one default: where the data
-and the cache are, which frames are scored, and how blurry stacks are made
-(-> a blur_settings.BlurConfig). A script adopts them with
-`flags.adopt_module_key_flags(data_flags)`."""
+"""The blur flags: how blurry stacks are made (-> a blur_settings.BlurConfig), for the
+scripts that make them. A script adopts them with `flags.adopt_module_key_flags(data_flags)`;
+where the data and the cache are (--data_dir, --cache_dir) and --every are shared_flags'."""
 import dataclasses
 
 from absl import flags
 
 from deblur3d.data import blur_settings
-
-flags.DEFINE_string("data_dir", None, "Data root (default: $DEBLUR3D_DATA, else ../shared/data; docs/data.md says "
-                    "where each input comes from).")
-flags.DEFINE_string("cache_dir", None, "Data cache built by `make data` (default cache/data).")
-flags.DEFINE_integer("every", 10, "Use one frame in this many of each run (make eval's 10: 106 of the 1,056 val "
-                     "frames; 1: all).")
 
 flags.DEFINE_enum("blur", blur_settings.DEFAULT_PRESET, list(blur_settings.PRESETS),
                   "Blur synthesis: realistic = the authors' stacks (windows 5 frames apart) plus head motion "

@@ -9,7 +9,7 @@ frame count and (with ffmpeg) the audio track are kept.
     python experiments/deblur_video.py --input=videos/ --output=deblurred/      # every video of a folder
     python experiments/deblur_video.py --input=photo.jpg --output=photo_deblurred.png
     python experiments/deblur_video.py --input=photos/ --output=deblurred/ --photos   # each photo on its own
-    python experiments/deblur_video.py --input=crops/ --output=out/ --photos --aligned  # aligned face crops
+    python experiments/deblur_video.py --input=crops/ --output=out/ --aligned   # aligned face crops, each a photo
 
 --input: a video file, a folder of frames (images in name order), a folder of videos, a
 photo, or with --photos a folder of photos. A photo is deblurred as a stack of five
@@ -21,12 +21,14 @@ one `error:` line and status 1.
 """
 import dataclasses
 import json
+import math
 import sys
 from pathlib import Path
 
 from absl import flags
 
 import cli
+import shared_flags
 import video_flags
 from deblur3d import devices
 from deblur3d.atomic import atomic_file
@@ -36,19 +38,19 @@ flags.adopt_module_key_flags(video_flags)
 flags.DEFINE_string("input", None, "Video file, folder of frames, folder of videos, or a photo.")
 flags.DEFINE_string("output", None, "Output video (.mp4 .mov .mkv .avi), image (for a photo) or folder.")
 flags.DEFINE_bool("photos", False, "--input is a folder of photos, each deblurred on its own (not the frames "
-                  "of one video).")
+                  "of one video). With --aligned a folder is taken as photos unless --nophotos says it holds one "
+                  "clip's frames.")
 flags.DEFINE_string("side_by_side", None, "Also write an input | output video here.")
 flags.DEFINE_string("contact_sheet", None, "Also write a PNG of a few frames (input | output, whole and face, "
                     "then the face's change amplified).")
 flags.DEFINE_string("report", None, "Also write each input's summary as JSON here (frames, faces, time, warnings, "
                     "the correction's incoherence beside a static unsharp mask's).")
-flags.DEFINE_integer("max_frames", None, "Use only the first N frames of each input.")
+shared_flags.define("max_frames")
 flags.DEFINE_float("fps", None, "Frame rate of a frame-folder input (default 25; videos keep their own).")
 flags.DEFINE_bool("strict", False, "Exit with status 1 when a video ends before the frame count its container "
                   "declares (a truncated or partly corrupt file); by default the frames read are deblurred and "
                   "written, with a warning line, and the exit status is 0.")
 flags.mark_flags_as_required(["input", "output"])
-flags.register_validator("max_frames", lambda n: n is None or n > 0, "--max_frames must be at least 1")
 FLAGS = flags.FLAGS
 
 
@@ -70,7 +72,7 @@ def main(_):
         kind = "with head / camera motion" if blur.get("motion") else "frame averages"
         print(f"model {spec.weights}: trained on synthetic blur ({blur['window']}-frame {kind}, stacks "
               f"{blur.get('stride', 1)} frames apart; {'?' if header.steps is None else header.steps} steps); real blur may differ")
-    jobs = io.plan(FLAGS.input, FLAGS.output, FLAGS.photos)
+    jobs = io.plan(FLAGS.input, FLAGS.output, photos())
     several = len(jobs) > 1
     for flag, kinds in (("side_by_side", io.LOSSY + io.LOSSLESS), ("contact_sheet", io.IMAGE_SUFFIXES),
                         ("report", (".json",))):   # refused now, not after the work
@@ -96,16 +98,26 @@ def main(_):
             # No score (nan: no two consecutive face frames) is null, which every JSON reader takes.
             tmp.write_text(json.dumps(no_nan(dict(videos=reports, failed=failed)), indent=1, allow_nan=False) + "\n")
     if failed:
-        sys.exit(f"error: {len(failed)} of {len(jobs)} {'photos' if FLAGS.photos else 'videos'} failed: "
+        sys.exit(f"error: {len(failed)} of {len(jobs)} {'photos' if photos() else 'videos'} failed: "
                  f"{', '.join(failed)}")
     if short and FLAGS.strict:
         sys.exit(f"error: --strict: {', '.join(short)} ended before the frame count the container declares")
 
 
+def photos():
+    """Whether --input is a folder of photos: --photos, or (as GFPGAN's --aligned) a folder of
+    aligned crops, each its own face, unless --nophotos says they are one clip's frames."""
+    from deblur3d.video import io
+    if FLAGS["photos"].present or not FLAGS.aligned:
+        return FLAGS.photos
+    folder = Path(FLAGS.input)
+    return folder.is_dir() and any(p.suffix.lower() in io.IMAGE_SUFFIXES for p in folder.iterdir())
+
+
 def deblur_one(src, out, spec, config, several):
     """One input -> its output; returns the report, and [name] when it ended before its declared length."""
     from deblur3d.video import io, pipeline
-    source = io.open_input(src, FLAGS.fps, FLAGS.max_frames, FLAGS.max_side)
+    source = io.open_input(src, FLAGS.fps, FLAGS.max_frames or None, FLAGS.max_side)
     report = pipeline.deblur_video(source, out, spec, config,
                                    side_by_side=suffixed(FLAGS.side_by_side, source.name, several),
                                    contact_sheet=suffixed(FLAGS.contact_sheet, source.name, several),
@@ -130,8 +142,9 @@ def no_nan(value):
 
 
 def incoherence(flicker):
-    """The summary's words for CorrectionFlicker's result (no sharp frames needed)."""
-    if not flicker or flicker["frames"] == 0:
+    """The summary's words for CorrectionFlicker's result (no sharp frames needed); nothing
+    when no face was changed (no correction, no score)."""
+    if not flicker or flicker["frames"] == 0 or not math.isfinite(flicker["output"]):
         return ""
     return (f"; the correction changes by {flicker['output']:.2f} of its size from frame to frame "
             f"(a static unsharp mask: {flicker['unsharp']:.2f}; lower is steadier)")

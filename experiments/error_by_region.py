@@ -9,14 +9,16 @@ face), on `make eval`'s val frames.
 from absl import flags
 
 import cli
+import shared_flags
 import data_flags
 import priors_flags
 from deblur3d import paths
 
 flags.adopt_module_key_flags(data_flags)
+shared_flags.define("cache_dir", "every")
 flags.adopt_module_key_flags(priors_flags)
 flags.DEFINE_string("weights", str(paths.CHECKPOINTS / "deblur_full.weights.npz"), "Deblurring weights.")
-flags.DEFINE_string("priors_dir", str(paths.PRIORS), "Precomputed priors made as the model's were trained.")
+shared_flags.define(priors_dir=str(paths.PRIORS))
 FLAGS = flags.FLAGS
 
 

@@ -15,14 +15,15 @@ from absl import flags
 
 import cli
 import data_flags
+import shared_flags
 from deblur3d.data import faces
 from deblur3d.data.cache import Cache
 from deblur3d.data.samples import centre_blurry_frames
 from deblur3d.video.tracks import TrackConfig
 
 flags.adopt_module_key_flags(data_flags)
-flags.DEFINE_string("split", "val", "Cache split.")
-flags.DEFINE_integer("detect_side", TrackConfig.detect_side, "Frames reduced to this for detection (the tool's).")
+shared_flags.define("cache_dir", "every")
+shared_flags.define("split", "detect_side")
 FLAGS = flags.FLAGS
 
 

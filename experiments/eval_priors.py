@@ -19,17 +19,19 @@ import os
 from absl import flags
 
 import cli
+import shared_flags
 import data_flags
 import priors_flags
 
 flags.adopt_module_key_flags(data_flags)
+shared_flags.define("cache_dir", "every")
 flags.adopt_module_key_flags(priors_flags)
 
 flags.DEFINE_list("configs", ["default", "recon:0", "basis:200"],
                   "Priors to score: `default` (the priors evaluation and the video tool make unless told "
                   "otherwise: deblur3d/priors/settings.py), or TEXTURE:REFINE_STEPS (texture recon, basis or "
                   "frame: --texture).")
-flags.DEFINE_string("authors_dir", None, "A folder in the authors' layout (default: 300vw-sample/vd001).")
+shared_flags.define("authors_dir")
 flags.DEFINE_string("table", "results/priors.md", "Markdown table of the scores.")
 flags.DEFINE_string("sheet", "docs/priors_sheet.jpg", "Sheet: blurry | each configuration | authors' | sharp "
                     "('' for none).")

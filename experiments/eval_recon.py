@@ -14,6 +14,7 @@ from absl import flags
 
 import cli
 import data_flags
+import shared_flags
 
 flags.adopt_module_key_flags(data_flags)
 
@@ -21,13 +22,11 @@ flags.DEFINE_list("weights", None, "name=path of ReconNet weights (default: the 
                   "checkpoints/recon_people.weights.npz, then the one the committed DeblurNets' priors use).")
 flags.DEFINE_list("sets", ["clips", "stills", "authors"], "What to score: clips (the val clips, --every), stills "
                   "(--faces_dir), authors (--authors_dir). With --faces_dir alone: stills only.")
-flags.DEFINE_string("faces_dir", None, "A folder of face images, subfolders included, each image with one face "
-                    "(default: <data_dir>/faces, its split --faces_split).")
+shared_flags.define("faces_dir")
 flags.DEFINE_string("faces_split", "val", "With a manifest.csv in --faces_dir: score only this split.")
-flags.DEFINE_string("authors_dir", None, "A folder in the authors' layout (default: <data_dir>/300vw-sample/vd001).")
+shared_flags.define("authors_dir", "cache_dir", "data_dir", "every")
 flags.DEFINE_bool("teacher", True, "Also score the teacher fit (MediaPipe's 468 points on the crop, fitted).")
-flags.DEFINE_integer("refine_landmarks", 0, "Also score each ReconNet refined this many Adam steps to dlib's 68 "
-                     "points on its input crop (deblur3d/priors/refine.py; not in the paper); 0: not.", lower_bound=0)
+shared_flags.define(refine_landmarks=0)
 flags.DEFINE_string("table", "results/recon_landmarks.md", "Markdown table of the errors.")
 flags.DEFINE_string("sheet", "docs/recon_sheet.jpg", "Figure 3 sheet of the first --weights ('' for none): "
                     "blurry crop | its render (light and albedo solved on the crop) | the authors' (vd001) | sharp.")

@@ -16,34 +16,27 @@ from absl import app, flags
 import cli
 import data_flags
 import priors_flags
+import shared_flags
 from deblur3d.eval.evaluate import EvalConfig
 
 flags.adopt_module_key_flags(data_flags)
+shared_flags.define("cache_dir", "every")
 flags.adopt_module_key_flags(priors_flags)   # the ReconNet of priors computed online
 E = EvalConfig()   # every default below comes from it
 flags.DEFINE_list("checkpoints", [], "name=path of deblurring weights (DeblurNet, DBN, SRN); default: every "
                   "checkpoints/*.weights.npz whose header is a deblurring model, named by file stem.")
-flags.DEFINE_string("split", E.split, "Cache split to evaluate.")
-flags.DEFINE_string("authors_dir", E.authors_dir, "Folder in the authors' layout (blurry/ sharp/ face/ bbox.txt) to "
-                    "evaluate too; default <data root>/300vw-sample/vd001 when it exists; empty: none.")
-flags.DEFINE_string("priors_dir", E.priors_dir, "Precomputed priors of the cache (experiments/export_priors.py); "
-                    "without them the priors are computed online.")
+shared_flags.define(split=E.split)
+shared_flags.define(authors_dir=E.authors_dir, priors_dir=E.priors_dir)
 flags.DEFINE_string("out", E.out, "Output folder.")
 flags.DEFINE_integer("figures", E.figures, "Val frames shown in figures/.")
 flags.DEFINE_bool("identity", E.identity, "Compute dlib identity similarity (Table 2).")
 flags.DEFINE_list("timing_sizes", [f"{h}x{w}" for h, w in E.timing_sizes],
                   "Table 3 frame sizes, height x width; empty: no timing.")
 flags.DEFINE_integer("timing_repeats", E.timing_repeats, "Timed calls per model and size (after one warm-up call).")
-flags.DEFINE_enum("precision", E.precision, ["float32", "mixed_bfloat16"],
-                  "DeblurNets' compute type (weights and output float32); make eval's numbers are float32's.")
+shared_flags.define("precision", "photo_shift", "flip_ensemble")
 flags.DEFINE_bool("photos", E.photos, "Deblur every frame as a photo: its stack is its blurry centre frame five "
                   "times, moved sideways by --photo_shift px per neighbour (what the video tool does with a photo).")
-flags.DEFINE_integer("photo_shift", E.photo_shift, "With --photos: px between the photo's copies in its stack "
-                     "(not in the paper); 0: five identical copies.")
-flags.DEFINE_bool("flip_ensemble", E.flip_ensemble, "Also score each checkpoint as <name>+flip: the mean of its "
-                  "outputs for the frames and their mirror image (not in the paper; twice the time).")
 FLAGS = flags.FLAGS
-flags.register_validator("photo_shift", lambda s: 0 <= s <= 16, "--photo_shift must lie in 0..16 px")
 
 
 def config_from_flags():

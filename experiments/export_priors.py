@@ -10,11 +10,13 @@ of the blurry centre frame, render pasted back into the frame's geometry.
 from absl import flags
 
 import cli
+import shared_flags
 import data_flags
 import priors_flags
 from deblur3d import paths
 
 flags.adopt_module_key_flags(data_flags)
+shared_flags.define("cache_dir")
 flags.adopt_module_key_flags(priors_flags)
 
 flags.DEFINE_string("out", str(paths.PRIORS), "Output folder (replaced atomically when complete).")

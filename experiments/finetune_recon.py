@@ -8,12 +8,12 @@ default L_r alone, as in the paper (`--terms` adds the weak-supervision terms).
 from absl import flags
 
 import cli
+import shared_flags
 import recon_flags
 
 flags.adopt_module_key_flags(recon_flags)
 
-flags.DEFINE_string("init_weights", "runs/recon_pretrain/recon.weights.npz",
-                    "Pretrained ReconNet weights to start from (experiments/pretrain_recon.py's export).")
+shared_flags.define(init_weights="runs/recon_pretrain/recon.weights.npz")
 
 
 def main(_):

@@ -14,15 +14,15 @@ import time
 from absl import app, flags
 
 import cli
-import data_flags
+import shared_flags
 
 from deblur3d import paths
 
-flags.adopt_module_key_flags(data_flags)
-flags.DEFINE_string("split", "train", "Split whose runs supply the training pixels.")
+shared_flags.define("cache_dir")
+shared_flags.define(split="train")
 flags.DEFINE_string("check_split", "val", "Split on which the fitted model is checked (never fitted on).")
-flags.DEFINE_integer("frames_per_run", 20, "Frames sampled per run, evenly spaced.", lower_bound=1)
-flags.DEFINE_integer("pixels_per_class", 50_000, "Skin and non-skin pixels fed to EM (each).", lower_bound=100)
+flags.DEFINE_integer("frames_per_run", 20, "Frames sampled per run, evenly spaced.")
+flags.DEFINE_integer("pixels_per_class", 50_000, "Skin and non-skin pixels fed to EM (each).")
 flags.DEFINE_list("components", ["8"], "Mixture components: one count for both, or skin,nonskin.")
 flags.DEFINE_float("skin_prior", 0.8, "P(skin) of the naive Bayes posterior (Deng et al.: 0.8).")
 flags.DEFINE_integer("seed", 0, "Seed of the pixel sampling and of EM's k-means start.")

@@ -1,8 +1,8 @@
 """Builds the data cache (`make data`): face clips -> steady sharp face crops, points, split.
 
-    .venv/bin/python experiments/prepare_data.py [--data_dir=../shared/data] [--out=cache/data]
+    .venv/bin/python experiments/prepare_data.py [--data_dir=../shared/data] [--cache_dir=cache/data]
 
-Prints and saves (<out>/summary.txt, <out>/index.json) how many clips and frames each split
+Prints and saves (<cache_dir>/summary.txt, <cache_dir>/index.json) how many clips and frames each split
 keeps, and which frames were dropped and why. The cache appears only when complete.
 """
 import logging as std_logging
@@ -10,17 +10,16 @@ import logging as std_logging
 from absl import flags, logging
 
 import cli
-import data_flags
+import shared_flags
 
 from deblur3d.data import cache
 
 D = cache.BuildConfig()
-flags.adopt_module_key_flags(data_flags)
+shared_flags.define("data_dir", cache_dir=D.out)
 flags.DEFINE_list("sources", list(D.sources),
                   "Inputs: `videos` (<data_dir>/videos, split from its manifest.csv), `300vw-sample` "
                   "(<data_dir>/300vw-sample/vd001, authors' layout), or KIND:PATH[@SPLIT] with KIND one of "
                   "manifest, 300vw, vidtimit, video, frames, authors (e.g. 300vw:/data/300VW@train).")
-flags.DEFINE_string("out", D.out, "Cache folder (replaced atomically when the build completes).")
 flags.DEFINE_integer("crop_size", D.crop_size, "Side of the stored square face crops (>= the training patch).")
 flags.DEFINE_float("crop_scale", D.crop_scale, "Crop side / median face size (the paper's ~1.6-2x).")
 flags.DEFINE_float("max_upscale", D.max_upscale, "Drop runs whose crop would be enlarged more than this.")
@@ -40,7 +39,7 @@ def main(argv):
     del argv
     std_logging.getLogger("deblur3d").setLevel(std_logging.INFO)
     config = cache.BuildConfig(
-        out=FLAGS.out, data_dir=FLAGS.data_dir,
+        out=FLAGS.cache_dir, data_dir=FLAGS.data_dir,
         sources=tuple(FLAGS.sources), crop_size=FLAGS.crop_size, crop_scale=FLAGS.crop_scale,
         max_upscale=FLAGS.max_upscale, min_run_frames=FLAGS.min_run_frames,
         max_frames_per_clip=FLAGS.max_frames_per_clip,

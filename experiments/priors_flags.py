@@ -1,23 +1,16 @@
 """The flags of the 3D priors, shared by every script that computes them -> PriorsSettings.
 
-Their defaults are PriorsSettings' (deblur3d/priors/settings.py); the data flags come along
-(`--data_dir`: the face model is found under the data root).
+Their defaults are PriorsSettings' (deblur3d/priors/settings.py); `--data_dir` comes along
+(the face model is found under the data root).
 """
 from absl import flags
 
-import data_flags
+import shared_flags
 from deblur3d.priors.settings import TEXTURES, PriorsSettings
 
-flags.adopt_module_key_flags(data_flags)
-
 _P = PriorsSettings()
-flags.DEFINE_string("recon_weights", _P.recon_weights, "ReconNet weights for the 3D priors (models that use them).")
-flags.DEFINE_enum("face_model", _P.face_model, ["ict", "bfm"], "3D morphable model the ReconNet was trained with.")
-flags.DEFINE_string("model_path", _P.model_path, "Face model file (default: under the data root).")
-flags.DEFINE_integer("refine_landmarks", _P.refine_landmarks,
-                     "Adam steps refining ReconNet's pose, shape and expression to dlib's 68 points on the "
-                     "blurry frame (not in the paper; deblur3d/priors/refine.py); 0: ReconNet alone, as the "
-                     "paper; unset: as the deblurring model's priors were made (its weights header), 0 for export.")
+shared_flags.define("recon_weights", "refine_landmarks")
+shared_flags.define("data_dir", "face_model", "model_path")
 flags.DEFINE_enum("texture", _P.texture, list(TEXTURES),
                   "Light and texture of the priors: recon = ReconNet's (the paper's); basis = fitted to the frame "
                   "in the rich albedo basis; frame = the person's own, read from the frame (not in the paper; "

@@ -4,6 +4,7 @@ import dataclasses
 from absl import flags
 
 import data_flags
+import shared_flags
 import train_flags
 from deblur3d import paths
 from deblur3d.recon.model import PAPER_INPUT_SIZE
@@ -14,14 +15,11 @@ WEIGHTED = [f.name for f in dataclasses.fields(ReconWeights)]
 
 flags.adopt_module_key_flags(data_flags)
 
-flags.DEFINE_string("run_dir", None, "Run folder: checkpoints (resumable), TensorBoard (tb/), exported weights.")
-flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "3D morphable model.")
-flags.DEFINE_string("model_path", None, "Face model file (default: under the data root).")
+shared_flags.define("run_dir", "priors_dir", "export")
+shared_flags.define("data_dir", "cache_dir", "face_model", "model_path")
 flags.DEFINE_string("skin_model", str(paths.SKIN_MODEL), "Skin colour model for the attention A ('' for none).")
 flags.DEFINE_list("terms", None, "Loss terms (photometric, landmark, regularizer, albedo, distill, dense); default: the "
                   "stage's. distill (not in the paper) teaches the fitted geometry of --priors_dir.")
-flags.DEFINE_string("priors_dir", None, "Fitted priors (export_priors.py --refine_landmarks=200 --texture=basis) "
-                    "whose identity, expression and pose the distill term teaches.")
 flags.DEFINE_float("photometric_weight", None, "Weight of the photometric term (default: the stage's; Deng et al.: "
                   "1.92).")
 flags.DEFINE_float("landmark_weight", None, "Weight of the 68-landmark term (default: the stage's; Deng et al.: 1.6e-3).")
@@ -32,8 +30,7 @@ flags.DEFINE_float("dense_weight", None, "Weight of the teacher's 468-point term
                    "stage's).")
 flags.DEFINE_string("labels", None, "Teacher stage: labels.npz of experiments/label_faces.py.")
 flags.DEFINE_integer("input_size", None, "Side of the crop the ResNet sees (224: the paper's; the teacher stage's CPU "
-                     "recipe: 128); default: the initial weights', else the stage's.", lower_bound=32)
-flags.DEFINE_string("export", None, "Where to write the final compact weights (default: <run_dir>/recon.weights.npz).")
+                     "recipe: 128); default: the initial weights', else the stage's.")
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(train_flags)
 

@@ -9,11 +9,10 @@ import os
 from absl import flags
 
 import cli
-import data_flags
+import shared_flags
 
-flags.adopt_module_key_flags(data_flags)
-flags.DEFINE_enum("face_model", "ict", ["ict", "bfm"], "Which 3D morphable model to render.")
-flags.DEFINE_string("model_path", None, "Model file (.npz for ict, front .mat for bfm); default: under the data dir.")
+shared_flags.define("data_dir")
+shared_flags.define("face_model", "model_path")
 flags.DEFINE_string("out", "face.png", "Output PNG; several poses are drawn side by side.")
 flags.DEFINE_list("yaw", ["0"], "Yaw angles in radians, one image per value.")
 flags.DEFINE_float("pitch", 0.0, "Pitch angle in radians.")

@@ -11,9 +11,10 @@ from absl import flags
 
 import cli
 import recon_flags
+import shared_flags
 
 flags.adopt_module_key_flags(recon_flags)
-flags.DEFINE_string("init_weights", None, "ReconNet weights to start from (default: from scratch).")
+shared_flags.define(init_weights=None)
 
 
 def main(_):

@@ -18,6 +18,7 @@ from absl import flags
 import cli
 import data_flags
 import priors_flags
+import shared_flags
 import train_flags
 
 from deblur3d.deblur.archs import Arch
@@ -31,10 +32,9 @@ flags.adopt_module_key_flags(data_flags)
 flags.adopt_module_key_flags(priors_flags)   # ReconNet of online priors / joint training
 A, D = Arch(), DeblurTrainConfig()   # every default below comes from these dataclasses
 
-flags.DEFINE_string("run_dir", D.run_dir, "Run folder: checkpoints (resumable), TensorBoard (tb/), exported weights.")
+shared_flags.define(run_dir=D.run_dir, priors_dir=D.priors_dir, init_weights=D.init_weights, export=D.export)
 flags.DEFINE_enum("priors", D.priors, list(SOURCES),
                   "3D priors: precomputed by export_priors.py (the authors' way) or computed in the step.")
-flags.DEFINE_string("priors_dir", D.priors_dir, "Exported priors (experiments/export_priors.py).")
 # --- the network: one flag per field of deblur3d.deblur.archs.Arch ---
 flags.DEFINE_enum("model", A.model, ["ours", "dbn", "srn"], "ours = DeblurNet; dbn = Su et al.; srn = Tao et al.")
 flags.DEFINE_bool("use_render", A.use_render, "Concatenate the rendered face after the first conv (paper Table 2).")
@@ -69,17 +69,12 @@ flags.DEFINE_float("photo_fraction", D.photo_fraction, "Share of training sample
                    "the paper).")
 flags.DEFINE_enum("strategy", D.strategy, ["default", "mirrored", "multiworker"],
                   "tf.distribute: mirrored = all local GPUs; multiworker = machines in $TF_CONFIG.")
-flags.DEFINE_enum("precision", D.precision, list(PRECISIONS),
-                  "DeblurNet compute type, weights float32: mixed_bfloat16 for CPUs with AVX512-BF16 "
-                  "(1.9x faster steps here), mixed_float16 for GPUs (with loss scaling).")
-flags.DEFINE_string("init_weights", D.init_weights, "Start from these weights (same model and options: a fine-tune) "
-                    "instead of from scratch.")
+shared_flags.define("precision", "cache_dir")
 flags.DEFINE_string("grow_from", D.grow_from, "Start from a DeblurNet of the same options but fewer --blocks "
                     "per stage, narrower --widths or without the render / identity: its layers are copied, each "
                     "added block starts near the identity and added channels (and priors) start cut off from "
                     "the old ones, so training starts at the file's output (not in the paper: more capacity "
                     "for a trained CPU model, or a baseline given the priors).")
-flags.DEFINE_string("export", D.export, "Final compact weights (default: <run_dir>/deblur.weights.npz).")
 # Flag values of a whole recipe; flags given on the command line win. "cpu" learns fast on
 # 2 CPU cores and departs from the paper in each of these values
 # (docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full measures what each

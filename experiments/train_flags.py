@@ -20,6 +20,8 @@ flags.DEFINE_integer("checkpoint_every", T.checkpoint_every,
                      "Iterations between checkpoints (a kill loses at most this many).")
 flags.DEFINE_float("adam_epsilon", T.epsilon, "Adam's epsilon (default: TF1's, as the authors' release).")
 flags.DEFINE_integer("seed", T.seed, "Seed of data order and initialisation.")
+flags.DEFINE_bool("force", T.force, "Resume a --run_dir although its recorded settings (run_config.json) differ from "
+                  "these: model, loss or data changed mid-run (otherwise refused in one line naming them).")
 FLAGS = flags.FLAGS
 
 
@@ -28,7 +30,7 @@ def schedule():
                          schedule=FLAGS.schedule, decay_every=FLAGS.decay_every,
                          checkpoint_every=FLAGS.checkpoint_every, seed=FLAGS.seed,
                          epsilon=FLAGS.adam_epsilon, warmup_steps=FLAGS.warmup_steps,
-                         jit_compile=FLAGS.jit_compile)
+                         jit_compile=FLAGS.jit_compile, force=FLAGS.force)
 
 
 def one_line_stop(fn):

@@ -9,8 +9,8 @@ from absl import flags  # noqa: E402
 from deblur3d.data.readers import BadInput  # noqa: E402
 from deblur3d.train.weights import WeightsFileError  # noqa: E402
 from deblur3d.video import io  # noqa: E402
-import data_flags  # noqa: E402
 import priors_flags  # noqa: E402
+import shared_flags  # noqa: E402
 from deblur3d.video.model import DEFAULT_WEIGHTS, ModelSpec  # noqa: E402
 from deblur3d.video.pipeline import VideoConfig  # noqa: E402
 from deblur3d.video.gate import Gate  # noqa: E402
@@ -18,15 +18,13 @@ from deblur3d.video.smoothing import FILTERS, Smoothing  # noqa: E402
 from deblur3d.video.stabiliser import Stabiliser  # noqa: E402
 from deblur3d.video.tracks import TrackConfig  # noqa: E402
 
-flags.adopt_module_key_flags(data_flags)
 flags.adopt_module_key_flags(priors_flags)
 _T, _V, _S = TrackConfig(), VideoConfig(), Smoothing()
 flags.DEFINE_float("gate", _V.gate.threshold, "Faces whose blur score (0 sharp .. 1 blurry, deblur3d/video/gate.py) "
                    "is below this are left untouched; 0 deblurs every face.")
 flags.DEFINE_string("weights", DEFAULT_WEIGHTS, "Deblurring model weights (.weights.npz: DeblurNet, DBN or SRN).")
 flags.DEFINE_integer("min_face", _T.min_face, "Faces narrower than this (px, detector box) are left as they are.")
-flags.DEFINE_integer("detect_side", _T.detect_side, "Frames are reduced to this for detection; dlib finds faces of "
-                     "~80 px there, i.e. of 80 x frame side / detect_side px in the frame: raise it for small faces.")
+shared_flags.define("detect_side")
 flags.DEFINE_integer("max_gap", _T.max_gap, "Frames a face may go undetected inside its track (deblurred with "
                      "interpolated points); longer gaps end the track.")
 flags.DEFINE_bool("aligned", _T.aligned, "The inputs are already aligned face crops (one face filling each frame, "
@@ -53,19 +51,8 @@ flags.DEFINE_float("stabilise", _V.stabiliser.weight, "Blend each face's correct
 flags.DEFINE_float("stabilise_sigma", _V.stabiliser.sigma, "Input change (grey levels, 0-255) at which the carried "
                    "share falls to 1/e: where the input changed more (a blur that changed), a frame keeps its own "
                    "correction.")
-flags.DEFINE_integer("photo_shift", _V.photo_shift, "A photo has no neighbours: its 5-frame stack is the photo "
-                     "moved sideways by this many px per neighbour (not in the paper; docs/video.md#photos); 0: five "
-                     "identical copies, which the model hands back almost untouched.")
-flags.DEFINE_enum("precision", ModelSpec.precision, ["float32", "mixed_bfloat16"],
-                  "DeblurNet compute type: mixed_bfloat16 is faster on CPUs with AVX512-BF16 (weights and "
-                  "output stay float32; the cost is measured in "
-                  "docs/results.md#the-cpu-recipe-on-the-realistic-blur-deblur_full).")
-flags.DEFINE_bool("flip_ensemble", ModelSpec.flip_ensemble, "Average the output with that of the mirrored frames "
-                  "(mirrored back): EDSR's self-ensemble, not in the paper; twice the deblurring time.")
+shared_flags.define("photo_shift", "precision", "flip_ensemble")
 FLAGS = flags.FLAGS
-flags.register_validator("stabilise", lambda w: 0 <= w <= 1, "--stabilise must lie in [0, 1]")
-flags.register_validator("stabilise_sigma", lambda s: s > 0, "--stabilise_sigma must be positive")
-flags.register_validator("photo_shift", lambda s: 0 <= s <= 16, "--photo_shift must lie in 0..16 px")
 
 
 def model_spec():

@@ -64,7 +64,10 @@ def test_a_signal_mid_run_leaves_no_temporary_file_and_says_so(tmp_path, sig, st
     (tmp_path / "tmp").mkdir()
     process = subprocess.Popen([sys.executable, str(paths.REPO_ROOT / "experiments" / "deblur_video.py"),
                                 f"--input={clip}", f"--output={out}/o.mp4", f"--weights={weights}"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               # a shell's background job inherits SIGINT ignored (nohup make test &): the
+                               # child starts with the default, as from a terminal, whatever started us
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while not any(p.name.startswith(".o.tmp-") for p in out.iterdir()) and time.time() < deadline:
         time.sleep(0.2)   # the encoder has started: the temporary output exists

@@ -257,7 +257,7 @@ class Run:
         return (self.path / f"{name}.npy").is_file()
 
     def array(self, name):
-        return np.load(self.path / f"{name}.npy", mmap_mode="r")
+        return readers.mapped_array(self.path / f"{name}.npy", "`make data` (experiments/prepare_data.py)")
 
 
 class Cache:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from deblur3d.data.readers import mapped_array
+
 INDEX, RENDER, COEFFS = "index.json", "render.npy", "coeffs.npy"
 
 
@@ -42,7 +44,8 @@ def load_run(root, run):
     folder = run_folder(root, run)
     if not (folder / RENDER).is_file() or not (folder / COEFFS).is_file():
         raise FileNotFoundError(f"{folder}: no exported priors for run {run} (run experiments/export_priors.py)")
-    return dict(render=np.load(folder / RENDER, mmap_mode="r"), coeffs=np.load(folder / COEFFS, mmap_mode="r"))
+    rebuild = "`make priors` (experiments/export_priors.py)"
+    return dict(render=mapped_array(folder / RENDER, rebuild), coeffs=mapped_array(folder / COEFFS, rebuild))
 
 
 def write_index(root, cache, runs, blur, note=None, refined=None, texture="recon", alignment="blurry"):

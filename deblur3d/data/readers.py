@@ -63,6 +63,18 @@ def frame_files(folder):
     return sorted(files, key=lambda p: (len(p.stem), p.stem) if p.stem.isdigit() else (1 << 30, p.name))
 
 
+def mapped_array(path, rebuild):
+    """A stored .npy array, memory-mapped; a file cut short or damaged is one line naming it
+    and `rebuild`, the command that makes it again (a missing one stays FileNotFoundError)."""
+    try:
+        return np.load(path, mmap_mode="r")
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError, EOFError) as err:
+        reason = (str(err) or type(err).__name__).splitlines()[0]
+        raise OSError(f"{path}: damaged or cut short ({reason}): rebuild it with {rebuild}") from None
+
+
 def read_image(path):
     """RGB uint8 of any image file OpenCV decodes (the format comes from the bytes, so JPEGs
     without an extension work), or None if it cannot be decoded."""

@@ -149,7 +149,8 @@ def train(config, log=print):
     if config.joint:
         models["recon"] = task.parts["rendering"].task.net
     losses = loop.train(task, optimizer, dataset, models, run.loop_config(config.run_dir), strategy=strategy, log=log,
-                        precision=config.precision, cpu_hint="the CPU recipe, --recipe=cpu --steps=3500 (checkpoints/README.md)")
+                        precision=config.precision, cpu_hint="the CPU recipe, --recipe=cpu --steps=3500 (checkpoints/README.md)",
+                        settings=config)
     export = config.export or str(Path(config.run_dir) / "deblur.weights.npz")
     if strategies.is_chief(strategy):
         # A fine-tune's file counts the steps of the file it started from too.

@@ -104,7 +104,7 @@ def train(config, log=print):
     net = build_net(config.init_weights, config.input_size)
     task = make_task(config, net)
     losses = loop.train(task, run.optimizer(), training_data(config), {"net": net}, run.loop_config(config.run_dir),
-                        log=log)
+                        log=log, settings=config)
     export = config.export or str(Path(config.run_dir) / "recon.weights.npz")
     weights.save(net, export, stage=config.stage, steps=run.steps, batch_size=run.batch_size,
                  face_model=config.face_model, input_size=net.input_size, config=repr(config), final_losses=losses)

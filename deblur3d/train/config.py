@@ -20,6 +20,7 @@ class TrainSchedule:
     keep_checkpoints: int = 3
     seed: int = 0
     epsilon: float = schedules.EPSILON
+    force: bool = False              # resume a run folder whose recorded settings differ
 
     def optimizer(self):
         return schedules.adam(schedules.learning_rate(self.schedule, self.learning_rate, self.decay_every,
@@ -29,4 +30,5 @@ class TrainSchedule:
     def loop_config(self, run_dir):
         return loop.LoopConfig(run_dir=run_dir, total_steps=self.steps, checkpoint_every=self.checkpoint_every,
                                summary_every=self.summary_every, image_every=self.image_every,
-                               keep_checkpoints=self.keep_checkpoints, jit_compile=self.jit_compile)
+                               keep_checkpoints=self.keep_checkpoints, jit_compile=self.jit_compile,
+                               force=self.force)

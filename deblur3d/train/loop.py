@@ -5,7 +5,9 @@ A run folder holds `ckpt/` (the last few checkpoints, optimizer state included) 
 checkpoint, so a killed run loses at most one checkpoint interval.
 """
 import dataclasses
+import errno
 import math
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -15,6 +17,7 @@ from tqdm import tqdm
 
 from deblur3d import devices
 from deblur3d.train import report
+from deblur3d.train import run_record
 from deblur3d.train.step import make_train_step
 from deblur3d.train.strategies import is_chief
 
@@ -33,6 +36,7 @@ class LoopConfig:
     image_every: int
     keep_checkpoints: int
     jit_compile: bool
+    force: bool = False   # resume although the run's recorded settings differ (run_record.py)
 
 
 def build(task, optimizer, batch):
@@ -75,12 +79,58 @@ def restore_healthy(manager, task, batch, log=print):
 
 
 def restored(manager, path):
-    """Restores one checkpoint; False (nothing claimed) when its files cannot be read whole."""
+    """Restores one checkpoint; False (nothing claimed) when its files cannot be read whole;
+    OtherSettings when they are whole but shaped for another configuration (not damage)."""
     try:
         manager.checkpoint.restore(path).assert_existing_objects_matched()
         return True
-    except (tf.errors.OpError, ValueError, IndexError, AssertionError):
+    except ValueError as err:
+        if "incompatible tensor" in str(err):
+            raise run_record.OtherSettings(
+                f"{path} was made with other settings: its weights do not fit this configuration's "
+                f"({str(err).splitlines()[0][:160]}); resume with the run's own settings or start a new "
+                "--run_dir") from None
         return False
+    except (tf.errors.OpError, IndexError, AssertionError):
+        return False
+
+
+def forget_newer(manager, path, make_manager):
+    """After resuming from `path`, the newer checkpoints (damaged, or with unusable weights)
+    are deleted and forgotten, so that rotation, which keeps the newest few, never deletes
+    `path` to keep them. Returns the manager to go on with."""
+    names = manager.checkpoints
+    newer = names[names.index(path) + 1:]
+    if not newer:
+        return manager
+    for bad in newer:
+        for file in Path(bad).parent.glob(Path(bad).name + ".*"):
+            file.unlink(missing_ok=True)
+    tf.compat.v1.train.update_checkpoint_state(manager.directory, path,
+                                               all_model_checkpoint_paths=names[:names.index(path) + 1])
+    return make_manager()
+
+
+def remove_partial_saves(directory):
+    """TensorFlow writes a checkpoint in <name>_temp/ first; one cut off is never used."""
+    for partial in Path(directory).glob("*_temp*"):
+        shutil.rmtree(partial, ignore_errors=True) if partial.is_dir() else partial.unlink(missing_ok=True)
+
+
+def save(manager, step, variables, last_good):
+    """The checkpoint of `step`; a full disk is one line naming the run folder, the space free
+    and the space needed, with nothing half-written left behind."""
+    try:
+        return manager.save(checkpoint_number=step)
+    except (tf.errors.ResourceExhaustedError, OSError) as err:
+        if isinstance(err, OSError) and err.errno != errno.ENOSPC:
+            raise
+        remove_partial_saves(manager.directory)
+        folder = Path(manager.directory).parent
+        needed = sum(math.prod(v.shape) * tf.as_dtype(v.dtype).size for v in variables) / 2**20
+        raise OSError(f"{folder}: no space left on the device to save the checkpoint of step {step} "
+                      f"({shutil.disk_usage(folder).free / 2**20:.0f} MB free, it needs about {needed:.0f} MB); "
+                      f"the last good checkpoint is {last_good}") from None
 
 
 def checkpoint_manager(run_dir, optimizer, models, keep=3):
@@ -89,13 +139,15 @@ def checkpoint_manager(run_dir, optimizer, models, keep=3):
 
 
 def train(task, optimizer, dataset, models, config, strategy=None, log=print, precision="float32",
-          cpu_hint="a smaller --steps (checkpoints/README.md)"):
+          cpu_hint="a smaller --steps (checkpoints/README.md)", settings=None):
     """Runs `task` until `config.total_steps`; returns the last losses (floats).
 
     `models`: name -> trackable saved in the checkpoint. The task may define
     `images(batch) -> (B, H, W', 3)` for TensorBoard's image grid. The first line logged
     names the devices, `precision` and the strategy; after the first timed steps a line
-    projects the run's time (report.py; `cpu_hint`: the flag of a CPU budget).
+    projects the run's time (report.py; `cpu_hint`: the flag of a CPU budget). `settings`:
+    the trainer's configuration (a dataclass), which the run folder records and a resume
+    must match.
     """
     strategy = strategy or tf.distribute.get_strategy()
     log(report.first_line(strategy, precision))
@@ -107,10 +159,15 @@ def train(task, optimizer, dataset, models, config, strategy=None, log=print, pr
     batches = iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
     # Every worker takes part in saving (it is collective); only the chief's copy is kept.
     run_dir = config.run_dir if is_chief(strategy) else tempfile.mkdtemp(prefix="deblur3d-worker-")
-    manager = checkpoint_manager(run_dir, optimizer, models, config.keep_checkpoints)
+    make_manager = lambda: checkpoint_manager(run_dir, optimizer, models, config.keep_checkpoints)  # noqa: E731
+    manager = make_manager()
+    remove_partial_saves(manager.directory)   # what a full disk or a kill cut off before
     last_good = "none yet"
+    if settings is not None and is_chief(strategy):
+        run_record.check_and_record(run_dir, settings, manager.latest_checkpoint is not None, config.force)
     if manager.latest_checkpoint:
         last_good = restore_healthy(manager, task, first, log)
+        manager = forget_newer(manager, last_good, make_manager)
         log(f"resumed from {last_good} at step {int(optimizer.iterations.numpy())}")
     train_step = make_train_step(task, optimizer, strategy, jit_compile=config.jit_compile)
     writer = tf.summary.create_file_writer(str(Path(run_dir) / "tb"))
@@ -142,5 +199,6 @@ def train(task, optimizer, dataset, models, config, strategy=None, log=print, pr
                     raise NonFiniteLoss(f"the weights blew up at step {step} (non-finite weights or loss after "
                                         f"the update); stopped without saving, the last good checkpoint is "
                                         f"{last_good}")
-                last_good = manager.save(checkpoint_number=step)
+                last_good = save(manager, step, optimizer.variables + [v for m in models.values()
+                                                                       for v in m.variables], last_good)
     return losses

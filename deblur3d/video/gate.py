@@ -50,7 +50,7 @@ def face_score(crop, points68):
 class Gate:
     """Faces whose blur score is below `threshold` are left as they are."""
     # 0.5: on val crops, 76% of sharp faces score below it and 4% of faces with the preset blur
-    # (those nearly sharp, 42.7 dB face PSNR); `blur_stats.py --gate` prints the table.
+    # (those nearly sharp, 42.7 dB face PSNR); `blur_stats.py --gate_scores` prints the table.
     threshold: float = 0.5   # 0: every face is deblurred
 
     def needs_deblurring(self, score):

@@ -22,6 +22,7 @@ LOSSY, LOSSLESS = (".mp4", ".mov"), (".mkv", ".avi")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 DEFAULT_FPS = 25.0
 MAX_SIDE = 4096
+MIN_SIDE = 32   # dlib's detectors fail on smaller frames (thinner than ~10 px, its CNN detector corrupts memory)
 
 
 def ffmpeg_exe():
@@ -51,6 +52,9 @@ def checked(frames, name, max_side=MAX_SIDE):
         for t, rgb in enumerate(frames):
             if rgb is None:
                 raise BadInput(f"frame {t} cannot be decoded")
+            if shape is None and min(rgb.shape[:2]) < MIN_SIDE:
+                raise BadInput(f"frames of {rgb.shape[1]}x{rgb.shape[0]} px are smaller than the {MIN_SIDE} px a "
+                               "side the face detector needs: no face to deblur")
             if shape is None and max(rgb.shape[:2]) > max_side:
                 raise BadInput(f"frames of {rgb.shape[1]}x{rgb.shape[0]} px are larger than "
                                f"--max_side={max_side} (reduce the input first, or raise --max_side)")
@@ -239,8 +243,13 @@ def refuse_overwriting(pairs, inputs, extra=()):
     holding the input. `extra`: other outputs (side by side, contact sheet)."""
     inputs = [Path(p).resolve() for p in inputs]
     outputs = [Path(o) for _, o in pairs] + [Path(e) for e in extra if e]
-    for out in outputs:
-        target = out.resolve()
+    targets = [o.resolve() for o in outputs]
+    for k, (out, target) in enumerate(zip(outputs, targets)):
+        if target in targets[:k]:   # two writers, one file: the second would replace the first's
+            raise BadInput(f"{out}: named for two outputs of this run: give each output its own path")
+        if any(o.suffix == "" and o.resolve() in target.parents for o in outputs):
+            raise BadInput(f"{out}: inside the folder output of this run, which is replaced whole: "
+                           "choose a place outside it")
         # samefile: on a case-insensitive file system IMG.JPG and img.jpg are one file.
         if target in inputs or (target.exists() and any(p.exists() and os.path.samefile(p, target) for p in inputs)):
             raise BadInput(f"{out}: this output is an input: refusing to overwrite it (choose another output)")

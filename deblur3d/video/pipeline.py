@@ -64,10 +64,7 @@ class VideoReport:
     # without faces. Lower is steadier; a correction that follows the content scores like
     # the static filter.
     flicker: dict | None = None
-    # Per face region (a track's segment), the stabiliser's loop (video/stabiliser.py):
-    # dict(face=, start=, stop=, weight= W chosen, before= / after= the correction's
-    # incoherence without / with it, unsharp= the static filter's, pairs= frame pairs scored).
-    tracks: list = dataclasses.field(default_factory=list)
+    faces_handed_back: int = 0  # faces x frames whose output left the trained range: untouched
 
 
 def find_faces(source, config=VideoConfig(), progress=True):
@@ -81,35 +78,25 @@ def find_faces(source, config=VideoConfig(), progress=True):
     return tracks.segments(found, hw, config.tracking, config.smoothing), count, hw, bool(found)
 
 
-class BadOutput(RuntimeError):
-    """The model produced what it was never trained to: nothing of it may reach the output."""
+OUTPUT_RANGE = (-0.25, 1.25)   # trained on targets in [0, 1]; beyond this margin the output is no face
 
 
-OUTPUT_RANGE = (-0.25, 1.25)   # trained on targets in [0, 1]; beyond this margin the model is broken
-
-
-def checked_output(face, t):
-    """The model's face (H, W, 3), or BadOutput if any value is not finite or far outside
-    the range of the training targets (a diverged or damaged weights file)."""
+def usable_output(face):
+    """Whether the model's face (H, W, 3) is finite and inside OUTPUT_RANGE. Damaged weights
+    are refused when loaded (video/model.py); an input unlike every training face (crops of
+    different people stacked as one clip's frames) can still push one output out, and that
+    face is then handed back untouched instead of ending the job."""
     face = np.asarray(face)
-    if not np.isfinite(face).all():
-        raise BadOutput(f"frame {t}: the model's output for a face is not finite (NaN or infinite): "
-                        "its weights file is damaged or its training diverged; nothing was written")
-    low, high = float(face.min()), float(face.max())
-    if low < OUTPUT_RANGE[0] or high > OUTPUT_RANGE[1]:
-        raise BadOutput(f"frame {t}: the model's output for a face spans {low:.2f}..{high:.2f}, far outside the "
-                        "0..1 it was trained to produce: its weights are damaged; nothing was written")
-    return face
+    return bool(np.isfinite(face).all()) and OUTPUT_RANGE[0] <= face.min() and face.max() <= OUTPUT_RANGE[1]
 
 
 def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None, memory=None):
     """Pass 2: yields (t, input frame, output frame, segments at t), buffering 4s + 1 frames;
-    `counts` (a dict) receives the faces x frames deblurred and left alone, `memory` (a
-    CorrectionMemory) the stabiliser's loops."""
+    `counts` (a dict) receives the faces x frames deblurred, left alone and handed back."""
     from deblur3d.video.track_priors import TrackPriors
     size, buffer, crops, steady = config.crop_size, {}, {}, {}
     counts = counts if counts is not None else {}
-    counts.update({"left alone": 0, "deblurred": 0})
+    counts.update({"left alone": 0, "deblurred": 0, "handed back": 0})
     stride = config.stride or getattr(model, "stride", 1)
     reach = (NUM_FRAMES // 2) * stride
     smooth = dataclasses.replace(config.smoothing, radius=min(config.smoothing.radius, reach))   # buffered frames only
@@ -134,7 +121,6 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None,
             if not config.gate.needs_deblurring(score):
                 counts["left alone"] += 1
                 continue
-            counts["deblurred"] += 1
             first, stop = s.span
             if stop - first == 1:   # a photo (or a one-frame clip): no neighbours to read
                 stack = photo_stack(crop(t, k), NUM_FRAMES, config.photo_shift)
@@ -148,7 +134,12 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None,
                 for i in range(max(s.start, t - smooth.radius), min(s.stop, t + smooth.radius + 1)):
                     track.add(i, crop(i, k), five_points(s, i), faces.crop_points(s.points(i), s.region, size))
                 render, identity = track(t, points5, size)
-            correction = checked_output(model(stack, points5, render, identity), t) - crop(t, k)
+            face = model(stack, points5, render, identity)
+            if not usable_output(face):
+                counts["handed back"] += 1
+                continue
+            counts["deblurred"] += 1
+            correction = face - crop(t, k)
             corrections.append((s.region, memory.steady(k, t, crop(t, k), correction, points68, size / s.region[2])))
         memory.forget_before(t)
         output = paste.paste_corrections(buffer[t], corrections, config.feather)
@@ -191,7 +182,7 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
     gray = source.gray   # a grayscale input comes back grayscale, not tinted by per-channel corrections
     face_frames = sorted({t for s in segments for t in range(s.start, s.stop)})
     keep = set(sheets.pick_frames(face_frames or range(count), config.sheet_frames)) if contact_sheet else set()
-    counts = {"left alone": 0, "deblurred": 0}
+    counts = {}
     flicker = temporal.CorrectionFlicker() if segments else None
     memory = CorrectionMemory(config.stabiliser)
     if segments:
@@ -242,21 +233,15 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
                 on_frame(t, a, b, here)
         if contact_sheet is not None:
             outputs.write_image(contact_sheet, sheets.contact_sheet(rows))
-    steadied = [dict(face=segments[k].face, start=segments[k].start, stop=segments[k].stop, **result)
-                for k, result in sorted(memory.summary().items())]
-    warnings += [unsteady(source.name, track, config.stabiliser.weight) for track in steadied
-                 if track["after"] > track["unsharp"] and track["weight"] >= config.stabiliser.weight > 0]
+    if counts.get("handed back"):
+        warnings.append(f"{source.name}: {counts['handed back']} face(s) x frames handed back untouched: the model's "
+                        "output for them left the 0..1 range it was trained to produce (faces unlike its training "
+                        "faces; unrelated crops in one folder: --photos)")
     for w in warnings:
         log(f"warning: {w}")
     return VideoReport(source.name, count, source.fps, hw, len({s.face for s in segments}), len(face_frames),
-                       counts["left alone"], counts["deblurred"], time.perf_counter() - start, warnings,
-                       None if flicker is None else flicker.result(), steadied)
-
-
-def unsteady(name, track, ceiling):
-    return (f"{name}: face {track['face']} (frames {track['start']}-{track['stop'] - 1}): its correction changes by "
-            f"{track['after']:.3f} of its size from frame to frame even with the carried share at its ceiling "
-            f"{ceiling:g} (--stabilise), a static unsharp mask's by {track['unsharp']:.3f}; it is kept deblurred")
+                       counts.get("left alone", 0), counts.get("deblurred", 0), time.perf_counter() - start, warnings,
+                       None if flicker is None else flicker.result(), counts.get("handed back", 0))
 
 
 def face_region(shape, segments, t):
