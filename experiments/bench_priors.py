@@ -9,9 +9,9 @@ import time
 from absl import flags
 
 import cli
-import data_flags
+import shared_flags
 
-flags.adopt_module_key_flags(data_flags)
+shared_flags.define("data_dir")
 flags.DEFINE_string("weights", None, "ReconNet weights (default: the default priors' ReconNet).")
 flags.DEFINE_integer("repeats", 10, "Timed faces after two warm-up faces.", lower_bound=1)
 FLAGS = flags.FLAGS
