@@ -156,3 +156,15 @@ def test_eval_recon_scores_any_folder_of_faces_into_json(data_root, tmp_path):
     for row in scores.values():
         assert set(row) == {"sharp", "blurry"} and all(0 < v < 40 for v in row.values())
     assert "3 faces" in (tmp_path / "t.md").read_text()
+
+
+def test_a_still_is_blurred_only_by_the_motion_drawn_for_it():
+    from deblur3d.data import blur_settings, stills
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (96, 80, 3)).astype(np.uint8)
+    points = rng.uniform(25, 60, (68, 2)).astype(np.float32)
+    still = stills.blur_still(image, points, blur_settings.resolve("authors"))   # no added motion
+    np.testing.assert_array_equal(still, image.astype(np.float32) / 255)
+    moved = stills.blur_still(image, points, blur_settings.resolve("realistic"), seed=3)
+    assert moved.shape == still.shape and np.abs(moved - still).mean() > 0.01
+    np.testing.assert_array_equal(moved, stills.blur_still(image, points, blur_settings.resolve("realistic"), seed=3))

@@ -10,6 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from deblur3d.data import motion
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
@@ -49,3 +51,20 @@ def read_rgb(path):
     if image is None:
         raise OSError(f"{path}: not a readable image")
     return np.ascontiguousarray(image[..., ::-1])
+
+
+def blur_still(image, points68, config, seed=0):
+    """A still photo blurred as the centre frame of a stack of it: `config.window` copies,
+    each swept over its exposure by one random head motion and camera shake (the training
+    blur of a clip whose face does not move by itself). image (H, W, 3) uint8 or float in
+    [0, 1]; points68 (68, 2) of the face. -> (H, W, 3) float32 in [0, 1]."""
+    half = config.window // 2
+    still = dataclasses.replace(config, still_fraction=0.0)
+    sample = motion.draw_motion(np.random.default_rng(seed), still, half + 0.5)
+    image = np.asarray(image)
+    image = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
+    frames = motion.brighten_highlights(np.repeat(image[None], config.window, 0), config.highlights)
+    mask = motion.head_mask(points68, image.shape[:2])
+    swept = motion.sweep(frames, np.arange(-half, half + 1), sample, mask, np.asarray(points68)[:17].mean(0),
+                         config.duty, config.linear_light)
+    return np.clip(swept.mean(0), 0, 1)

@@ -37,8 +37,8 @@ def to_uint8(image):
 def blurred_still(image, points68, blur, key):
     """A still (uint8) blurred as the centre frame of a stack of it (data/motion.py), its head
     where its 68 points are; seeded by the ints `key`. -> uint8."""
-    from deblur3d.data import motion
-    return to_uint8(motion.blur_still(image, points68, blur, seed=motion.sample_key(*key)))
+    from deblur3d.data import motion, stills
+    return to_uint8(stills.blur_still(image, points68, blur, seed=motion.sample_key(*key)))
 
 
 def sharp_points(annotator, teacher, image, points68=None):
