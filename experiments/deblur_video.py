@@ -81,7 +81,7 @@ def main(_):
     io.refuse_overwriting(jobs, [src for src, _ in jobs], [suffixed(p, Path(src).stem, several) for src, _ in jobs
                                                            for p in (FLAGS.side_by_side, FLAGS.contact_sheet)]
                           + [FLAGS.report])
-    print(f"deblurring on {devices.describe()}, precision {spec.precision}", file=sys.stderr)
+    print(f"deblurring on {devices.describe()}, precision {spec.precision}")   # stdout: stderr is for errors
     failed, short, reports = [], [], []
     for src, out in jobs:
         try:

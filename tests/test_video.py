@@ -526,7 +526,7 @@ def test_a_photo_comes_back_as_a_photo_of_its_size_and_type_with_its_face_deblur
     out = cv2.imread(str(tmp_path / "out" / "shot_deblurred.png"), cv2.IMREAD_UNCHANGED)
     source = readers.read_image(tmp_path / "shot.jpg")
     assert out.shape == source.shape and out.dtype == np.uint8 and "1 face(s) in 1 frames (1 deblurred" in result.stdout
-    assert "deblurring on " in result.stderr and ", precision float32" in result.stderr   # its device, one line
+    assert "deblurring on " in result.stdout and ", precision float32" in result.stdout   # its device, one line
     changed = np.any(out[..., ::-1] != source, -1)
     assert 0.05 < changed.mean() < 0.9   # the face's region, not the whole photo
     as_jpeg = run_tool(f"--input={tmp_path}/shot.jpg", f"--output={tmp_path}/j.jpg", f"--weights={models['identity']}")

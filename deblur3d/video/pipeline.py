@@ -64,6 +64,10 @@ class VideoReport:
     # without faces. Lower is steadier; a correction that follows the content scores like
     # the static filter.
     flicker: dict | None = None
+    # Per face region (a track's segment), the stabiliser's loop (video/stabiliser.py):
+    # dict(face=, start=, stop=, weight= W chosen, before= / after= the correction's
+    # incoherence without / with it, unsharp= the static filter's, pairs= frame pairs scored).
+    tracks: list = dataclasses.field(default_factory=list)
     faces_handed_back: int = 0  # faces x frames whose output left the trained range: untouched
 
 
@@ -92,7 +96,8 @@ def usable_output(face):
 
 def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None, memory=None):
     """Pass 2: yields (t, input frame, output frame, segments at t), buffering 4s + 1 frames;
-    `counts` (a dict) receives the faces x frames deblurred, left alone and handed back."""
+    `counts` (a dict) receives the faces x frames deblurred, left alone and handed back,
+    `memory` (a CorrectionMemory) the stabiliser's loops."""
     from deblur3d.video.track_priors import TrackPriors
     size, buffer, crops, steady = config.crop_size, {}, {}, {}
     counts = counts if counts is not None else {}
@@ -237,11 +242,21 @@ def deblur_video(source, output, model, config=VideoConfig(), side_by_side=None,
         warnings.append(f"{source.name}: {counts['handed back']} face(s) x frames handed back untouched: the model's "
                         "output for them left the 0..1 range it was trained to produce (faces unlike its training "
                         "faces; unrelated crops in one folder: --photos)")
+    steadied = [dict(face=segments[k].face, start=segments[k].start, stop=segments[k].stop, **result)
+                for k, result in sorted(memory.summary().items())]
+    warnings += [unsteady(source.name, track, config.stabiliser.weight) for track in steadied
+                 if track["after"] > track["unsharp"] and track["weight"] >= config.stabiliser.weight > 0]
     for w in warnings:
         log(f"warning: {w}")
     return VideoReport(source.name, count, source.fps, hw, len({s.face for s in segments}), len(face_frames),
                        counts.get("left alone", 0), counts.get("deblurred", 0), time.perf_counter() - start, warnings,
-                       None if flicker is None else flicker.result(), counts.get("handed back", 0))
+                       None if flicker is None else flicker.result(), steadied, counts.get("handed back", 0))
+
+
+def unsteady(name, track, ceiling):
+    return (f"{name}: face {track['face']} (frames {track['start']}-{track['stop'] - 1}): its correction changes by "
+            f"{track['after']:.3f} of its size from frame to frame even with the carried share at its ceiling "
+            f"{ceiling:g} (--stabilise), a static unsharp mask's by {track['unsharp']:.3f}; it is kept deblurred")
 
 
 def face_region(shape, segments, t):
