@@ -86,15 +86,12 @@ def predictors(renderer, annotator):
     return rows
 
 
-def sheet_tiles(faces, predict, count=2):
-    """`count` rows of a set: blurry crop | render | the authors' render (their set) or black | sharp crop."""
+def sheet_tiles(faces, predict, renderer, count=2):
+    """`count` rows of a set: blurry crop | render | the authors' render (their set) or black | sharp crop;
+    `renderer` has the rich albedo basis the texture is solved in."""
     import numpy as np
 
-    from deblur3d import paths
-    from deblur3d.face import load_face_model
-    from deblur3d.face.render import FaceRenderer
     from deblur3d.priors.texture import fit_texture
-    renderer = FaceRenderer(load_face_model("ict", data_dir=FLAGS.data_dir, albedo_path=paths.ICT_ALBEDO_RICH))
     picks = np.linspace(0, len(faces.blurry) - 1, count).astype(int)
     blurry = faces.blurry[picks].astype(np.float32) / 255
     coeffs, _ = fit_texture(renderer, renderer.face_model.bound(predict(blurry)).numpy(), blurry)
@@ -114,6 +111,7 @@ def write_sheet(rows):
 
 
 def main(_):
+    from deblur3d import paths
     from deblur3d.data.faces import FaceAnnotator
     from deblur3d.eval.recon_sets import landmark_error
     from deblur3d.face import load_face_model
@@ -122,6 +120,8 @@ def main(_):
     renderer, annotator = FaceRenderer(load_face_model("ict", data_dir=FLAGS.data_dir)), FaceAnnotator()
     rows = predictors(renderer, annotator)
     tables, first, sheet_rows = [], None, []
+    rich = FLAGS.sheet and load_face_model("ict", data_dir=FLAGS.data_dir, albedo_path=paths.ICT_ALBEDO_RICH)
+    sheet_renderer = FaceRenderer(rich) if rich else None
     for faces in face_sets(annotator):
         scores = {}
         for name, predict in rows.items():
@@ -138,7 +138,7 @@ def main(_):
                       f"input ({FLAGS.blur} blur; the authors' on their frames) |\n|---|---|---|\n" + "\n".join(lines) + "\n")
         first = first or scores
         if FLAGS.sheet and len(rows) > 1:
-            sheet_rows.extend(sheet_tiles(faces, rows[list(rows)[1]]))
+            sheet_rows.extend(sheet_tiles(faces, rows[list(rows)[1]], sheet_renderer))
     if sheet_rows:
         write_sheet(sheet_rows)
     os.makedirs(os.path.dirname(FLAGS.table) or ".", exist_ok=True)

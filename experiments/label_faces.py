@@ -58,14 +58,14 @@ def main(_):
 
     from deblur3d.data.faces import FaceAnnotator
     from deblur3d.face import load_face_model
-    from deblur3d.face.mediapipe_mesh import canonical_path, correspondence, read_canonical
+    from deblur3d.face.mediapipe_mesh import vertex_ids
     from deblur3d.face.render import FaceRenderer
     from deblur3d.recon.mesh_fit import joint_fitter
     from deblur3d.recon.teacher import FaceMesh
 
     model = load_face_model("ict", data_dir=FLAGS.data_dir)
     renderer = FaceRenderer(model)
-    mesh_ids = correspondence(model, read_canonical(canonical_path(FLAGS.data_dir))[0])
+    mesh_ids = vertex_ids(model, FLAGS.data_dir)
     annotator, teacher, blur = FaceAnnotator(), FaceMesh(), data_flags.blur_config()
     out = {k: [] for k in labels.FIELDS}
     identities, skipped, undetected = [], 0, 0

@@ -45,8 +45,8 @@ def test_the_teacher_finds_468_points_on_a_real_face_inside_its_box(vd001_face):
 
 @pytest.fixture(scope="module")
 def mesh_ids(ict_model, data_root):
-    from deblur3d.face.mediapipe_mesh import canonical_path, correspondence, read_canonical
-    return correspondence(ict_model, read_canonical(canonical_path(data_root))[0])
+    from deblur3d.face.mediapipe_mesh import vertex_ids
+    return vertex_ids(ict_model, data_root)
 
 
 def test_the_correspondence_ties_the_named_points_to_their_ict_landmarks(ict_model, mesh_ids):

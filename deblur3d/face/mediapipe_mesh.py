@@ -68,3 +68,8 @@ def correspondence(face_model, canonical, iterations=20):
         scale, rotation, shift = similarity(canonical, model[region[nearest]])
     _, nearest = tree.query(scale * canonical @ rotation.T + shift)
     return region[nearest].astype(np.int32)
+
+
+def vertex_ids(face_model, data_dir=None):
+    """The face-model vertex of each of the teacher's 468 points (the shipped canonical mesh's)."""
+    return correspondence(face_model, read_canonical(canonical_path(data_dir))[0])

@@ -5,7 +5,7 @@ ReconNet by eval_recon.py, and what ReconNet is taught toward.
 import numpy as np
 import tensorflow as tf
 
-from deblur3d.face.mediapipe_mesh import canonical_path, correspondence, read_canonical
+from deblur3d.face.mediapipe_mesh import vertex_ids
 from deblur3d.recon.mesh_fit import MeshFitter
 from deblur3d.recon.teacher import FaceMesh
 
@@ -16,9 +16,8 @@ class TeacherFit:
     about its own points. `shared_identity`: the frames of one call are one person."""
 
     def __init__(self, renderer, data_dir=None, shared_identity=False):
-        model = renderer.face_model
         self.mesh, self.shared_identity = FaceMesh(), shared_identity
-        self.fitter = MeshFitter(renderer, correspondence(model, read_canonical(canonical_path(data_dir))[0]))
+        self.fitter = MeshFitter(renderer, vertex_ids(renderer.face_model, data_dir))
         mean = renderer.landmarks(tf.zeros([1, 239])).numpy()[0]
         self.box = np.concatenate([mean.min(0), mean.max(0)])
 

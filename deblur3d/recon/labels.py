@@ -15,16 +15,16 @@ from deblur3d.face.mediapipe_mesh import NUM_POINTS
 FIELDS = ("inputs", "points68", "mesh", "coeffs", "group", "blurry")
 
 
-def view(annotator, image, points68, mesh, fallback_box=None):
+def view(annotator, image, points68, mesh):
     """One view of a face: image (H, W, 3) uint8, the sharp face's 68 and 468 points in its
     pixels -> (224 crop uint8, 68 and 468 points in the crop, found, its Alignment) aligned
     from the five points dlib finds on `image` (found False: in the sharp points' box)."""
-    from deblur3d.data.faces import five_points
-    boxes = annotator.detect(image)
-    found = len(boxes) > 0
-    box = boxes[0] if found else (fallback_box if fallback_box is not None else
-                                  np.concatenate([points68.min(0), points68.max(0)]))
-    a = fit_alignment(five_points(annotator.landmarks(image, box)))
+    from deblur3d.data.faces import five_points, points5_on
+    points5 = points5_on(annotator, image, cnn=False)
+    found = points5 is not None
+    if not found:
+        points5 = five_points(annotator.landmarks(image, np.concatenate([points68.min(0), points68.max(0)])))
+    a = fit_alignment(points5)
     crop = np.clip(np.round(a.crop(image.astype(np.float32))), 0, 255).astype(np.uint8)
     mesh_crop = np.concatenate([a.to_crop(mesh[:, :2]), mesh[:, 2:] * a.scale], 1)
     return crop, a.to_crop(points68).astype(np.float32), mesh_crop.astype(np.float32), found, a

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from deblur3d.face import coeffs as coeffs_lib
+from deblur3d.face.camera import rigid_transform, rotation_matrix
 
 FITTED = ("identity", "expression", "rotation", "translation")
 
@@ -49,7 +50,6 @@ class MeshFitter:
         (toward the camera negative, in pixels at the face's distance)."""
         c = coeffs_lib.split(coeffs)
         model, camera = self.renderer.face_model, self.renderer.camera
-        from deblur3d.face.camera import rigid_transform, rotation_matrix
         shape = model.shape(c.identity, c.expression, self.vertex_ids)
         posed = rigid_transform(shape, rotation_matrix(c.rotation), c.translation)
         xy = camera.project(posed)

@@ -9,6 +9,7 @@ its Python wrapper breaks under numpy 2, so only its model file is read, through
 import importlib.util
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from deblur3d.face.align import Alignment
@@ -65,7 +66,7 @@ class FaceMesh:
         image = np.asarray(image, np.float32)
         for _ in range(self.passes):
             a = box_crop(box)
-            points, presence = self.in_crop(a.crop(image, interpolation=1))   # cv2.INTER_LINEAR
+            points, presence = self.in_crop(a.crop(image, interpolation=cv2.INTER_LINEAR))
             xy = a.to_frame(points[:, :2])
             box = np.concatenate([xy.min(0), xy.max(0)])
         return np.concatenate([xy, points[:, 2:] / a.scale], 1).astype(np.float32), presence

@@ -78,8 +78,8 @@ def make_task(config, net):
     terms = config.terms or default_terms
     mesh_ids = None
     if "dense" in terms:
-        from deblur3d.face.mediapipe_mesh import canonical_path, correspondence, read_canonical
-        mesh_ids = correspondence(model, read_canonical(canonical_path(config.data_dir))[0])
+        from deblur3d.face.mediapipe_mesh import vertex_ids
+        mesh_ids = vertex_ids(model, config.data_dir)
     distilled = TEACHER_DISTILLED if config.stage == "teacher" else None
     attention = attention_model(config.skin_model) if "photometric" in terms else None
     return ReconTask(net, FaceRenderer(model), attention, config.weights, terms, input_key, target_key,
