@@ -1,6 +1,7 @@
 """Seconds a face for the default priors: ReconNet on the 224 crop, then light and albedo
-solved in closed form on it (deblur3d/priors/texture.py), one face at a time as the video
-tool makes them; the teacher fit (MediaPipe + the ICT fit) beside it.
+solved in closed form on it as the default recipe says (deblur3d/priors/settings.py,
+texture.py), one face at a time as the video tool makes them; the basis fit and the
+teacher fit (MediaPipe + the ICT fit) beside it.
 
     python experiments/bench_priors.py [--weights=checkpoints/recon_people.weights.npz] [--repeats=10]
 """
@@ -36,6 +37,7 @@ def main(_):
     from deblur3d.face.align import fit_alignment
     from deblur3d.face.render import FaceRenderer
     from deblur3d.priors.mesh_priors import TeacherFit
+    from deblur3d.priors.settings import DEFAULT_RECIPE, recon_path
     from deblur3d.priors.texture import fit_texture
     from deblur3d.recon.training import build_net
 
@@ -43,16 +45,20 @@ def main(_):
     crops = [fit_alignment(p).crop(b.astype(np.float32) / 255)[None]
              for b, p in zip(a["blurry"][:FLAGS.repeats + 2], a["points5"])]
     renderer = FaceRenderer(load_face_model("ict", data_dir=FLAGS.data_dir, albedo_path=paths.ICT_ALBEDO_RICH))
-    net = build_net(FLAGS.weights or str(paths.RECON_PEOPLE))
+    net = build_net(FLAGS.weights or recon_path(DEFAULT_RECIPE["recon"]))
     forward = tf.function(lambda x: renderer.face_model.bound(net(x, training=False)))
 
-    def priors(crop):
-        return fit_texture(renderer, forward(tf.constant(crop)).numpy(), crop)
+    def priors(crop, texture=DEFAULT_RECIPE["texture"]):
+        return fit_texture(renderer, forward(tf.constant(crop)).numpy(), crop, texture=texture)
 
     teacher = TeacherFit(renderer, data_dir=FLAGS.data_dir)
     print(f"ReconNet ({net.input_size}² input) alone: {per_face(lambda c: forward(tf.constant(c)).numpy(), crops):.3f} "
           f"s a face")
-    print(f"ReconNet + light and albedo solved on the crop (the default priors): {per_face(priors, crops):.3f} s a face")
+    print(f"ReconNet + light and albedo solved on the crop, texture {DEFAULT_RECIPE['texture']} (the default "
+          f"priors): {per_face(priors, crops):.3f} s a face")
+    if DEFAULT_RECIPE["texture"] != "basis":
+        print(f"ReconNet + light and albedo solved in the basis: {per_face(lambda c: priors(c, 'basis'), crops):.3f} "
+              "s a face")
     print(f"teacher fit (MediaPipe's 468 points + the ICT fit): {per_face(teacher, crops):.3f} s a face")
 
 

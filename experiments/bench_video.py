@@ -48,11 +48,12 @@ def main(_):
     from deblur3d.video.gate import Gate
     from deblur3d.video.pipeline import VideoConfig
     from deblur3d.video.model import ModelSpec, untrained_weights
+    from deblur3d.deblur.header import ModelHeader
 
     with tempfile.TemporaryDirectory() as tmp:
         trained = Path(FLAGS.weights).is_file()
         weights = FLAGS.weights if trained else untrained_weights(Path(tmp) / "fresh.weights.npz")
-        settings = priors_flags.priors_settings()
+        settings = priors_flags.priors_settings().for_model(ModelHeader.read(weights))
         recon = settings.recon_weights if settings.trained else None
         print(f"model: {weights if trained else 'freshly built full DeblurNet (no trained weights: same cost)'}, "
               f"ReconNet: {recon or 'untrained (same cost)'}")

@@ -44,9 +44,8 @@ SHEET_ROWS = 6
 def parse_config(text):
     """-> (texture, refinement steps, ReconNet weights or None for --recon_weights)."""
     if text == "default":
-        from deblur3d import paths
-        from deblur3d.priors.settings import DEFAULT_RECIPE
-        return DEFAULT_RECIPE["texture"], DEFAULT_RECIPE["refine_landmarks"], str(paths.RECON_PEOPLE)
+        from deblur3d.priors.settings import DEFAULT_RECIPE, recon_path
+        return DEFAULT_RECIPE["texture"], DEFAULT_RECIPE["refine_landmarks"], recon_path(DEFAULT_RECIPE["recon"])
     texture, _, steps = text.partition(":")
     try:
         return texture, int(steps or 0), None
@@ -101,6 +100,7 @@ def main(_):
     from deblur3d.eval import metrics, render_quality
     from deblur3d.face.align import fit_alignment
     from deblur3d.priors.online import OnlineFramePriors
+    from deblur3d.priors.settings import PAPER_RECIPE
 
     configs = [parse_config(c) for c in FLAGS.configs]
     base = priors_flags.priors_settings()
@@ -123,7 +123,7 @@ def main(_):
             rows["authors' face_render (Deng et al., BFM)"] = [f[4] for f in frames]
         for (texture, steps, weights), config in zip(configs, FLAGS.configs):
             settings = dataclasses.replace(base, texture=texture, refine_landmarks=steps,
-                                           recon_weights=weights or base.recon_weights)
+                                           recon_weights=weights or base.made_as(PAPER_RECIPE).recon_weights)
             priors = OnlineFramePriors(settings, FLAGS.data_dir)
             if not priors.available():
                 raise SystemExit(f"error: {priors.reason}")

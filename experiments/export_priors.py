@@ -28,7 +28,7 @@ def main(_):
     from deblur3d.priors.export import export_priors
     from deblur3d.priors.online import build_online_priors
 
-    settings = priors_flags.priors_settings()
+    settings = priors_flags.priors_settings().for_export()   # unset: the default recipe
     online = build_online_priors(settings, FLAGS.data_dir)
     recipe, refiner, annotator = settings.recipe, None, None
     if recipe["refine_landmarks"] > 0:
@@ -42,9 +42,10 @@ def main(_):
         if not texture.available():
             raise SystemExit(f"error: {texture.reason}")
     count = export_priors(online, FLAGS.out, FLAGS.cache_dir, FLAGS.batch_size,
-                          note=f"recon_weights={FLAGS.recon_weights}, face_model={FLAGS.face_model}, "
+                          note=f"recon_weights={settings.recon_weights}, face_model={FLAGS.face_model}, "
                                f"refine_landmarks={recipe['refine_landmarks']}, texture={recipe['texture']}",
-                          blur=data_flags.blur_config(), refiner=refiner, annotator=annotator, texture=texture)
+                          blur=data_flags.blur_config(), refiner=refiner, annotator=annotator, texture=texture,
+                          recon=recipe["recon"])
     print(f"wrote priors of {count} frames to {FLAGS.out}")
 
 

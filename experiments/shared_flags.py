@@ -24,8 +24,9 @@ _FLAGS = {
                   "manifest.csv of their splits (default: <data_dir>/faces)."),
     "face_model": ("enum", "3D morphable model (of the ReconNet, the render or the fit)."),
     "model_path": ("string", "Face model file (.npz for ict, front .mat for bfm; default: under the data root)."),
-    "recon_weights": ("string", "ReconNet weights for the 3D priors (models that use them; '': an untrained ReconNet, "
-                      "for timing)."),
+    "recon_weights": ("string", "ReconNet weights for the 3D priors (models that use them; 'default': the one the "
+                      "deblurring model's priors were made with, as its weights header says, and "
+                      "checkpoints/recon_people.weights.npz for export; '': an untrained ReconNet, for timing)."),
     "refine_landmarks": ("integer", "Adam steps refining ReconNet's pose, shape and expression to dlib's 68 points on "
                          "the blurry frame (not in the paper; deblur3d/priors/refine.py); 0: ReconNet alone, as the "
                          "paper; unset: as the deblurring model's priors were made (its weights header), 0 for "

@@ -1,6 +1,7 @@
 """The precomputed priors' disk format (deblur3d/data/priors_store.py): what is written is read
 back exactly, by the store and by the data pipeline that feeds training and evaluation."""
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -23,14 +24,17 @@ def test_a_run_and_the_index_round_trip_exactly(tmp_path):
     render, coeffs = priors(0)
     store.write_run(tmp_path, "clip-00", render, coeffs)
     store.write_index(tmp_path, "cache/data", ["clip-00"], dict(window=5), note="n",
-                      refined=dict(steps=200, frames_without_detection=1), texture="basis")
+                      refined=dict(steps=200, frames_without_detection=1), texture="basis", recon="recon_people.weights.npz")
     back = store.load_run(tmp_path, "clip-00")
     assert back["render"].dtype == np.uint8 and np.array_equal(back["render"], render)
     assert back["coeffs"].dtype == np.float32 and np.array_equal(back["coeffs"], coeffs)
     assert store.read_index(tmp_path)["runs"] == ["clip-00"]
-    assert recipe_of(tmp_path) == dict(refine_landmarks=200, texture="basis")
-    store.write_index(tmp_path, "cache/data", ["clip-00"], {})
-    assert recipe_of(tmp_path) == dict(refine_landmarks=0, texture="recon")   # the paper's
+    assert recipe_of(tmp_path) == dict(refine_landmarks=200, texture="basis", recon="recon_people.weights.npz")
+    index = store.read_index(tmp_path)
+    for key in ("refined", "texture", "recon"):   # an older folder: the paper's recipe with recon_ict
+        index.pop(key)
+    (tmp_path / store.INDEX).write_text(json.dumps(index))
+    assert recipe_of(tmp_path) == dict(refine_landmarks=0, texture="recon", recon="recon_ict.weights.npz")
     assert recipe_of(tmp_path / "elsewhere") is None and recipe_of(None) is None
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from deblur3d import atomic
+from deblur3d import atomic, paths
 from deblur3d.data import blur, blur_settings, cache, faces
 from deblur3d.data import priors_store as store
 from deblur3d.data.frames import face_mask
@@ -24,7 +24,7 @@ from deblur3d.eval import evaluate as ev
 from deblur3d.eval import metrics, reference, timing, writers
 from deblur3d.eval.methods import Method, load_methods
 from deblur3d.eval.sources import cache_source
-from deblur3d.priors.settings import PriorsSettings
+from deblur3d.priors.settings import DEFAULT_RECIPE, PAPER_RECIPE, PriorsSettings
 from deblur3d.train import weights
 
 H, W, T = 44, 52, 6   # frames of 44×52: identity map needs >= 36 pixels, SSIM > 11
@@ -324,8 +324,10 @@ def test_a_model_takes_precomputed_priors_only_when_made_its_way(nets, tmp_path)
                     priors_recipe=PriorsSettings(refine_landmarks=0).recipe)
     ev.evaluate_source(source, methods)
     assert (plain.calls, refined.calls) == (0, 1)   # the refined model's priors are its own
-    store.write_index(tmp_path, "cache", [], {}, refined=dict(steps=200, frames_without_detection=0))
-    assert recipe_of(tmp_path) == dict(refine_landmarks=200, texture="recon") and recipe_of(tmp_path / "none") is None
+    store.write_index(tmp_path, "cache", [], {}, refined=dict(steps=200, frames_without_detection=0),
+                      recon="recon_ict.weights.npz")
+    assert recipe_of(tmp_path) == dict(refine_landmarks=200, texture="recon", recon="recon_ict.weights.npz")
+    assert recipe_of(tmp_path / "none") is None
     ev.evaluate_source(Source("val", "", ["r/0"], lambda: iter([frame]), True, recipe_of(tmp_path)), methods)
     assert (plain.calls, refined.calls) == (1, 1)
 
@@ -337,10 +339,29 @@ def test_priors_settings_follow_the_model_unless_told():
     assert PriorsSettings().for_model(header(refine_landmarks=200)).recipe["refine_landmarks"] == 200
     assert PriorsSettings().for_model(header()).recipe["refine_landmarks"] == 0                                   # older files: none
     assert PriorsSettings(refine_landmarks=0).for_model(header(refine_landmarks=200)).recipe["refine_landmarks"] == 0   # told: the paper's
-    assert PriorsSettings().for_model(header(priors_texture="basis")).recipe == dict(refine_landmarks=0, texture="basis")
+    assert PriorsSettings().for_model(header(priors_texture="basis")).recipe == dict(
+        refine_landmarks=0, texture="basis", recon="recon_ict.weights.npz")
     assert PriorsSettings().for_model(header()).recipe["texture"] == "recon"
-    assert PriorsSettings().for_model(None).recipe == dict(refine_landmarks=0, texture="recon")
+    assert PriorsSettings().for_model(None).recipe == PAPER_RECIPE
     assert PriorsSettings(texture="frame").for_model(header(priors_texture="basis")).texture == "frame"
+
+
+def test_a_model_is_fed_priors_of_the_reconnet_its_own_were_made_with(tmp_path):
+    def header(**raw):
+        return ModelHeader.parse(dict(raw, architecture="ours"))
+
+    people = header(priors_recon="recon_people.weights.npz", priors_texture="basis")
+    assert PriorsSettings().for_model(people).recon_weights == str(paths.RECON_PEOPLE)
+    assert PriorsSettings().for_model(header()).recon_weights == str(paths.RECON_WEIGHTS)   # older files: recon_ict
+    mine = str(tmp_path / "mine.weights.npz")                                               # told: the user's file
+    assert PriorsSettings(recon_weights=mine).for_model(people).recon_weights == mine
+    assert PriorsSettings(recon_weights=mine).recipe["recon"] == mine                       # kept whole outside checkpoints/
+    assert PriorsSettings(recon_weights=None).for_model(people).recon_weights is None       # untrained stays untrained
+    assert PriorsSettings(recon_weights=str(paths.RECON_PEOPLE)).recipe["recon"] == "recon_people.weights.npz"
+    made = PriorsSettings().for_export()                                                    # no model: the default
+    assert (made.recon_weights, made.recipe) == (str(paths.RECON_PEOPLE), DEFAULT_RECIPE)
+    assert made.made and not PriorsSettings().made
+    assert ModelHeader.parse(json.loads(json.dumps(people.fields()))).recipe == people.recipe
 
 
 def test_the_model_header_reads_old_and_new_files_and_refuses_others():
@@ -351,7 +372,8 @@ def test_the_model_header_reads_old_and_new_files_and_refuses_others():
     new = ModelHeader(archs.Arch(use_render=False, blocks=2), steps=3, blur={"window": 5, "stride": 5}, extra={"content": "l1"})
     written = json.loads(json.dumps(new.fields()))
     assert ModelHeader.parse(written) == new and ModelHeader.parse(written).extra == {"content": "l1"}
-    assert set(written) == {"arch", "steps", "blur", "refine_landmarks", "priors_texture", "content"}   # each once
+    assert set(written) == {"arch", "steps", "blur", "refine_landmarks", "priors_texture", "priors_recon",
+                            "content"}   # each once
     with pytest.raises(weights.WeightsFileError, match="not a deblurring model"):
         ModelHeader.parse(dict(model="ReconNet"))
 

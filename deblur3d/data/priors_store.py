@@ -48,12 +48,13 @@ def load_run(root, run):
     return dict(render=mapped_array(folder / RENDER, rebuild), coeffs=mapped_array(folder / COEFFS, rebuild))
 
 
-def write_index(root, cache, runs, blur, note=None, refined=None, texture="recon", alignment="blurry"):
+def write_index(root, cache, runs, blur, note=None, refined=None, texture="recon", alignment="blurry", recon=""):
     """`refined`: None, or dict(steps, frames_without_detection); `blur`: a dict of BlurConfig;
+    `recon`: the ReconNet weights' name (priors.settings.recon_name; folders without it: recon_ict's);
     `alignment`: where the five points that placed the face came from ("blurry": found on the
     blurry frame, as the tool finds them; folders without the key: the sharp frame's)."""
     index = dict(cache=str(cache), runs=list(runs), blur=blur, note=note, refined=refined, texture=texture,
-                 alignment=alignment)
+                 alignment=alignment, recon=recon)
     (Path(root) / INDEX).write_text(json.dumps(index, indent=1))
 
 

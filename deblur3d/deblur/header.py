@@ -19,11 +19,17 @@ class ModelHeader:
     blur: dict | None = None           # the BlurConfig it learnt on (data/blur_settings.py), as a dict
     refine_landmarks: int = PAPER_RECIPE["refine_landmarks"]   # how its priors were made (PriorsSettings
     priors_texture: str = PAPER_RECIPE["texture"]              # .recipe): the paper's for files that do not say
+    priors_recon: str = PAPER_RECIPE["recon"]                  # (recon_ict's)
     extra: dict = dataclasses.field(default_factory=dict, compare=False)   # the rest, as written
 
     @property
     def architecture(self):
         return self.arch.model
+
+    @property
+    def recipe(self):
+        """How its priors were made, as PriorsSettings.recipe."""
+        return dict(refine_landmarks=self.refine_landmarks, texture=self.priors_texture, recon=self.priors_recon)
 
     @property
     def use_render(self):
@@ -45,11 +51,12 @@ class ModelHeader:
         if kind not in archs.MODELS:
             raise weights.WeightsFileError(f"not a deblurring model (architecture {kind!r}, model {raw.get('model')!r})")
         blur = raw.get("blur") or ({"window": raw["blur_window"], "stride": 1} if raw.get("blur_window") else None)
-        own = {"arch", "steps", "blur", "refine_landmarks", "priors_texture", "names", "shapes",
+        own = {"arch", "steps", "blur", "refine_landmarks", "priors_texture", "priors_recon", "names", "shapes",
                "architecture", "blur_window", *(f.name for f in dataclasses.fields(archs.Arch))}   # older flat keys
         return cls(archs.Arch.from_header(raw), raw.get("steps"), blur,
                    int(raw.get("refine_landmarks", PAPER_RECIPE["refine_landmarks"])),
-                   raw.get("priors_texture", PAPER_RECIPE["texture"]), {k: v for k, v in raw.items() if k not in own})
+                   raw.get("priors_texture", PAPER_RECIPE["texture"]), raw.get("priors_recon", PAPER_RECIPE["recon"]),
+                   {k: v for k, v in raw.items() if k not in own})
 
     @classmethod
     def read(cls, path):
@@ -63,4 +70,5 @@ class ModelHeader:
     def fields(self):
         """What training writes (weights.save keywords), each setting once."""
         return dict(self.extra, arch=self.arch.header(), steps=self.steps, blur=self.blur,
-                    refine_landmarks=self.refine_landmarks, priors_texture=self.priors_texture)
+                    refine_landmarks=self.refine_landmarks, priors_texture=self.priors_texture,
+                    priors_recon=self.priors_recon)

@@ -62,20 +62,21 @@ class DeblurTrainConfig:
 
 def _online(config, trainable):
     from deblur3d.priors.online import build_online_priors
-    if config.recon.recipe != PAPER_RECIPE:   # no dlib or fit inside the step
+    settings = config.recon.made_as(PAPER_RECIPE)   # in the step: the paper's ReconNet alone
+    if (settings.refine_landmarks, settings.texture) != (0, "recon"):   # no dlib or fit inside the step
         raise ValueError("landmark refinement (--refine_landmarks) and fitted textures (--texture) need precomputed "
                          "priors: export them with experiments/export_priors.py and train with --priors=precomputed")
-    return build_online_priors(config.recon, config.data_dir, trainable)
+    return build_online_priors(settings, config.data_dir, trainable)
 
 
 def priors_recipe(config):
     """How the priors this configuration trains on are made (weights header: refine_landmarks,
-    priors_texture)."""
+    priors_texture, priors_recon)."""
     if not config.needs_priors:
         return dict(PAPER_RECIPE)
     if config.priors == "precomputed":
         return recipe_of(config.priors_dir) or dict(PAPER_RECIPE)
-    return config.recon.recipe
+    return config.recon.made_as(PAPER_RECIPE).recipe
 
 
 def make_task(config):
@@ -180,6 +181,7 @@ def export_weights(net, config, path, **extra):
         extra["made_by"] = replay.steps_of(extra.get("started_from")) + [
             dict(script="experiments/train_deblur.py", flags=config.command)]
     header = ModelHeader(config.arch, steps, dataclasses.asdict(config.blur), recipe["refine_landmarks"], recipe["texture"],
+                         recipe["recon"],
                          dict(extra, sharp_fraction=config.sharp_fraction, photo_fraction=config.photo_fraction,
                               content=config.content, psnr_floor=config.psnr_floor, face_weight=config.face_weight,
                               batch_size=config.train.batch_size, patch_size=config.patch_size, priors=config.priors,

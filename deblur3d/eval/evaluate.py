@@ -176,6 +176,7 @@ def evaluate(config=EvalConfig(), log=print):
             steps = recipe["refine_landmarks"]
             refined = f" + landmark refinement ({steps} steps)" if steps else ""
             refined += f" + {recipe['texture']} texture" if recipe["texture"] != "recon" else ""
+            refined = f" of {Path(recipe['recon'] or 'an untrained ReconNet').name}{refined}"
             if uses_precomputed(m, source):
                 usable.append(m)
                 notes.append(f"{m.name} on {source.name}: priors precomputed{refined}")
@@ -184,7 +185,7 @@ def evaluate(config=EvalConfig(), log=print):
                 usable.append(m)
                 notes.append(f"{m.name} on {source.name}: priors online (ReconNet{refined})")
             else:
-                why = (f"no ReconNet weights at {config.recon.recon_weights}" if not m.online.trained
+                why = (f"no ReconNet weights at {m.online.settings.recon_weights}" if not m.online.trained
                        else m.online.reason)
                 notes.append(f"{m.name} not evaluated on {source.name}: it needs priors, none precomputed "
                              f"as it was trained{refined} and none online ({why})")

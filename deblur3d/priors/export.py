@@ -35,7 +35,7 @@ def blurry_centres(run, blur_config, chunk=32):
 
 
 def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=None, refiner=None, annotator=None,
-                  texture=None):
+                  texture=None, recon=""):
     """Runs `online` (OnlinePriors) over every cached frame; returns the frame count.
 
     `blur`: a blur_settings preset name or BlurConfig (None: the default preset) of the blurry
@@ -43,7 +43,8 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=No
     `refiner` (priors.refine.LandmarkRefiner, with a faces.FaceAnnotator): ReconNet's
     coefficients are refined to dlib's 68 points on each blurry centre frame.
     `texture` (OnlineFramePriors, texture "basis" or "frame"): light and texture then fitted
-    to the aligned crop (priors/texture.py).
+    to the aligned crop (priors/texture.py). `recon`: how the recipe names the ReconNet
+    (priors.settings.recon_name), for the index.
     """
     cache = Cache(cache_dir)
     blur_config = blur_settings.resolve(blur)
@@ -82,5 +83,5 @@ def export_priors(online, out, cache_dir=None, batch_size=16, note=None, blur=No
             priors_store.write_run(tmp, run.name, np.concatenate(renders), np.concatenate(coeffs))
         refined = None if refiner is None else dict(steps=refiner.steps, frames_without_detection=missed)
         priors_store.write_index(tmp, cache.root, [r.name for r in cache.runs()], dataclasses.asdict(blur_config), note,
-                          refined, "recon" if texture is None else texture.settings.recipe["texture"])
+                          refined, "recon" if texture is None else texture.settings.recipe["texture"], recon=recon)
     return total

@@ -17,7 +17,7 @@ from deblur3d.face import coeffs as coeffs_lib
 from deblur3d.face.align import alignment_params, crop, uncrop
 from deblur3d.priors import refine as refine_lib
 from deblur3d.priors import texture as texture_lib
-from deblur3d.priors.settings import PriorsSettings
+from deblur3d.priors.settings import PAPER_RECIPE, PriorsSettings
 
 
 class OnlinePriors:
@@ -62,6 +62,7 @@ def build_online_priors(settings=PriorsSettings(recon_weights=None), data_dir=No
     from deblur3d.face import load_face_model
     from deblur3d.face.render import FaceRenderer
     from deblur3d.recon.training import build_net
+    settings = settings.made_as(PAPER_RECIPE)   # what no model or export settled: the paper's
     renderer = FaceRenderer(load_face_model(settings.face_model, settings.model_path, data_dir,
                                             albedo_path=settings.albedo_path))
     return OnlinePriors(build_net(settings.recon_weights), renderer, trainable=trainable)
@@ -76,9 +77,9 @@ class OnlineFramePriors:
     """
 
     def __init__(self, settings=PriorsSettings(), data_dir=None):
-        self.settings, self.data_dir = settings, data_dir
+        self.settings, self.data_dir = settings.made_as(PAPER_RECIPE), data_dir   # as build_online_priors
         self._fn, self.reason = None, None
-        self.trained = settings.trained
+        self.trained = self.settings.trained
 
     def available(self):
         if self._fn is None and self.reason is None:

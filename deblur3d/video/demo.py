@@ -126,7 +126,7 @@ def val_clip_demo(config, model, log=print):
                                    side_by_side=out / "side_by_side.mp4", on_frame=on_frame, log=log)
     outputs.write_image(out / "contact_sheet.png", sheets.contact_sheet([kept[t] for t in sorted(kept)]))
     result = dict(clip=clip.clip_id, split="val", blur=dataclasses.asdict(blur_config), weights=str(model.weights),
-                  recon_weights=str(model.recon.recon_weights), seconds=round(report.seconds, 1), **scores.summary(),
+                  recon_weights=str(model.recon.for_model(model.header()).recon_weights), seconds=round(report.seconds, 1), **scores.summary(),
                   correction_incoherence=dict(report.flicker or {}, true_correction=scores.ideal.result()["output"],
                                               tracks=report.tracks),
                   conventions="RGB at 0-255 (deblur3d/eval/metrics.py), mean of per-frame values, on the frames "

@@ -49,7 +49,7 @@ class ModelSpec:
         header = self.header()
         weights_lib.verify(self.weights)   # every array present, of its shape, finite
         if header.use_render or header.use_identity:
-            recon = self.recon.recon_weights
+            recon = self.recon.for_model(header).recon_weights   # the ReconNet its priors were made with
             if recon is not None and not Path(recon).is_file():
                 raise weights_lib.WeightsFileError(
                     f"{recon}: no such ReconNet weights file, needed by {self.weights} "
