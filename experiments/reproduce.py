@@ -15,7 +15,7 @@ from pathlib import Path
 from absl import flags
 
 import cli
-from deblur3d.train import replay
+from deblur3d.train import run_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINTS = ROOT / "checkpoints"
@@ -31,23 +31,23 @@ FLAGS = flags.FLAGS
 
 
 def load_config(name, folder=CHECKPOINTS):
-    """A checkpoint's replay config (deblur3d/train/replay.py)."""
+    """A checkpoint's config (deblur3d/train/run_config.py)."""
     path = Path(folder) / f"{name}.config.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no config for checkpoint {name!r} (one of {', '.join(ORDER)})")
-    return replay.load(path)
+    return run_config.load(path)
 
 
 def plan(names, python="python"):
     """[(heading, [argv, ...])]: the preparation, each file's steps (its heading says what it
     is and where a replay differs from the committed file), then the card's scores."""
-    out = [("prepare: the data cache", [replay.argv(s, f, python) for s, f in BEFORE])]
+    out = [("prepare: the data cache", [run_config.argv(s, f, python) for s, f in BEFORE])]
     for name in names:
         config = load_config(name)
         differs = f"\n#   differs from the committed file: {config['differs']}" if config.get("differs") else ""
         out.append((f"{config['file']}: {config.get('what', '')}{differs}",
-                    [replay.argv(s["script"], s["flags"], python) for s in config["steps"]]))
-    return out + [("scores: make eval and make demo", [replay.argv(s, f, python) for s, f in AFTER])]
+                    [run_config.argv(s["script"], s["flags"], python) for s in config["steps"]]))
+    return out + [("scores: make eval and make demo", [run_config.argv(s, f, python) for s, f in AFTER])]
 
 
 def main(_):

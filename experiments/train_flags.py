@@ -22,6 +22,9 @@ flags.DEFINE_float("adam_epsilon", T.epsilon, "Adam's epsilon (default: TF1's, a
 flags.DEFINE_integer("seed", T.seed, "Seed of data order and initialisation.")
 flags.DEFINE_bool("force", T.force, "Resume a --run_dir although its recorded settings (run_config.json) differ from "
                   "these: model, loss or data changed mid-run (otherwise refused in one line naming them).")
+flags.DEFINE_bool("allow_schedule_change", T.allow_schedule_change,
+                  "Resume a --run_dir although its learning-rate schedule (--learning_rate, --schedule, "
+                  "--warmup_steps, --decay_every) differs from the recorded one; any other change is still refused.")
 FLAGS = flags.FLAGS
 
 
@@ -30,7 +33,8 @@ def schedule():
                          schedule=FLAGS.schedule, decay_every=FLAGS.decay_every,
                          checkpoint_every=FLAGS.checkpoint_every, seed=FLAGS.seed,
                          epsilon=FLAGS.adam_epsilon, warmup_steps=FLAGS.warmup_steps,
-                         jit_compile=FLAGS.jit_compile, force=FLAGS.force)
+                         jit_compile=FLAGS.jit_compile, force=FLAGS.force,
+                         allow_schedule_change=FLAGS.allow_schedule_change)
 
 
 def one_line_stop(fn):

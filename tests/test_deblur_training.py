@@ -9,7 +9,7 @@ from deblur3d.deblur import archs, training
 from deblur3d.deblur.task import precomputed_priors
 from deblur3d.data import priors_store as store
 from deblur3d.priors.settings import PriorsSettings
-from deblur3d.train import loop, schedules
+from deblur3d.train import loop, run_config, schedules
 from deblur3d.train.step import make_train_step
 
 
@@ -70,7 +70,7 @@ def tiny_cache(tmp_path_factory):
 def test_init_weights_starts_training_from_a_file(tiny_cache, tmp_path):
     from deblur3d.deblur.header import ModelHeader
     from deblur3d.deblur.inference import build
-    from deblur3d.train import replay, weights
+    from deblur3d.train import weights
     from deblur3d.train.config import TrainSchedule
 
     def config(name, model="ours", **kw):
@@ -84,14 +84,18 @@ def test_init_weights_starts_training_from_a_file(tiny_cache, tmp_path):
     start = tmp_path / "start.npz"
     weights.save(build(archs.build(config("x").arch)), start, **ModelHeader(config("x").arch, steps=30).fields())
     first = {"script": "experiments/train_deblur.py", "flags": {"steps": 30}}
-    replay.write(start, [first])
+    run_config.export(start, [first])
     for name, init in (("warm", start), ("cold", None)):
         training.train(config(name, init_weights=init and str(start), command={"steps": 1, "run_dir": name}),
                        log=lambda *a: None)
-    # Its replay config and header: the start's step, then its own; the cold file's, its own alone.
+    # Its config and header: the start's step, then its own; the cold file's, its own alone.
     own = {"script": "experiments/train_deblur.py", "flags": {"steps": 1, "run_dir": "warm"}}
-    assert replay.steps_of(tmp_path / "warm.npz") == [first, own] == weights.read_header(tmp_path / "warm.npz")["made_by"]
-    assert [s["flags"]["run_dir"] for s in replay.steps_of(tmp_path / "cold.npz")] == ["cold"]
+    assert run_config.steps_of(tmp_path / "warm.npz") == [first, own] == weights.read_header(tmp_path / "warm.npz")["made_by"]
+    assert [s["flags"]["run_dir"] for s in run_config.steps_of(tmp_path / "cold.npz")] == ["cold"]
+    # One record of the run: the file's config holds the settings its run folder recorded.
+    beside = run_config.read(run_config.config_path(tmp_path / "warm.npz"))
+    assert beside["settings"] == run_config.read(tmp_path / "warm" / "run_config.json")["settings"]
+    assert beside["settings"]["patch_size"] == 32 and beside["settings"]["arch.model"] == "ours"
 
     def arrays(path):
         with np.load(path) as z:
@@ -238,3 +242,31 @@ def test_the_weights_header_says_how_the_training_priors_were_made(tmp_path):
     for recon in (PriorsSettings(refine_landmarks=200), PriorsSettings(texture="basis")):
         with pytest.raises(ValueError, match="need precomputed priors"):   # no dlib or fit inside the training step
             training.make_task(dataclasses.replace(config, priors="online", recon=recon))
+
+
+def test_a_full_disk_at_export_names_the_run_folder_and_the_space_needed_and_a_rerun_exports(
+        tiny_cache, tmp_path, monkeypatch):
+    import errno
+    from deblur3d.deblur.inference import build
+    from deblur3d.train import weights
+    from deblur3d.train.config import TrainSchedule
+    run, export = tmp_path / "run", tmp_path / "out" / "x.weights.npz"
+    config = training.DeblurTrainConfig(
+        cache_dir=tiny_cache, priors="none", arch=archs.Arch("ours", use_render=False, use_identity=False),
+        patch_size=32, run_dir=str(run), export=str(export), command={"steps": 1},
+        train=TrainSchedule(steps=1, batch_size=2, checkpoint_every=1))
+
+    def full(file, *args, **kwargs):   # the disk fills while the weights are written
+        raise OSError(errno.ENOSPC, "No space left on device")
+    with monkeypatch.context() as patch:
+        patch.setattr(np, "savez_compressed", full)
+        with pytest.raises(OSError) as err:
+            training.train(config, log=lambda *a: None)
+    needed = sum(w.shape.num_elements() for w in build(archs.build(config.arch)).weights) * 2   # float16
+    assert str(err.value).startswith(f"{run}: no space left on the device to export the weights to {export} (")
+    assert f"MB free, it needs about {needed / 2**20:.2g} MB); its checkpoints are kept" in str(err.value)
+    assert "\n" not in str(err.value) and list(export.parent.iterdir()) == []
+    notes = []   # the same command again: nothing left to train, the export is written
+    training.train(config, log=notes.append)
+    assert any("resumed from" in n and "step 1" in n for n in notes) and weights.read_header(export)["steps"] == 1
+    assert run_config.steps_of(export) == [{"script": "experiments/train_deblur.py", "flags": {"steps": 1}}]

@@ -269,7 +269,7 @@ def _train(run_dir, steps, settings=None, widths=(16, 32, 64), force=False, chec
 def test_a_resume_that_changes_the_model_or_loss_is_refused_in_one_line_naming_the_settings(tmp_path):
     import dataclasses
     from deblur3d.train.config import TrainSchedule
-    from deblur3d.train.run_record import OtherSettings
+    from deblur3d.train.run_config import OtherSettings
 
     @dataclasses.dataclass(frozen=True)
     class Settings:
@@ -285,8 +285,47 @@ def test_a_resume_that_changes_the_model_or_loss_is_refused_in_one_line_naming_t
     assert "(content 'charbonnier' -> 'mse'; res_scale 0.1 -> 1.0; residual True -> False)" in str(err.value)
     assert any("resumed from" in n and "step 2" in n
                for n in _train(tmp_path, 4, Settings(train=TrainSchedule(steps=4))))   # more steps: the same run
-    _train(tmp_path, 6, changed, force=True)   # forced on: the run now records the new settings
-    assert json.loads((tmp_path / "run_config.json").read_text())["content"] == "mse"
+    _train(tmp_path, 6, changed, force=True)   # forced on: the run now records the new settings, and the change
+    record = json.loads((tmp_path / "run_config.json").read_text())
+    assert record["settings"]["content"] == "mse" and "content 'charbonnier' -> 'mse'" in record["differs"]
+
+
+def test_a_changed_schedule_alone_is_refused_unless_allowed_explicitly(tmp_path):
+    import dataclasses
+    from deblur3d.train.config import TrainSchedule
+    from deblur3d.train.run_config import OtherSettings
+
+    @dataclasses.dataclass(frozen=True)
+    class Settings:
+        content: str = "charbonnier"
+        train: TrainSchedule = TrainSchedule(steps=2)
+    _train(tmp_path, 2, Settings())
+    lower = Settings(train=TrainSchedule(steps=4, learning_rate=5e-5, warmup_steps=10))
+    with pytest.raises(OtherSettings) as err:
+        _train(tmp_path, 4, lower)
+    assert "(train.learning_rate 0.0001 -> 5e-05; train.warmup_steps 0 -> 10)" in str(err.value)
+    assert "--allow_schedule_change" in str(err.value)
+    notes = _train(tmp_path, 4, lower, allow_schedule_change=True)
+    assert any("resumed from" in n and "step 2" in n for n in notes)
+    record = json.loads((tmp_path / "run_config.json").read_text())
+    assert record["settings"]["train.learning_rate"] == 5e-5 and "learning_rate 0.0001 -> 5e-05" in record["differs"]
+    with pytest.raises(OtherSettings) as err:   # the schedule alone: a changed loss is still refused
+        _train(tmp_path, 6, dataclasses.replace(lower, content="mse"), allow_schedule_change=True)
+    assert "(content 'charbonnier' -> 'mse')" in str(err.value) and "allow_schedule_change" not in str(err.value)
+
+
+def test_a_run_folder_recorded_before_the_shared_format_resumes_on_its_settings(tmp_path):
+    import dataclasses
+    from deblur3d.train import run_config
+
+    @dataclasses.dataclass(frozen=True)
+    class Settings:
+        content: str = "mse"
+        command: dict | None = None   # the flags as given: the steps' business, not a setting
+    (tmp_path / "run_config.json").write_text(json.dumps({"content": "mse", "command.steps": 3, "train.steps": 2}))
+    run_config.check_and_record(tmp_path, Settings(command={"steps": 5}), resuming=True)
+    with pytest.raises(run_config.OtherSettings, match=r"\(content 'mse' -> 'l1'\)"):
+        run_config.check_and_record(tmp_path, Settings(content="l1"), resuming=True)
 
 
 def test_a_checkpoint_of_other_shapes_is_made_with_other_settings_not_damaged(tmp_path):

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from deblur3d import paths
-from deblur3d.train import replay
+from deblur3d.train import run_config
 
 sys.path.insert(0, str(paths.REPO_ROOT / "experiments"))
 import reproduce  # noqa: E402
@@ -28,16 +28,16 @@ def test_every_committed_file_has_one_config_naming_it():
 
 
 def test_a_step_is_its_flags_and_a_config_is_written_beside_its_weights(tmp_path):
-    assert replay.argv("x.py", {"steps": 3, "use_render": False, "joint": True, "widths": ["45", "64"]}) == [
+    assert run_config.argv("x.py", {"steps": 3, "use_render": False, "joint": True, "widths": ["45", "64"]}) == [
         "python", "x.py", "--steps=3", "--nouse_render", "--joint", "--widths=45,64"]
-    assert replay.config_path("c/deblur_full.weights.npz").as_posix() == "c/deblur_full.config.json"
-    assert replay.config_path("c/skin_model.npz").name == "skin_model.config.json"
+    assert run_config.config_path("c/deblur_full.weights.npz").as_posix() == "c/deblur_full.config.json"
+    assert run_config.config_path("c/skin_model.npz").name == "skin_model.config.json"
     steps = [{"script": "x.py", "flags": {"steps": 3}}]
-    replay.write(tmp_path / "a.weights.npz", steps, what="a test")
-    assert replay.steps_of(tmp_path / "a.weights.npz") == steps and replay.steps_of(tmp_path / "b.npz") == []
+    run_config.export(tmp_path / "a.weights.npz", steps, what="a test")
+    assert run_config.steps_of(tmp_path / "a.weights.npz") == steps and run_config.steps_of(tmp_path / "b.npz") == []
     (tmp_path / "bad.config.json").write_text('{"steps": [{"script": "x.py"}]}')
     with pytest.raises(ValueError, match="not a replay config"):
-        replay.load(tmp_path / "bad.config.json")
+        run_config.load(tmp_path / "bad.config.json")
 
 
 def test_the_dry_run_prints_each_files_commands_in_order():

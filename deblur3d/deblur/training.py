@@ -14,7 +14,7 @@ from deblur3d.deblur.header import ModelHeader
 from deblur3d.deblur.losses import PSNR_FLOOR_GREY, AlignedRenderingLoss
 from deblur3d.deblur.task import DeblurTask, precomputed_priors
 from deblur3d.priors.settings import PAPER_RECIPE, SOURCES, PriorsSettings, recipe_of
-from deblur3d.train import loop, replay, strategies, weights
+from deblur3d.train import loop, run_config, strategies, weights
 from deblur3d.train.config import TrainSchedule
 
 # The CPU recipe (train_deblur.py --recipe=cpu), as flag values: each departs from the paper
@@ -53,7 +53,7 @@ class DeblurTrainConfig:
     precision: str = "float32"           # strategies.PRECISIONS: the DeblurNet's compute type (weights float32)
     export: str | None = None
     command: dict | None = None          # this run's flags (train_deblur.py): with them the export's
-                                         # replay config is written beside it (train/replay.py)
+                                         # config is written beside it (train/run_config.py)
 
     @property
     def needs_priors(self):
@@ -157,8 +157,9 @@ def train(config, log=print):
         # A fine-tune's file counts the steps of the file it started from too.
         start = config.init_weights or config.grow_from
         before = (ModelHeader.read(start).steps or 0) if start else 0
-        export_weights(net, config, export, steps=before + run.steps, steps_this_run=run.steps,
-                       started_from=start, final_losses=losses)
+        with loop.export_space(config.run_dir, export, net.weights):
+            export_weights(net, config, export, steps=before + run.steps, steps_this_run=run.steps,
+                           started_from=start, final_losses=losses)
         log(f"exported {export}")
     return losses
 
@@ -175,10 +176,11 @@ def grown_channels(net, path):
 def export_weights(net, config, path, **extra):
     """The compact weights file: its ModelHeader (the network's `arch` whole, the blur it learnt,
     the priors' recipe), the training settings beside it; with `config.command`, the steps that
-    made it (the start file's, then this run's) in the header and in its replay config."""
+    made it (the start file's, then this run's) in the header and in its config beside it
+    (train/run_config.py: with the run folder's settings)."""
     recipe, steps = priors_recipe(config), extra.pop("steps", None)
     if config.command is not None:
-        extra["made_by"] = replay.steps_of(extra.get("started_from")) + [
+        extra["made_by"] = run_config.steps_of(extra.get("started_from")) + [
             dict(script="experiments/train_deblur.py", flags=config.command)]
     header = ModelHeader(config.arch, steps, dataclasses.asdict(config.blur), recipe["refine_landmarks"], recipe["texture"],
                          recipe["recon"],
@@ -188,4 +190,4 @@ def export_weights(net, config, path, **extra):
                               config=repr(config)))
     weights.save(net, path, **header.fields())
     if config.command is not None:
-        replay.write(path, extra["made_by"])
+        run_config.export(path, extra["made_by"], config.run_dir)

@@ -106,8 +106,10 @@ def train(config, log=print):
     losses = loop.train(task, run.optimizer(), training_data(config), {"net": net}, run.loop_config(config.run_dir),
                         log=log, settings=config)
     export = config.export or str(Path(config.run_dir) / "recon.weights.npz")
-    weights.save(net, export, stage=config.stage, steps=run.steps, batch_size=run.batch_size,
-                 face_model=config.face_model, input_size=net.input_size, config=repr(config), final_losses=losses)
+    with loop.export_space(config.run_dir, export, net.weights):
+        weights.save(net, export, stage=config.stage, steps=run.steps, batch_size=run.batch_size,
+                     face_model=config.face_model, input_size=net.input_size, config=repr(config),
+                     final_losses=losses)
     log(f"exported {export}")
     return losses
 

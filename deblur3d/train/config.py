@@ -21,6 +21,7 @@ class TrainSchedule:
     seed: int = 0
     epsilon: float = schedules.EPSILON
     force: bool = False              # resume a run folder whose recorded settings differ
+    allow_schedule_change: bool = False   # resume one whose learning-rate schedule alone differs
 
     def optimizer(self):
         return schedules.adam(schedules.learning_rate(self.schedule, self.learning_rate, self.decay_every,
@@ -31,4 +32,4 @@ class TrainSchedule:
         return loop.LoopConfig(run_dir=run_dir, total_steps=self.steps, checkpoint_every=self.checkpoint_every,
                                summary_every=self.summary_every, image_every=self.image_every,
                                keep_checkpoints=self.keep_checkpoints, jit_compile=self.jit_compile,
-                               force=self.force)
+                               force=self.force, allow_schedule_change=self.allow_schedule_change)

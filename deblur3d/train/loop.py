@@ -4,6 +4,7 @@ A run folder holds `ckpt/` (the last few checkpoints, optimizer state included) 
 `tb/` (TensorBoard). Restarting with the same folder continues from the newest
 checkpoint, so a killed run loses at most one checkpoint interval.
 """
+import contextlib
 import dataclasses
 import errno
 import math
@@ -17,7 +18,7 @@ from tqdm import tqdm
 
 from deblur3d import devices
 from deblur3d.train import report
-from deblur3d.train import run_record
+from deblur3d.train import run_config
 from deblur3d.train.step import make_train_step
 from deblur3d.train.strategies import is_chief
 
@@ -36,7 +37,8 @@ class LoopConfig:
     image_every: int
     keep_checkpoints: int
     jit_compile: bool
-    force: bool = False   # resume although the run's recorded settings differ (run_record.py)
+    force: bool = False   # resume although the run's recorded settings differ (run_config.py)
+    allow_schedule_change: bool = False   # resume although its learning-rate schedule differs
 
 
 def build(task, optimizer, batch):
@@ -86,7 +88,7 @@ def restored(manager, path):
         return True
     except ValueError as err:
         if "incompatible tensor" in str(err):
-            raise run_record.OtherSettings(
+            raise run_config.OtherSettings(
                 f"{path} was made with other settings: its weights do not fit this configuration's "
                 f"({str(err).splitlines()[0][:160]}); resume with the run's own settings or start a new "
                 "--run_dir") from None
@@ -117,20 +119,44 @@ def remove_partial_saves(directory):
         shutil.rmtree(partial, ignore_errors=True) if partial.is_dir() else partial.unlink(missing_ok=True)
 
 
-def save(manager, step, variables, last_good):
-    """The checkpoint of `step`; a full disk is one line naming the run folder, the space free
-    and the space needed, with nothing half-written left behind."""
+def nbytes(variables, itemsize=None):
+    """Bytes of `variables` stored at their own dtype's size (or `itemsize`)."""
+    return sum(math.prod(v.shape) * (itemsize or tf.as_dtype(v.dtype).size) for v in variables)
+
+
+def _mb(n_bytes):
+    return f"{n_bytes / 2**20:.0f}" if n_bytes >= 10 * 2**20 else f"{n_bytes / 2**20:.2g}"
+
+
+@contextlib.contextmanager
+def space_for(run_dir, what, needed, where=None, then="", cleanup=lambda: None):
+    """A write of about `needed` bytes (into `where`, default the run folder) that fails on a
+    full disk ends in one line naming the run folder, the space free and the space needed."""
     try:
-        return manager.save(checkpoint_number=step)
+        yield
     except (tf.errors.ResourceExhaustedError, OSError) as err:
         if isinstance(err, OSError) and err.errno != errno.ENOSPC:
             raise
-        remove_partial_saves(manager.directory)
-        folder = Path(manager.directory).parent
-        needed = sum(math.prod(v.shape) * tf.as_dtype(v.dtype).size for v in variables) / 2**20
-        raise OSError(f"{folder}: no space left on the device to save the checkpoint of step {step} "
-                      f"({shutil.disk_usage(folder).free / 2**20:.0f} MB free, it needs about {needed:.0f} MB); "
-                      f"the last good checkpoint is {last_good}") from None
+        cleanup()
+        where = next(p for p in (Path(where or run_dir).absolute(), *Path(where or run_dir).absolute().parents)
+                     if p.exists())
+        raise OSError(f"{run_dir}: no space left on the device to {what} ({_mb(shutil.disk_usage(where).free)} MB "
+                      f"free, it needs about {_mb(needed)} MB){then}") from None
+
+
+def save(manager, step, variables, last_good):
+    """The checkpoint of `step`; a full disk is one line (space_for), with nothing half-written
+    left behind."""
+    with space_for(Path(manager.directory).parent, f"save the checkpoint of step {step}", nbytes(variables),
+                   then=f"; the last good checkpoint is {last_good}",
+                   cleanup=lambda: remove_partial_saves(manager.directory)):
+        return manager.save(checkpoint_number=step)
+
+
+def export_space(run_dir, path, variables):
+    """space_for an exported weights file (float16, with its config beside it)."""
+    return space_for(run_dir, f"export the weights to {path}", nbytes(variables, itemsize=2), where=Path(path).parent,
+                     then="; its checkpoints are kept: free some space and run the same command again to export")
 
 
 def checkpoint_manager(run_dir, optimizer, models, keep=3):
@@ -164,7 +190,8 @@ def train(task, optimizer, dataset, models, config, strategy=None, log=print, pr
     remove_partial_saves(manager.directory)   # what a full disk or a kill cut off before
     last_good = "none yet"
     if settings is not None and is_chief(strategy):
-        run_record.check_and_record(run_dir, settings, manager.latest_checkpoint is not None, config.force)
+        run_config.check_and_record(run_dir, settings, manager.latest_checkpoint is not None, config.force,
+                                    config.allow_schedule_change)
     if manager.latest_checkpoint:
         last_good = restore_healthy(manager, task, first, log)
         manager = forget_newer(manager, last_good, make_manager)
