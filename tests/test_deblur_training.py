@@ -90,7 +90,8 @@ def test_init_weights_starts_training_from_a_file(tiny_cache, tmp_path):
                        log=lambda *a: None)
     # Its config and header: the start's step, then its own; the cold file's, its own alone.
     own = {"script": "experiments/train_deblur.py", "flags": {"steps": 1, "run_dir": "warm"}}
-    assert run_config.steps_of(tmp_path / "warm.npz") == [first, own] == weights.read_header(tmp_path / "warm.npz")["made_by"]
+    made_by = weights.read_header(tmp_path / "warm.npz")["made_by"]
+    assert run_config.steps_of(tmp_path / "warm.npz") == [first, own] == made_by
     assert [s["flags"]["run_dir"] for s in run_config.steps_of(tmp_path / "cold.npz")] == ["cold"]
     # One record of the run: the file's config holds the settings its run folder recorded.
     beside = run_config.read(run_config.config_path(tmp_path / "warm.npz"))

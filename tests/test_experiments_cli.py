@@ -51,12 +51,19 @@ def test_a_missing_file_ends_in_one_error_line_naming_it(name):
     assert one_error_line(result) and expected in result.stderr.strip().splitlines()[-1], result.stderr[-2000:]
 
 
-@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_a_signal_mid_run_leaves_no_temporary_file_and_says_so(tmp_path, sig, status):
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory):
+    """A clip whose pass 2 takes seconds, and an untrained model: written once for both signals."""
     from data_fixtures import noise_frames, write_avi
     from deblur3d.video.model import untrained_weights
-    clip = write_avi(tmp_path / "in.avi", noise_frames(2000, size=256))   # pass 2 takes seconds
-    weights = untrained_weights(tmp_path / "w.weights.npz", use_priors=False)
+    folder = tmp_path_factory.mktemp("clip")
+    return (write_avi(folder / "in.avi", noise_frames(2000, size=256)),
+            untrained_weights(folder / "w.weights.npz", use_priors=False))
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_mid_run_leaves_no_temporary_file_and_says_so(long_clip, tmp_path, sig, status):
+    clip, weights = long_clip
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")

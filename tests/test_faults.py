@@ -1,10 +1,13 @@
 """Faults a careful user meets (issue 43): outputs that share a path, one odd face in a long
 job, out-of-range flags, ignored flags, tiny inputs, resumed runs, full disks and damaged
 files. Each ends in one line that names the user's path, and nothing is lost."""
+import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -14,6 +17,7 @@ from data_fixtures import noise_frames, write_avi
 from deblur3d import atomic, paths
 from deblur3d.video import pipeline, tracks
 from deblur3d.video.gate import Gate
+from deblur3d.train.config import TrainSchedule
 from deblur3d.video.model import untrained_weights
 
 
@@ -217,7 +221,6 @@ def flags_read(trees, script, listed=True):
 
 
 def test_every_flag_a_script_accepts_changes_what_it_does():
-    import dataclasses
     from deblur3d.deblur.archs import Arch
     from deblur3d.deblur.training import DeblurTrainConfig
     from absl.flags import FlagValues
@@ -243,7 +246,7 @@ def test_prepare_data_builds_the_cache_where_cache_dir_says(tmp_path):
     result = run_script("prepare_data", f"--cache_dir={tmp_path}/c", f"--sources=video:{tmp_path}/noise.avi")
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "c" / "index.json").is_file() and "noise" in (tmp_path / "c" / "summary.txt").read_text()
-    assert "--out" not in run_script("prepare_data", "--helpshort").stdout
+    assert "out" not in flags_accepted(_trees(), "prepare_data")   # one flag names where the cache goes
 
 
 # --- 3: a run folder belongs to one configuration ---------------------------------------
@@ -266,73 +269,75 @@ def _train(run_dir, steps, settings=None, widths=(16, 32, 64), force=False, chec
     return notes
 
 
-def test_a_resume_that_changes_the_model_or_loss_is_refused_in_one_line_naming_the_settings(tmp_path):
-    import dataclasses
-    from deblur3d.train.config import TrainSchedule
-    from deblur3d.train.run_config import OtherSettings
+@dataclasses.dataclass(frozen=True)
+class Settings:   # a trainer's configuration, as far as these tests need one
+    content: str = "charbonnier"
+    res_scale: float = 0.1
+    residual: bool = True
+    train: TrainSchedule = TrainSchedule(steps=4)
 
-    @dataclasses.dataclass(frozen=True)
-    class Settings:
-        content: str = "charbonnier"
-        res_scale: float = 0.1
-        residual: bool = True
-        train: TrainSchedule = TrainSchedule(steps=2)
-    _train(tmp_path, 2, Settings())
-    changed = Settings(content="mse", res_scale=1.0, residual=False, train=TrainSchedule(steps=4))
+
+@pytest.fixture(scope="module")
+def four_steps(tmp_path_factory):
+    """A run of 4 steps recorded with Settings(), checkpoints at 2 and 4: a test resumes its own copy
+    (one training for all of them)."""
+    run = tmp_path_factory.mktemp("run") / "r"
+    _train(run, 4, Settings())
+    return run
+
+
+@pytest.fixture
+def a_run(four_steps, tmp_path):
+    return Path(shutil.copytree(four_steps, tmp_path / "r"))
+
+
+def test_a_resume_that_changes_the_model_or_loss_is_refused_in_one_line_naming_the_settings(a_run):
+    from deblur3d.train.run_config import OtherSettings
+    changed = Settings(content="mse", res_scale=1.0, residual=False, train=TrainSchedule(steps=6))
     with pytest.raises(OtherSettings) as err:
-        _train(tmp_path, 4, changed)
+        _train(a_run, 6, changed)
     assert "\n" not in str(err.value) and "--force" in str(err.value)
     assert "(content 'charbonnier' -> 'mse'; res_scale 0.1 -> 1.0; residual True -> False)" in str(err.value)
-    assert any("resumed from" in n and "step 2" in n
-               for n in _train(tmp_path, 4, Settings(train=TrainSchedule(steps=4))))   # more steps: the same run
-    _train(tmp_path, 6, changed, force=True)   # forced on: the run now records the new settings, and the change
-    record = json.loads((tmp_path / "run_config.json").read_text())
+    assert any("resumed from" in n and "step 4" in n
+               for n in _train(a_run, 6, Settings(train=TrainSchedule(steps=6))))   # more steps: the same run
+    _train(a_run, 8, changed, force=True)   # forced on: the run now records the new settings, and the change
+    record = json.loads((a_run / "run_config.json").read_text())
     assert record["settings"]["content"] == "mse" and "content 'charbonnier' -> 'mse'" in record["differs"]
 
 
-def test_a_changed_schedule_alone_is_refused_unless_allowed_explicitly(tmp_path):
-    import dataclasses
-    from deblur3d.train.config import TrainSchedule
+def test_a_changed_schedule_alone_is_refused_unless_allowed_explicitly(a_run):
     from deblur3d.train.run_config import OtherSettings
-
-    @dataclasses.dataclass(frozen=True)
-    class Settings:
-        content: str = "charbonnier"
-        train: TrainSchedule = TrainSchedule(steps=2)
-    _train(tmp_path, 2, Settings())
-    lower = Settings(train=TrainSchedule(steps=4, learning_rate=5e-5, warmup_steps=10))
+    lower = Settings(train=TrainSchedule(steps=6, learning_rate=5e-5, warmup_steps=10))
     with pytest.raises(OtherSettings) as err:
-        _train(tmp_path, 4, lower)
+        _train(a_run, 6, lower)
     assert "(train.learning_rate 0.0001 -> 5e-05; train.warmup_steps 0 -> 10)" in str(err.value)
     assert "--allow_schedule_change" in str(err.value)
-    notes = _train(tmp_path, 4, lower, allow_schedule_change=True)
-    assert any("resumed from" in n and "step 2" in n for n in notes)
-    record = json.loads((tmp_path / "run_config.json").read_text())
+    notes = _train(a_run, 6, lower, allow_schedule_change=True)
+    assert any("resumed from" in n and "step 4" in n for n in notes)
+    record = json.loads((a_run / "run_config.json").read_text())
     assert record["settings"]["train.learning_rate"] == 5e-5 and "learning_rate 0.0001 -> 5e-05" in record["differs"]
     with pytest.raises(OtherSettings) as err:   # the schedule alone: a changed loss is still refused
-        _train(tmp_path, 6, dataclasses.replace(lower, content="mse"), allow_schedule_change=True)
+        _train(a_run, 8, dataclasses.replace(lower, content="mse"), allow_schedule_change=True)
     assert "(content 'charbonnier' -> 'mse')" in str(err.value) and "allow_schedule_change" not in str(err.value)
 
 
 def test_a_run_folder_recorded_before_the_shared_format_resumes_on_its_settings(tmp_path):
-    import dataclasses
     from deblur3d.train import run_config
 
     @dataclasses.dataclass(frozen=True)
-    class Settings:
+    class Flagged:
         content: str = "mse"
         command: dict | None = None   # the flags as given: the steps' business, not a setting
     (tmp_path / "run_config.json").write_text(json.dumps({"content": "mse", "command.steps": 3, "train.steps": 2}))
-    run_config.check_and_record(tmp_path, Settings(command={"steps": 5}), resuming=True)
+    run_config.check_and_record(tmp_path, Flagged(command={"steps": 5}), resuming=True)
     with pytest.raises(run_config.OtherSettings, match=r"\(content 'mse' -> 'l1'\)"):
-        run_config.check_and_record(tmp_path, Settings(content="l1"), resuming=True)
+        run_config.check_and_record(tmp_path, Flagged(content="l1"), resuming=True)
 
 
-def test_a_checkpoint_of_other_shapes_is_made_with_other_settings_not_damaged(tmp_path):
-    _train(tmp_path, 2)
-    with pytest.raises(ValueError, match="made with other settings") as err:   # run_record.OtherSettings
-        _train(tmp_path, 4, widths=(8, 32, 64))
-    assert "damaged" not in str(err.value) and sorted(p.name for p in (tmp_path / "ckpt").glob("ckpt-*.index"))
+def test_a_checkpoint_of_other_shapes_is_made_with_other_settings_not_damaged(a_run):
+    with pytest.raises(ValueError, match="made with other settings") as err:   # run_config.OtherSettings
+        _train(a_run, 6, widths=(8, 32, 64))
+    assert "damaged" not in str(err.value) and len(list((a_run / "ckpt").glob("ckpt-*.index"))) == 2
 
 
 # --- 7: tiny inputs ------------------------------------------------------------------------
@@ -370,7 +375,6 @@ def test_the_temporaries_a_killed_run_left_are_removed_by_the_next_run_that_writ
 
 def test_a_full_disk_names_the_users_path_and_the_free_space_not_the_temporary(tmp_path, monkeypatch):
     import errno
-    from pathlib import Path
     from deblur3d.video import outputs
 
     def full(self, data):
@@ -403,7 +407,6 @@ def test_a_truncated_cache_or_priors_array_is_named_with_the_command_that_rebuil
 
 def test_a_full_disk_while_saving_a_checkpoint_is_one_line_and_leaves_no_partial_save(tmp_path, monkeypatch):
     import tensorflow as tf
-    from pathlib import Path
 
     def full(self, checkpoint_number=None, **kwargs):
         (Path(self.directory) / f"ckpt-{checkpoint_number}_temp").mkdir(parents=True)
@@ -421,10 +424,9 @@ def test_a_full_disk_while_saving_a_checkpoint_is_one_line_and_leaves_no_partial
     assert list((tmp_path / "ckpt").glob("*_temp*")) == [] and (tmp_path / "ckpt" / "ckpt-2.index").is_file()
 
 
-def test_rotation_never_deletes_the_checkpoint_resumed_from_to_keep_a_damaged_newer_one(tmp_path):
-    _train(tmp_path, 4, keep_checkpoints=2)
-    data = next((tmp_path / "ckpt").glob("ckpt-4.data-*"))
+def test_rotation_never_deletes_the_checkpoint_resumed_from_to_keep_a_damaged_newer_one(a_run):
+    data = next((a_run / "ckpt").glob("ckpt-4.data-*"))
     data.write_bytes(data.read_bytes()[:len(data.read_bytes()) // 2])   # cut short by a full disk
-    notes = _train(tmp_path, 3, keep_checkpoints=2, checkpoint_every=3)
+    notes = _train(a_run, 3, keep_checkpoints=2, checkpoint_every=3)
     assert any("resumed from" in n and "ckpt-2" in n for n in notes)
-    assert sorted(p.stem for p in (tmp_path / "ckpt").glob("ckpt-*.index")) == ["ckpt-2", "ckpt-3"]
+    assert sorted(p.stem for p in (a_run / "ckpt").glob("ckpt-*.index")) == ["ckpt-2", "ckpt-3"]
