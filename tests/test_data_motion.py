@@ -211,3 +211,37 @@ def test_a_whole_clip_without_motion_is_the_plain_average_and_with_it_the_target
     blurry, target = motion.blur_video(clip, points[:4] + [None] + points[5:], moving, seed=1)
     assert blurry.shape == target.shape == clip.shape and not np.allclose(target, clip)
     assert np.abs(blurry - target).mean() < np.abs(blur.blur_clip(clip, 5).numpy() - clip).mean() + 0.1
+
+
+def test_the_maps_are_the_same_whatever_the_row_blocks_of_their_product(monkeypatch):
+    # The sweep computes its maps in row blocks (OpenBLAS threads off); the outputs stay the old ones.
+    rng = np.random.default_rng(2)
+    warp = motion.Warper(motion.head_mask(rng.uniform(20, 60, (68, 2)), (70, 90)), (40, 35))
+    heads, cams = rng.normal(size=(3, 4)) * [2, 2, 1, 0.01], rng.normal(size=(3, 2))
+    blocked = warp.maps(heads, cams)
+    monkeypatch.setattr(motion, "ROWS_PER_PRODUCT", 10 ** 9)
+    np.testing.assert_array_equal(blocked, warp.maps(heads, cams))
+    monkeypatch.setattr(motion, "ROWS_PER_PRODUCT", 37)
+    np.testing.assert_array_equal(blocked, warp.maps(heads, cams))
+
+
+def test_a_reused_sweep_is_made_once_and_each_sample_gets_its_window_of_it(synthetic_cache):  # noqa: F811
+    cfg = dataclasses.replace(blur_settings.PRESETS["realistic"], still_fraction=0.0)
+    runs = pipeline.cache.Cache(synthetic_cache["root"]).runs("train")
+    reader = pipeline.SampleReader(runs[:1], 5, cfg, training=True, reuse=3)
+    made = []
+    make = reader._sweep
+    reader._sweep = lambda *a, **k: made.append(1) or make(*a, **k)
+    first, mixing, _ = reader.frames(0, 4, 0, 0, 200, 200, 5, (1, -1, 7))
+    second, _, target = reader.frames(0, 4, 50, 60, 200, 200, 5, (1, -1, 7))
+    reader.frames(0, 4, 10, 10, 200, 200, 5, (1, -1, 7))
+    assert len(made) == 1 and not reader.swept.entries   # one sweep for three samples, then dropped
+    np.testing.assert_array_equal(first[:, 50:, 60:], second[:, :150, :140])   # one blurred frame, two windows
+    np.testing.assert_array_equal(mixing, np.eye(5))   # mixed once, with the sweep
+    np.testing.assert_array_equal(target * 255, np.asarray(runs[0].array("sharp"))[4, 50:250, 60:260])
+    # Each sample is, up to the head mask's edge at the window's border, the blur it would get alone.
+    alone, alone_mixing, _ = pipeline.SampleReader(runs[:1], 5, cfg, training=True).frames(
+        0, 4, 50, 60, 200, 200, 5, (1, -1, 7))
+    assert np.abs(np.tensordot(alone_mixing, alone, 1) - second).mean() < 2e-3
+    reader.frames(0, 4, 0, 0, 200, 200, 5, (1, -1, 8))
+    assert len(made) == 2   # another motion, another sweep

@@ -164,3 +164,15 @@ def test_evaluation_covers_whole_frames_in_order(synthetic_cache):
 def test_missing_cache_says_how_to_build_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="make data"):
         pipeline.training_dataset(pipeline.PipelineConfig(cache_dir=str(tmp_path)))
+
+
+def test_reused_sweeps_give_seeded_batches_and_a_bad_reuse_is_refused(synthetic_cache):
+    realistic = dataclasses.replace(blur_settings.PRESETS["realistic"], still_fraction=0.0)
+
+    def first(seed, reuse=4):
+        cfg = config(synthetic_cache, batch_size=4, seed=seed, blur=realistic, patch_size=128, blur_reuse=reuse)
+        return next(iter(pipeline.training_dataset(cfg)))["blurry"].numpy()
+    np.testing.assert_array_equal(first(3), first(3))
+    assert first(3).shape == (4, 128, 128, 15) and not np.array_equal(first(3), first(4))
+    with pytest.raises(ValueError, match="blur_reuse"):
+        pipeline.training_dataset(config(synthetic_cache, blur_reuse=0))

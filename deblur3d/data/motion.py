@@ -27,6 +27,7 @@ from scipy import ndimage
 from deblur3d.data.blur import linear_to_srgb, srgb_to_linear, window_indices
 
 MAX_SUBSTEPS = 16
+ROWS_PER_PRODUCT = 16384   # x 6 x 2 stays under OpenBLAS's threshold for threads (65536 x 4)
 
 
 # --------------------------------------------------------------------------- trajectories
@@ -168,7 +169,13 @@ class Warper:
             # s = g - camera; map = s + m (inv [s; 1] - s), expanded in the features.
             coeffs[s, 2:] = [[a - 1, d], [b, e - 1],
                              [c - (a - 1) * cx - b * cy, f - d * cx - (e - 1) * cy], [-cx, -cy]]
-        return np.matmul(self.features, coeffs).reshape(len(heads), *self.shape, 2)
+        # Row blocks keep OpenBLAS on this thread (its threads fought tf.data's: a whole frame
+        # took 20x as long); each value is the same.
+        out = np.empty((len(heads), len(self.features), 2), np.float32)
+        for s, start in np.ndindex(len(heads), -(-len(self.features) // ROWS_PER_PRODUCT)):
+            rows = slice(start * ROWS_PER_PRODUCT, (start + 1) * ROWS_PER_PRODUCT)
+            np.matmul(self.features[rows], coeffs[s], out=out[s, rows])
+        return out.reshape(len(heads), *self.shape, 2)
 
 
 def remap(image, xy):

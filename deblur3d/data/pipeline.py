@@ -47,21 +47,25 @@ class PipelineConfig:
     priors_dir: str | None = None       # priors exported by experiments/export_priors.py (data/priors_store.py),
                                         # replacing the cache's
     face_mask: bool = False             # training samples add `face`, the evaluation's face region
+    blur_reuse: int = 1                 # training: each motion-swept whole frame serves this many samples
+                                        # (each its own crop, flip and look); 1: a sweep per sample
 
     @property
     def blur_config(self):
         return blur_settings.resolve(self.blur, window=self.blur_window, linear_light=self.linear_light)
 
 
-def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo=False):
+def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo=False, motion_key=None):
     """Reads a window and assembles the sample dict (TF ops, so parallel maps overlap);
     `window`: blur window of this sample (default the blur's); `key`: int64 (3,), the seed
-    of this sample's motion and noise; `photo` (bool tensor): the stack becomes its centre
-    frame alone, noise and all, stacked as the video tool stacks a photo (blur.photo_frames)."""
+    of this sample's look and noise, and of its motion unless `motion_key` is given; `photo`
+    (bool tensor): the stack becomes its centre frame alone, noise and all, stacked as the
+    video tool stacks a photo (blur.photo_frames)."""
     cfg = reader.blur
     window = cfg.window if window is None else window
     frames, mixing, target, p5, p68, *rest = tf.numpy_function(
-        reader.read, [run, t, y, x, h, w, window, key], reader.dtypes, stateful=False)
+        reader.read, [run, t, y, x, h, w, window, key if motion_key is None else motion_key], reader.dtypes,
+        stateful=False)
     frames = tf.ensure_shape(frames, [None, patch, patch, 3])
     n = reader.num_frames
     stack = blur.mix(frames, tf.ensure_shape(mixing, [n, None]), cfg.linear_light)   # (n, h, w, 3)
@@ -113,7 +117,8 @@ def _face_mask(points68, patch):
 
 def _setup(config, training=False):
     runs = cache.Cache(config.cache_dir).runs(config.split)
-    reader = SampleReader(runs, config.num_frames, config.blur_config, config.priors_dir, training)
+    reader = SampleReader(runs, config.num_frames, config.blur_config, config.priors_dir, training,
+                          reuse=config.blur_reuse if training else 1)
     index = np.array([(i, t) for i, r in enumerate(runs) for t in range(r.meta["frames"])], np.int32)
     sizes = np.array([(r.meta["height"], r.meta["width"]) for r in runs], np.int32)
     return reader, index, sizes
@@ -139,17 +144,26 @@ def training_dataset(config=PipelineConfig()):
         raise ValueError(f"runs smaller than the {p}x{p} patch: {small}")
     sizes = tf.constant(sizes)
 
+    reuse = config.blur_reuse
+    if reuse < 1:
+        raise ValueError(f"blur_reuse must be >= 1, got {reuse}")
+
     def sample(counter, item):
-        u = tf.random.stateless_uniform([4], seed=tf.stack([tf.cast(config.seed, tf.int64), counter]))
+        # Per sample: crop, flip, look. Per group of `reuse` samples of one frame: window and motion.
+        seed = tf.cast(config.seed, tf.int64)
+        u = tf.random.stateless_uniform([4], seed=tf.stack([seed, counter]))
+        shared = u if reuse == 1 else tf.random.stateless_uniform([4], seed=tf.stack([seed, counter // reuse]))
         hw = tf.gather(sizes, item[0])
         y = tf.cast(u[0] * tf.cast(hw[0] - p + 1, tf.float32), tf.int32)
         x = tf.cast(u[1] * tf.cast(hw[1] - p + 1, tf.float32), tf.int32)
-        window = tf.where(u[3] < config.sharp_fraction, 1, reader.blur.window)
-        key = tf.stack([tf.cast(config.seed, tf.int64), tf.constant(-1, tf.int64), counter])
+        window = tf.where(shared[3] < config.sharp_fraction, 1, reader.blur.window)
+        key = tf.stack([seed, tf.constant(-1, tf.int64), counter])
         # Its own stream: the draws above stay those of runs without photos.
         photo = tf.random.stateless_uniform([], seed=tf.stack([tf.cast(config.seed, tf.int64) + 7, counter])
                                             ) < config.photo_fraction
-        out = _make_sample(reader, item[0], item[1], y, x, p, p, key, patch=p, window=window, photo=photo)
+        motion_key = None if reuse == 1 else tf.stack([seed, tf.constant(-1, tf.int64), counter // reuse])
+        out = _make_sample(reader, item[0], item[1], y, x, p, p, key, patch=p, window=window, photo=photo,
+                           motion_key=motion_key)
         if config.face_mask:
             out["face"] = _face_mask(out["points68"], p)
         if not config.flip:
@@ -157,8 +171,12 @@ def training_dataset(config=PipelineConfig()):
         return tf.cond(u[2] < 0.5, lambda: _flip(out, float(p)), lambda: out)
 
     ds = tf.data.Dataset.from_tensor_slices(index)
-    ds = ds.shuffle(len(index), seed=config.seed, reshuffle_each_iteration=True).repeat().enumerate()
-    ds = ds.map(sample, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.shuffle(len(index), seed=config.seed, reshuffle_each_iteration=True).repeat()
+    if reuse > 1:   # each frame `reuse` times in a row, so that its sweep is made once
+        ds = ds.map(lambda item: tf.repeat(item[None], reuse, 0)).unbatch()
+    ds = ds.enumerate().map(sample, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if reuse > 1:   # spread the samples of one sweep over several batches
+        ds = ds.shuffle(4 * config.batch_size, seed=config.seed)
     return ds.batch(config.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 

@@ -2,6 +2,7 @@
 with its blur made (stored blurry frames, the plain average, or frames swept by motion),
 and the precomputed priors read beside it (deblur3d/data/priors_store.py).
 """
+import threading
 import zlib
 
 import numpy as np
@@ -17,10 +18,11 @@ MOTION_MARGIN = 32
 class SampleReader:
     """The numpy side: memory-mapped runs and the read of one sample's window."""
 
-    def __init__(self, runs, num_frames, blur_config, priors_dir=None, training=False):
+    def __init__(self, runs, num_frames, blur_config, priors_dir=None, training=False, reuse=1):
         if not runs:
             raise ValueError("no runs in this split of the cache")
         self.runs, self.num_frames, self.blur, self.training = runs, num_frames, blur_config, training
+        self.swept = SharedSweeps(reuse)
         self.arrays = [{k: r.array(k) for k in ("sharp", "blurry", "points5", "points68", "render", "coeffs")
                         if r.has(k)} for r in runs]
         spaces = {r.meta["render_space"] for r in runs} - {None}
@@ -60,8 +62,27 @@ class SampleReader:
         if not moving:
             frames = a["sharp"][lo:hi + 1, win[0], win[1]].astype(np.float32) / 255.0
             return frames, mixing, frames[t - lo]
+        if self.swept.reuse > 1:   # the whole frame swept and mixed once, for `reuse` samples (their own crops)
+            def mixed():
+                swept = self._sweep(a, t, lo, hi, sample_motion)
+                if not cfg.linear_light:   # numpy's blur.mix: no TF op inside the pipeline's numpy_function
+                    return np.tensordot(mixing, swept, 1)
+                light = np.tensordot(mixing, blur.srgb_to_linear(swept, np), 1)
+                return np.clip(blur.linear_to_srgb(light, np), 0.0, 1.0).astype(np.float32)
+            stack = self.swept.get((run, t, window, *key), mixed)
+            # Mixed already: the pipeline's mix gets the identity (in linear light: a round trip).
+            return (np.ascontiguousarray(stack[:, win[0], win[1]]), np.eye(len(stack), dtype=np.float32),
+                    a["sharp"][t][win].astype(np.float32) / 255.0)
+        frames, target = self._sweep(a, t, lo, hi, sample_motion, y, x, h, w)
+        return frames, mixing, target
+
+    def _sweep(self, a, t, lo, hi, sample_motion, y=0, x=0, h=None, w=None):
+        """Frames lo..hi swept by the sample's motion around the window (y, x, h, w), whole
+        frames by default -> (frames, target) of that window, or frames alone when whole."""
+        cfg, size = self.blur, a["sharp"].shape[1:3]
+        whole = h is None
+        h, w = (size if whole else (h, w))
         # Read only as far around the patch as the motion reaches (at most MOTION_MARGIN).
-        size = a["sharp"].shape[1:3]
         m = min(MOTION_MARGIN, int(np.ceil(sample_motion.reach())) + 2)
         y0, x0 = max(y - m, 0), max(x - m, 0)
         y1, x1 = min(y + h + m, size[0]), min(x + w + m, size[1])
@@ -74,7 +95,7 @@ class SampleReader:
             frames = motion.brighten_highlights(frames.astype(np.float32) / 255.0, cfg.highlights)
         frames = motion.sweep(frames, np.arange(lo, hi + 1) - t, sample_motion, mask, points[:17].mean(0),
                               cfg.duty, cfg.linear_light, crop=cut)
-        return frames, mixing, target
+        return frames if whole else (frames, target)
 
     def read(self, run, t, y, x, h, w, window, key):
         run, t, window = int(run), int(t), int(window)
@@ -93,6 +114,31 @@ class SampleReader:
             out += [a["coeffs"][t].astype(np.float32), np.float32(1)] if "coeffs" in a else [
                 np.zeros(239, np.float32), np.float32(0)]
         return out
+
+
+class SharedSweeps:
+    """Swept whole frames kept until `reuse` samples have taken their crop (each sample asks
+    once); parallel readers of one key wait for the first one's sweep instead of repeating it."""
+
+    def __init__(self, reuse=1):
+        self.reuse, self.lock, self.entries = int(reuse), threading.Lock(), {}
+
+    def get(self, key, make):
+        with self.lock:
+            entry = self.entries.setdefault(key, dict(done=threading.Event(), value=None, left=self.reuse))
+            owner = entry["left"] == self.reuse
+            entry["left"] -= 1
+            if entry["left"] == 0:
+                del self.entries[key]
+        if owner:
+            try:
+                entry["value"] = make()
+            finally:
+                entry["done"].set()
+        entry["done"].wait()
+        if entry["value"] is None:
+            raise RuntimeError(f"the shared sweep {key} failed in another reader")
+        return entry["value"]
 
 
 def run_hash(name):
