@@ -22,15 +22,16 @@ import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
 import tensorflow as tf
 import data_flags
 import shared_flags
+from shared_flags import Own
 
 flags.adopt_module_key_flags(data_flags)
 shared_flags.define("cache_dir")
 shared_flags.define(split="train")
-flags.DEFINE_list("budgets", ["16x256:paper", "8x128:cpu", "16x64:cpu"],
-                  "batch x patch : recipe (paper or cpu) to measure.")
-flags.DEFINE_integer("batches", 20, "Batches timed after the warm-up.")
+shared_flags.define(budgets=Own(["16x256:paper", "8x128:cpu", "16x64:cpu"],
+                                "batch x patch : recipe (paper or cpu) to measure."))
+shared_flags.define(batches=Own(20, "Batches timed after the warm-up."))
 flags.DEFINE_integer("warmup", 3, "Batches read before timing (graph tracing, page cache).")
-flags.DEFINE_integer("steps", 3, "Training steps timed after a warm-up step (a paper-size step takes a minute).")
+shared_flags.define(steps=Own(3, "Training steps timed after a warm-up step (a paper-size step takes a minute)."))
 flags.DEFINE_bool("step", True, "Also time the training step (--nostep: the pipeline only).")
 flags.DEFINE_list("cores", ["2"], "Core counts to measure the pipeline on (each at most this machine's).")
 flags.DEFINE_list("blur_reuse", ["1"], "Samples each swept frame serves (data/pipeline.py PipelineConfig.blur_reuse).")

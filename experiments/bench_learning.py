@@ -21,6 +21,7 @@ from absl import flags
 
 import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
 import shared_flags
+from shared_flags import Own
 import tensorflow as tf
 import train_deblur
 
@@ -28,7 +29,7 @@ shared_flags.define("every")
 flags.adopt_module_key_flags(train_deblur)
 flags.DEFINE_float("minutes", 30, "Training time budget in minutes (scoring excluded).")
 flags.DEFINE_float("eval_minutes", 5, "Score every this many training minutes.")
-flags.DEFINE_string("out", "runs/learn/bench", "Folder for curve.json and the final weights.")
+shared_flags.define(out=Own("runs/learn/bench", "Folder for curve.json and the final weights."))
 FLAGS = flags.FLAGS
 
 

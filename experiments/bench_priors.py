@@ -11,10 +11,11 @@ from absl import flags
 
 import cli
 import shared_flags
+from shared_flags import Own
 
 shared_flags.define("data_dir")
-flags.DEFINE_string("weights", None, "ReconNet weights (default: the default priors' ReconNet).")
-flags.DEFINE_integer("repeats", 10, "Timed faces after two warm-up faces.", lower_bound=1)
+shared_flags.define(weights=Own(None, "ReconNet weights (default: the default priors' ReconNet)."))
+shared_flags.define(repeats=Own(10, "Timed faces after two warm-up faces."))
 FLAGS = flags.FLAGS
 
 

@@ -11,11 +11,12 @@ from absl import flags
 import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
 import tensorflow as tf
 import shared_flags
+from shared_flags import Own
 
 shared_flags.define("data_dir")
 shared_flags.define("face_model", "model_path")
 flags.DEFINE_integer("batch", 16, "Renders per call.")
-flags.DEFINE_integer("repeats", 5, "Timed calls after one warm-up call.")
+shared_flags.define(repeats=Own(5, "Timed calls after one warm-up call."))
 FLAGS = flags.FLAGS
 
 

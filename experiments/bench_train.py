@@ -12,10 +12,11 @@ from absl import flags
 
 import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
 import shared_flags
+from shared_flags import Own
 import tensorflow as tf
 
-flags.DEFINE_integer("repeats", 1, "Timed calls after one warm-up call (a paper-size step takes about a minute).")
-flags.DEFINE_list("budgets", ["16x256", "8x64"], "batch x patch pairs to time a training step at.")
+shared_flags.define(repeats=Own(1, "Timed calls after one warm-up call (a paper-size step takes about a minute)."))
+shared_flags.define(budgets=Own(["16x256", "8x64"], "batch x patch pairs to time a training step at."))
 shared_flags.define(recon_weights="")
 flags.DEFINE_bool("xla", False, "Also time the CPU recipe's step with and without XLA (jit_compile).")
 flags.DEFINE_list("first_widths", [], "Also time the CPU recipe's step with 4 blocks (the committed deblur_full) "

@@ -17,6 +17,8 @@ from pathlib import Path
 from absl import flags
 
 import cli
+import shared_flags
+from shared_flags import Own
 import priors_flags
 from deblur3d import paths
 from deblur3d.data import readers
@@ -24,7 +26,7 @@ from deblur3d.video.demo import DemoConfig, demo_clip
 
 flags.DEFINE_integer("frames", 10, "Timed frames per size.")
 flags.DEFINE_list("sizes", ["360x450", "720x1280"], "Frame sizes, height x width.")
-flags.DEFINE_string("weights", str(paths.DEBLUR_WEIGHTS), "Deblurring weights (fresh model if absent).")
+shared_flags.define(weights=Own(str(paths.DEBLUR_WEIGHTS), "Deblurring weights (fresh model if absent)."))
 flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"], "DeblurNet compute types to time (--precision of "
                   "deblur_video.py).")
 flags.adopt_module_key_flags(priors_flags)   # an absent --recon_weights file: an untrained ReconNet (same cost)

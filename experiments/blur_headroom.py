@@ -16,13 +16,14 @@ from absl import flags
 
 import cli  # first: it imports TensorFlow quietly (deblur3d/__init__.py)
 import shared_flags
+from shared_flags import Own
 import tensorflow as tf
 
 shared_flags.define("cache_dir")
 flags.DEFINE_integer("blur_window", None, "Frames averaged per blurry frame (default: the blur preset's).")
-flags.DEFINE_integer("kernel", 5, "Side of the neighbourhood the filter sees.")
-flags.DEFINE_integer("patch_size", 64, "Patch side.")
-flags.DEFINE_integer("batches", 40, "Batches of 8 patches per split (val uses half).")
+shared_flags.define(kernel=Own(5, "Side of the neighbourhood the filter sees."))
+shared_flags.define(patch_size=Own(64, "Patch side."))
+shared_flags.define(batches=Own(40, "Batches of 8 patches per split (val uses half)."))
 flags.DEFINE_integer("pixels", 1000, "Pixels sampled per patch.")
 flags.DEFINE_bool("shared_channels", False, "One k×k×5 filter for all three colours (else one per colour "
                   "over all 15 channels).")

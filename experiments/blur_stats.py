@@ -15,11 +15,12 @@ from absl import flags
 import cli
 import data_flags
 import shared_flags
+from shared_flags import Own
 
 flags.adopt_module_key_flags(data_flags)
 shared_flags.define("cache_dir", "every")
 shared_flags.define("split")
-flags.DEFINE_integer("seed", 0, "Seed of the per-frame motion (make eval uses 0).")
+shared_flags.define(seed=Own(0, "Seed of the per-frame motion (make eval uses 0)."))
 flags.DEFINE_string("figure", "", "Also write a JPEG: sharp | the paper's 5-frame average | this blur, for "
                     "--figure_frames (e.g. docs/blur_examples.jpg).")
 flags.DEFINE_list("figure_frames", ["mimictalk-german-00/150", "dpe-s-00/100", "livep-d19-00/100"],

@@ -14,6 +14,7 @@ from absl import flags
 
 import cli
 import shared_flags
+from shared_flags import Own
 
 from deblur3d import paths
 
@@ -23,7 +24,7 @@ flags.DEFINE_integer("fit_steps", 300, "Adam steps fitting pose, shape and expre
 flags.DEFINE_float("tone_std", 0.08, "Spread of the 3 skin-tone components (0: none).")
 flags.DEFINE_bool("per_identity", False, "Components of the identities' mean albedos (one fewer than the identities), "
                   "as ReconNet's basis checkpoints/ict_albedo.npz was built, instead of the frames'.")
-flags.DEFINE_string("out", str(paths.ICT_ALBEDO_RICH), "Output .npz (mean_albedo, albedo_basis).")
+shared_flags.define(out=Own(str(paths.ICT_ALBEDO_RICH), "Output .npz (mean_albedo, albedo_basis)."))
 flags.DEFINE_string("picture", "docs/ict_albedo.png", "PNG of the mean and first components ('' for none).")
 FLAGS = flags.FLAGS
 

@@ -17,6 +17,7 @@ from absl import app, flags
 
 import cli
 import shared_flags
+from shared_flags import Own
 
 from deblur3d import paths
 
@@ -34,7 +35,7 @@ flags.DEFINE_string("bfm_dir", None, "Folder holding the official downloads (and
                     "files); default: <data root>/bfm.")
 for _flag, (_name, _, _what) in _INPUTS.items():
     flags.DEFINE_string(_flag, None, f"{_what}; default: {_name} in --bfm_dir")
-flags.DEFINE_string("out", None, "Output .mat; default: BFM_model_front.mat in --bfm_dir.")
+shared_flags.define(out=Own(None, "Output .mat; default: BFM_model_front.mat in --bfm_dir."))
 FLAGS = flags.FLAGS
 
 

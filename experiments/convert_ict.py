@@ -14,11 +14,13 @@ from pathlib import Path
 from absl import app, flags
 
 import cli
+import shared_flags
+from shared_flags import Own
 
 from deblur3d.face import ict_convert
 
 flags.DEFINE_string("facekit_dir", None, "ICT-FaceKit checkout or its FaceXModel/ folder.", required=True)
-flags.DEFINE_string("out", "ict_facekit_face.npz", "Output .npz archive.")
+shared_flags.define(out=Own("ict_facekit_face.npz", "Output .npz archive."))
 flags.DEFINE_string("source_commit", None, "Commit recorded in the archive; default: the checkout's "
                     "git HEAD, else 'unknown'.")
 FLAGS = flags.FLAGS

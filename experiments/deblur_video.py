@@ -29,6 +29,7 @@ from absl import flags
 
 import cli
 import shared_flags
+from shared_flags import Own
 import video_flags
 from deblur3d import devices
 from deblur3d.atomic import atomic_file
@@ -37,9 +38,9 @@ flags.adopt_module_key_flags(video_flags)
 
 flags.DEFINE_string("input", None, "Video file, folder of frames, folder of videos, or a photo.")
 flags.DEFINE_string("output", None, "Output video (.mp4 .mov .mkv .avi), image (for a photo) or folder.")
-flags.DEFINE_bool("photos", False, "--input is a folder of photos, each deblurred on its own (not the frames "
-                  "of one video). With --aligned a folder is taken as photos unless --nophotos says it holds one "
-                  "clip's frames.")
+shared_flags.define(photos=Own(False, "--input is a folder of photos, each deblurred on its own (not the frames of "
+                                      "one video). With --aligned a folder is taken as photos unless --nophotos "
+                                      "says it holds one clip's frames."))
 flags.DEFINE_string("side_by_side", None, "Also write an input | output video here.")
 flags.DEFINE_string("contact_sheet", None, "Also write a PNG of a few frames (input | output, whole and face, "
                     "then the face's change amplified).")

@@ -20,6 +20,7 @@ from absl import flags
 import cli
 import data_flags
 import shared_flags
+from shared_flags import Own
 import video_flags
 from deblur3d.video.demo import DemoConfig   # the flags' defaults come from it
 
@@ -28,9 +29,9 @@ flags.adopt_module_key_flags(data_flags)
 
 flags.DEFINE_string("video", None, "Your own video; default: the demo val clip.")
 flags.DEFINE_string("clip", DemoConfig.clip, "Demo clip id (a val clip of videos/manifest.csv).")
-flags.DEFINE_string("out", DemoConfig.out, "Output folder.")
+shared_flags.define(out=Own(DemoConfig.out, "Output folder."))
 shared_flags.define(max_frames=DemoConfig.max_frames)
-flags.DEFINE_integer("seed", DemoConfig.seed, "Seed of the clip's head / camera trajectory.")
+shared_flags.define(seed=Own(DemoConfig.seed, "Seed of the clip's head / camera trajectory."))
 FLAGS = flags.FLAGS
 
 

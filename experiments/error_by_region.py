@@ -10,6 +10,7 @@ from absl import flags
 
 import cli
 import shared_flags
+from shared_flags import Own
 import data_flags
 import priors_flags
 from deblur3d import paths
@@ -17,7 +18,7 @@ from deblur3d import paths
 flags.adopt_module_key_flags(data_flags)
 shared_flags.define("cache_dir", "every")
 flags.adopt_module_key_flags(priors_flags)
-flags.DEFINE_string("weights", str(paths.CHECKPOINTS / "deblur_full.weights.npz"), "Deblurring weights.")
+shared_flags.define(weights=Own(str(paths.CHECKPOINTS / "deblur_full.weights.npz"), "Deblurring weights."))
 shared_flags.define(priors_dir=str(paths.PRIORS))
 FLAGS = flags.FLAGS
 

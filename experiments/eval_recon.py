@@ -15,11 +15,13 @@ from absl import flags
 import cli
 import data_flags
 import shared_flags
+from shared_flags import Own
 
 flags.adopt_module_key_flags(data_flags)
 
-flags.DEFINE_list("weights", None, "name=path of ReconNet weights (default: the ReconNet taught on people, "
-                  "checkpoints/recon_people.weights.npz, then the one the committed DeblurNets' priors use).")
+shared_flags.define(weights=Own(None, "name=path,... of ReconNet weights (default: the ReconNet taught on people, "
+                                      "checkpoints/recon_people.weights.npz, then the one the committed "
+                                      "DeblurNets' priors use)."))
 flags.DEFINE_list("sets", ["clips", "stills", "authors"], "What to score: clips (the val clips, --every), stills "
                   "(--faces_dir), authors (--authors_dir). With --faces_dir alone: stills only.")
 shared_flags.define("faces_dir")
@@ -27,9 +29,10 @@ flags.DEFINE_string("faces_split", "val", "With a manifest.csv in --faces_dir: s
 shared_flags.define("authors_dir", "cache_dir", "data_dir", "every")
 flags.DEFINE_bool("teacher", True, "Also score the teacher fit (MediaPipe's 468 points on the crop, fitted).")
 shared_flags.define(refine_landmarks=0)
-flags.DEFINE_string("table", "results/recon_landmarks.md", "Markdown table of the errors.")
-flags.DEFINE_string("sheet", "docs/recon_sheet.jpg", "Figure 3 sheet of the first --weights ('' for none): "
-                    "blurry crop | its render (light and albedo solved on the crop) | the authors' (vd001) | sharp.")
+shared_flags.define(table=Own("results/recon_landmarks.md", "Markdown table of the errors."))
+shared_flags.define(sheet=Own("docs/recon_sheet.jpg", "Figure 3 sheet of the first --weights ('' for none): blurry "
+                                                      "crop | its render (light and albedo solved on the crop) | "
+                                                      "the authors' (vd001) | sharp."))
 flags.DEFINE_string("json", None, "Also write {row: {\"sharp\": px, \"blurry\": px}} of the first set scored.")
 FLAGS = flags.FLAGS
 MEAN_FACE = "mean face"
@@ -64,7 +67,8 @@ def predictors(renderer, annotator):
     from deblur3d import paths
     from deblur3d.recon.training import build_net
     rows = {MEAN_FACE: lambda images: np.zeros([len(images), 239], np.float32)}
-    for item in FLAGS.weights or [f"default={paths.RECON_PEOPLE}", f"committed before (10 faces)={paths.RECON_WEIGHTS}"]:
+    for item in (FLAGS.weights.split(",") if FLAGS.weights else
+                 [f"default={paths.RECON_PEOPLE}", f"committed before (10 faces)={paths.RECON_WEIGHTS}"]):
         name, sep, path = item.partition("=")
         if not sep:
             raise ValueError(f"--weights: {item!r} is not name=path")

@@ -17,6 +17,7 @@ import cli
 import data_flags
 import priors_flags
 import shared_flags
+from shared_flags import Own
 from deblur3d.eval.evaluate import EvalConfig
 
 flags.adopt_module_key_flags(data_flags)
@@ -27,15 +28,16 @@ flags.DEFINE_list("checkpoints", [], "name=path of deblurring weights (DeblurNet
                   "checkpoints/*.weights.npz whose header is a deblurring model, named by file stem.")
 shared_flags.define(split=E.split)
 shared_flags.define(authors_dir=E.authors_dir, priors_dir=E.priors_dir)
-flags.DEFINE_string("out", E.out, "Output folder.")
+shared_flags.define(out=Own(E.out, "Output folder."))
 flags.DEFINE_integer("figures", E.figures, "Val frames shown in figures/.")
 flags.DEFINE_bool("identity", E.identity, "Compute dlib identity similarity (Table 2).")
 flags.DEFINE_list("timing_sizes", [f"{h}x{w}" for h, w in E.timing_sizes],
                   "Table 3 frame sizes, height x width; empty: no timing.")
 flags.DEFINE_integer("timing_repeats", E.timing_repeats, "Timed calls per model and size (after one warm-up call).")
 shared_flags.define("precision", "photo_shift", "flip_ensemble")
-flags.DEFINE_bool("photos", E.photos, "Deblur every frame as a photo: its stack is its blurry centre frame five "
-                  "times, moved sideways by --photo_shift px per neighbour (what the video tool does with a photo).")
+shared_flags.define(photos=Own(E.photos, "Deblur every frame as a photo: its stack is its blurry centre frame five "
+                                         "times, moved sideways by --photo_shift px per neighbour (what the video "
+                                         "tool does with a photo)."))
 FLAGS = flags.FLAGS
 
 

@@ -15,6 +15,7 @@ from absl import app, flags
 
 import cli
 import shared_flags
+from shared_flags import Own
 
 from deblur3d import paths
 
@@ -25,8 +26,8 @@ flags.DEFINE_integer("frames_per_run", 20, "Frames sampled per run, evenly space
 flags.DEFINE_integer("pixels_per_class", 50_000, "Skin and non-skin pixels fed to EM (each).")
 flags.DEFINE_list("components", ["8"], "Mixture components: one count for both, or skin,nonskin.")
 flags.DEFINE_float("skin_prior", 0.8, "P(skin) of the naive Bayes posterior (Deng et al.: 0.8).")
-flags.DEFINE_integer("seed", 0, "Seed of the pixel sampling and of EM's k-means start.")
-flags.DEFINE_string("out", str(paths.SKIN_MODEL), "Where the fitted model is saved (.npz).")
+shared_flags.define(seed=Own(0, "Seed of the pixel sampling and of EM's k-means start."))
+shared_flags.define(out=Own(str(paths.SKIN_MODEL), "Where the fitted model is saved (.npz)."))
 flags.DEFINE_string("preview", None, "Optional PNG: 4 check-split crops | P(skin) | sample masks "
                     "(green skin, red non-skin).")
 FLAGS = flags.FLAGS

@@ -12,15 +12,16 @@ from absl import flags
 import cli
 import data_flags
 import shared_flags
+from shared_flags import Own
 from deblur3d.recon import labels
 
 flags.adopt_module_key_flags(data_flags)
 shared_flags.define("cache_dir", "data_dir", "faces_dir", split="train")
-flags.DEFINE_string("out", "cache/recon_labels", "Folder of the labels; writes <out>/<split>.npz.")
+shared_flags.define(out=Own("cache/recon_labels", "Folder of the labels; writes <out>/<split>.npz."))
 flags.DEFINE_integer("blurry_views", 2, "Blurred views of each face, besides the sharp one.")
 flags.DEFINE_integer("clip_every", 4, "One cached clip frame in this many (0: no clip frames).")
 flags.DEFINE_integer("max_stills", None, "At most this many stills (quick builds).")
-flags.DEFINE_integer("seed", 0, "Seed of the blur of each view.")
+shared_flags.define(seed=Own(0, "Seed of the blur of each view."))
 FLAGS = flags.FLAGS
 
 

@@ -11,6 +11,7 @@ from absl import flags, logging
 
 import cli
 import shared_flags
+from shared_flags import Own
 
 from deblur3d.data import cache
 
@@ -20,7 +21,7 @@ flags.DEFINE_list("sources", list(D.sources),
                   "Inputs: `videos` (<data_dir>/videos, split from its manifest.csv), `300vw-sample` "
                   "(<data_dir>/300vw-sample/vd001, authors' layout), or KIND:PATH[@SPLIT] with KIND one of "
                   "manifest, 300vw, vidtimit, video, frames, authors (e.g. 300vw:/data/300VW@train).")
-flags.DEFINE_integer("crop_size", D.crop_size, "Side of the stored square face crops (>= the training patch).")
+shared_flags.define(crop_size=Own(D.crop_size, "Side of the stored square face crops (>= the training patch)."))
 flags.DEFINE_float("crop_scale", D.crop_scale, "Crop side / median face size (the paper's ~1.6-2x).")
 flags.DEFINE_float("max_upscale", D.max_upscale, "Drop runs whose crop would be enlarged more than this.")
 flags.DEFINE_integer("min_run_frames", D.min_run_frames, "Keep face runs of at least this many frames.")

@@ -10,10 +10,11 @@ from absl import flags
 
 import cli
 import shared_flags
+from shared_flags import Own
 
 shared_flags.define("data_dir")
 shared_flags.define("face_model", "model_path")
-flags.DEFINE_string("out", "face.png", "Output PNG; several poses are drawn side by side.")
+shared_flags.define(out=Own("face.png", "Output PNG; several poses are drawn side by side."))
 flags.DEFINE_list("yaw", ["0"], "Yaw angles in radians, one image per value.")
 flags.DEFINE_float("pitch", 0.0, "Pitch angle in radians.")
 flags.DEFINE_list("light", ["0", "-0.2", "0.3", "0", "0", "0", "0", "0", "0"],

@@ -3,13 +3,23 @@ every numeric flag of experiments/, checked in one place (cli.run registers RANG
 
 A script (or a *_flags module) takes shared flags with `shared_flags.define("face_model",
 ...)`: each is defined once per process and listed in the asking module's --help. A script
-passes its own default as `define(split="train")`. Flags of one script stay in it.
+passes its own default as `define(split="train")`. Some names mean something of each script's
+own (its output, its timed steps): one kind and one range here, and each script gives its
+default and help with `define(out=Own("face.png", "Output PNG."))`. Flags of one script stay in it.
 """
+import dataclasses
 import math
 
 from absl import flags
 
 flags.disclaim_key_flags()   # a flag defined below belongs to the module that asked for it (its --help)
+
+
+@dataclasses.dataclass(frozen=True)
+class Own:
+    """A script's own default and help for a shared name (the kind and the range stay shared)."""
+    default: object
+    text: str | None = None   # None: the shared help
 
 
 # name -> (kind of DEFINE_, help); the defaults are _defaults()', an enum's choices _choices()'.
@@ -52,6 +62,21 @@ _FLAGS = {
     "detect_side": ("integer", "Frames are reduced to this for face detection; dlib finds faces of ~80 px there, i.e. "
                     "of 80 x frame side / detect_side px in the frame: raise it for small faces."),
     "max_frames": ("integer", "Use only the first N frames of each input (0: every frame)."),
+    # Names each script gives its own meaning (define(name=Own(default, help))):
+    "out": ("string", "Where the output is written."),
+    "weights": ("string", "Weights file (.npz)."),
+    "seed": ("integer", "Random seed."),
+    "table": ("string", "Markdown table of the scores."),
+    "sheet": ("string", "Picture of the results ('' for none)."),
+    "steps": ("integer", "Steps."),
+    "repeats": ("integer", "Timed calls after the warm-up."),
+    "photos": ("bool", "Take each input frame as a photo."),
+    "patch_size": ("integer", "Square patch side (px)."),
+    "kernel": ("integer", "Convolution kernel side."),
+    "crop_size": ("integer", "Face crop side (px)."),
+    "budgets": ("list", "batch x patch pairs to time."),
+    "batches": ("integer", "Batches."),
+    "batch_size": ("integer", "Batch size."),
 }
 
 
@@ -76,13 +101,18 @@ def _choices(name):
 
 def define(*names, **defaults):
     """Defines the named shared flags (once per process) as key flags of the calling module;
-    `defaults` (name=value) replace the shared defaults for this script."""
+    `defaults` (name=value, or name=Own(value, help)) replace the shared default (and help)
+    for this script."""
     for name in (*names, *defaults):
         if name in flags.FLAGS:
             flags.declare_key_flag(name)
             continue
         kind, text = _FLAGS[name]
-        default = defaults.get(name, _defaults()[name])
+        default = defaults[name] if name in defaults else _defaults().get(name, Own)
+        if default is Own:
+            raise TypeError(f"--{name} means something of each script's own: define({name}=Own(default, help))")
+        if isinstance(default, Own):
+            default, text = default.default, default.text or text
         if kind == "enum":
             flags.DEFINE_enum(name, default, _choices(name), text)
         else:

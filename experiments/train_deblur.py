@@ -19,6 +19,7 @@ import cli
 import data_flags
 import priors_flags
 import shared_flags
+from shared_flags import Own
 import train_flags
 
 from deblur3d.deblur.archs import Arch
@@ -45,7 +46,7 @@ flags.DEFINE_bool("residual", A.residual, "Output = blurry centre frame + networ
                   "CPU budgets).")
 flags.DEFINE_list("widths", list(map(str, A.widths)), "Stage widths (the release's 32,64,128).")
 flags.DEFINE_integer("blocks", A.blocks, "ResBlocks per stage (the release's 3).")
-flags.DEFINE_integer("kernel", A.kernel, "Convolution kernel size (paper: 5).")
+shared_flags.define(kernel=Own(A.kernel, "Convolution kernel size (paper: 5)."))
 flags.DEFINE_float("res_scale", A.res_scale, "Scale of each ResBlock's branch (paper: 1; EDSR-style 0.1-0.2 "
                    "trains faster without normalisation).")
 flags.DEFINE_bool("zero_out", A.zero_out, "Zero-initialised output layer (with --residual the net starts "
@@ -59,7 +60,7 @@ flags.DEFINE_float("psnr_floor", D.psnr_floor, "With --content=psnr: grey levels
 flags.DEFINE_float("face_weight", D.face_weight, "L_c counts each pixel inside the face hull (the 68 points) "
                    "1 + this many times; 0 = every pixel alike, the paper (not in the paper otherwise).")
 flags.DEFINE_bool("joint", D.joint, "Train L_r and L_c together (needs --priors=online).")
-flags.DEFINE_integer("patch_size", D.patch_size, "Square training patch (paper: 256).")
+shared_flags.define(patch_size=Own(D.patch_size, "Square training patch (paper: 256)."))
 flags.DEFINE_bool("flip", D.flip, "Mirror random training samples left-right (not in the paper nor the authors' "
                   "release; --protocol=paper turns it off).")
 flags.DEFINE_float("sharp_fraction", D.sharp_fraction, "Share of training samples left unblurred, so the model "

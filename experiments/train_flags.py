@@ -1,13 +1,16 @@
 """Optimisation flags shared by every training script -> TrainSchedule."""
 from absl import flags
 
+import shared_flags
+from shared_flags import Own
+
 from deblur3d.train.config import TrainSchedule
 from deblur3d.train.schedules import SCHEDULES
 
 T = TrainSchedule()   # every default below comes from it
 
-flags.DEFINE_integer("steps", T.steps, "Training iterations (paper: 400K; CPU runs: see checkpoints/README.md).")
-flags.DEFINE_integer("batch_size", T.batch_size, "Global batch size (paper: 16).")
+shared_flags.define(steps=Own(T.steps, "Training iterations (paper: 400K; CPU runs: see checkpoints/README.md)."))
+shared_flags.define(batch_size=Own(T.batch_size, "Global batch size (paper: 16)."))
 flags.DEFINE_float("learning_rate", T.learning_rate, "Initial Adam learning rate (paper: 1e-4).")
 flags.DEFINE_enum("schedule", T.schedule, list(SCHEDULES),
                   "paper: x0.3 every --decay_every; release: polynomial decay, power 0.3; cosine: linear "
@@ -19,7 +22,7 @@ flags.DEFINE_integer("decay_every", T.decay_every, "Iterations between learning-
 flags.DEFINE_integer("checkpoint_every", T.checkpoint_every,
                      "Iterations between checkpoints (a kill loses at most this many).")
 flags.DEFINE_float("adam_epsilon", T.epsilon, "Adam's epsilon (default: TF1's, as the authors' release).")
-flags.DEFINE_integer("seed", T.seed, "Seed of data order and initialisation.")
+shared_flags.define(seed=Own(T.seed, "Seed of data order and initialisation."))
 flags.DEFINE_bool("force", T.force, "Resume a --run_dir although its recorded settings (run_config.json) differ from "
                   "these: model, loss or data changed mid-run (otherwise refused in one line naming them).")
 flags.DEFINE_bool("allow_schedule_change", T.allow_schedule_change,

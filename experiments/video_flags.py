@@ -11,6 +11,7 @@ from deblur3d.train.weights import WeightsFileError  # noqa: E402
 from deblur3d.video import io  # noqa: E402
 import priors_flags  # noqa: E402
 import shared_flags  # noqa: E402
+from shared_flags import Own  # noqa: E402
 from deblur3d.video.model import DEFAULT_WEIGHTS, ModelSpec  # noqa: E402
 from deblur3d.video.pipeline import VideoConfig  # noqa: E402
 from deblur3d.video.gate import Gate  # noqa: E402
@@ -22,7 +23,7 @@ flags.adopt_module_key_flags(priors_flags)
 _T, _V, _S = TrackConfig(), VideoConfig(), Smoothing()
 flags.DEFINE_float("gate", _V.gate.threshold, "Faces whose blur score (0 sharp .. 1 blurry, deblur3d/video/gate.py) "
                    "is below this are left untouched; 0 deblurs every face.")
-flags.DEFINE_string("weights", DEFAULT_WEIGHTS, "Deblurring model weights (.weights.npz: DeblurNet, DBN or SRN).")
+shared_flags.define(weights=Own(DEFAULT_WEIGHTS, "Deblurring model weights (.weights.npz: DeblurNet, DBN or SRN)."))
 flags.DEFINE_integer("min_face", _T.min_face, "Faces narrower than this (px, detector box) are left as they are.")
 shared_flags.define("detect_side")
 flags.DEFINE_integer("max_gap", _T.max_gap, "Frames a face may go undetected inside its track (deblurred with "
@@ -32,7 +33,7 @@ flags.DEFINE_bool("aligned", _T.aligned, "The inputs are already aligned face cr
 flags.DEFINE_bool("cnn_fallback", _T.cnn_fallback, "Where the HOG detector loses a face inside its track, or finds "
                   "none in a photo, try dlib's CNN detector on that frame (slower; not in the paper).")
 flags.DEFINE_integer("max_side", io.MAX_SIDE, "Larger frames are refused (memory, time).")
-flags.DEFINE_integer("crop_size", _V.crop_size, "Faces are deblurred at this size (the training crops': 320).")
+shared_flags.define(crop_size=Own(_V.crop_size, "Faces are deblurred at this size (the training crops': 320)."))
 flags.DEFINE_float("feather", _V.feather, "Share of the face region's side over which the correction fades out.")
 flags.DEFINE_integer("sheet_frames", _V.sheet_frames, "Frames (rows) of the contact sheet.")
 flags.DEFINE_integer("stride", _V.stride, "Frames between the neighbours of the 5-frame stack (default: the stride "
