@@ -20,6 +20,7 @@ from absl import flags
 
 import cli
 import shared_flags
+from shared_flags import Own
 import data_flags
 import priors_flags
 
@@ -32,10 +33,10 @@ flags.DEFINE_list("configs", ["default", "recon:0", "basis:200"],
                   "otherwise: deblur3d/priors/settings.py), or TEXTURE:REFINE_STEPS (texture recon, basis or "
                   "frame: --texture).")
 shared_flags.define("authors_dir")
-flags.DEFINE_string("table", "results/priors.md", "Markdown table of the scores.")
-flags.DEFINE_string("sheet", "docs/priors_sheet.jpg", "Sheet: blurry | each configuration | authors' | sharp "
-                    "('' for none).")
-flags.DEFINE_string("out", None, "Also write the last configuration's renders as OUT/render/<frame>.png.")
+shared_flags.define(table=Own("results/priors.md", "Markdown table of the scores."))
+shared_flags.define(sheet=Own("docs/priors_sheet.jpg", "Sheet: blurry | each configuration | authors' | sharp "
+                                                       "('' for none)."))
+shared_flags.define(out=Own(None, "Also write the last configuration's renders as OUT/render/<frame>.png."))
 FLAGS = flags.FLAGS
 
 SHEET_ROWS = 6

@@ -11,6 +11,7 @@ from absl import flags
 
 import cli
 import shared_flags
+from shared_flags import Own
 import data_flags
 import priors_flags
 from deblur3d import paths
@@ -19,8 +20,8 @@ flags.adopt_module_key_flags(data_flags)
 shared_flags.define("cache_dir")
 flags.adopt_module_key_flags(priors_flags)
 
-flags.DEFINE_string("out", str(paths.PRIORS), "Output folder (replaced atomically when complete).")
-flags.DEFINE_integer("batch_size", 16, "Frames per call.")
+shared_flags.define(out=Own(str(paths.PRIORS), "Output folder (replaced atomically when complete)."))
+shared_flags.define(batch_size=Own(16, "Frames per call."))
 FLAGS = flags.FLAGS
 
 

@@ -123,9 +123,8 @@ def test_every_numeric_flag_of_the_scripts_has_one_range_and_a_shared_flag_one_d
     assert {"face_model", "model_path", "precision", "photo_shift", "flip_ensemble", "detect_side", "split",
             "max_frames"} <= set(shared_flags._FLAGS)
     # A name each script gives its own meaning (its output, its timed steps) is shared too, with
-    # the script's default and help (shared_flags.Own). Left: the four that export_priors.py and
-    # eval_priors.py (issue 42's scripts) still define themselves.
-    assert {name for name, where in defined.items() if len(where) > 1} == {"out", "batch_size", "table", "sheet"}
+    # the script's default and help (shared_flags.Own): no name is defined twice.
+    assert {name for name, where in defined.items() if len(where) > 1} == set()
     assert {"out", "weights", "seed", "steps", "repeats", "crop_size", "budgets"} <= set(shared_flags._FLAGS)
     assert shared_flags.range_text("gate") == "[0, 1]" and shared_flags.range_text("learning_rate") == "(0, inf)"
     assert not shared_flags.in_range("gate", float("nan")) and shared_flags.in_range("stride", None)
