@@ -139,7 +139,7 @@ RANGES = {
     "photo_fraction": (0, 1, False), "photo_shift": (0, 16, False), "photometric_weight": (0, INF, False),
     "pitch": (-math.pi, math.pi, False), "pixels": (1, INF, False), "pixels_per_class": (100, INF, False),
     "psnr_floor": (0, INF, False), "refine_landmarks": (0, INF, False), "regularizer_weight": (0, INF, False),
-    "repeats": (1, INF, False), "res_scale": (0, INF, True), "seed": (0, 2**32 - 1, False),
+    "repeats": (1, INF, False), "rounds": (1, INF, False), "res_scale": (0, INF, True), "seed": (0, 2**32 - 1, False),
     "sharp_fraction": (0, 1, False), "sheet_frames": (1, INF, False), "skin_prior": (0, 1, True),
     "smooth_radius": (0, INF, False), "stabilise": (0, 1, False), "stabilise_sigma": (0, INF, True),
     "steps": (1, INF, False), "stride": (1, INF, False), "timing_repeats": (1, INF, False),

@@ -232,11 +232,12 @@ def test_grow_from_trains_and_counts_the_smaller_model_steps(tiny_cache, tmp_pat
 
 
 def test_the_weights_header_says_how_the_training_priors_were_made(tmp_path):
-    store.write_index(tmp_path, "cache", [], {}, refined=dict(steps=200, frames_without_detection=3), texture="basis")
+    store.write_index(tmp_path, "cache", [], {}, refined=dict(steps=200, frames_without_detection=3), texture="basis",
+                      recon="recon_people.weights.npz")
     full = archs.Arch(use_render=True, use_identity=True)
     config = training.DeblurTrainConfig(priors="precomputed", priors_dir=str(tmp_path), arch=full)
-    assert training.priors_recipe(config) == dict(refine_landmarks=200, texture="basis")
-    paper = dict(refine_landmarks=0, texture="recon")
+    assert training.priors_recipe(config) == dict(refine_landmarks=200, texture="basis", recon="recon_people.weights.npz")
+    paper = dict(refine_landmarks=0, texture="recon", recon="recon_ict.weights.npz")   # recon_ict's, as older files
     assert training.priors_recipe(dataclasses.replace(config, priors_dir=str(tmp_path / "plain"))) == paper
     no_priors = dataclasses.replace(config, arch=archs.Arch(use_render=False, use_identity=False))
     assert training.priors_recipe(no_priors) == paper
