@@ -9,6 +9,7 @@ makes the output refused, before any work is done (`check_folder_output`).
 """
 import contextlib
 import errno
+import glob
 import json
 import os
 import re
@@ -123,7 +124,7 @@ def reraise_in_user_terms(err, path, tmp):
         full = OSError(f"{path}: no space left on the device ({free} MB free)")
         full.errno = errno.ENOSPC
         raise full from None
-    if str(tmp) in str(err):
+    if tmp is not None and str(tmp) in str(err):
         raise type(err)(str(err).replace(str(tmp), str(path))) from None
     raise err
 
@@ -135,16 +136,22 @@ def atomic_file(path):
     path = Path(path)
     if path.is_dir():
         raise OSError(f"{path}: is a folder: refusing to replace it with a file (choose another output)")
-    try:   # a folder we cannot write to says so now, not as an encoder's broken pipe later
-        path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(path.parent, path.stem)
-        tmp = _temporary_file(path)
-    except OSError as err:
-        raise OSError(f"{path}: cannot write there ({err.strerror or err})") from None
+    tmp = None
     try:
+        try:   # a folder we cannot write to says so now, not as an encoder's broken pipe later
+            path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temporaries(path.parent, path.stem)
+            tmp = _temporary_file(path)
+        except OSError as err:
+            raise OSError(f"{path}: cannot write there ({err.strerror or err})") from None
         yield tmp
         os.replace(tmp, path)
     except OSError as err:
         reraise_in_user_terms(err, path, tmp)
     finally:
-        tmp.unlink(missing_ok=True)
+        # A signal between the temporary's creation and `tmp` naming it: this process's own
+        # temporary of this name (two outputs of one run are never the same path).
+        left = [tmp] if tmp is not None else path.parent.glob(
+            f".{glob.escape(path.stem)}.tmp-{os.getpid()}-*{glob.escape(path.suffix)}")
+        for file in left:
+            file.unlink(missing_ok=True)

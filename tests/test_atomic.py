@@ -61,3 +61,18 @@ def test_a_file_output_is_replaced_only_by_a_rename_and_a_failure_keeps_the_old_
     with pytest.raises(OSError, match="is a folder"):
         with atomic.atomic_file(tmp_path):
             pass
+
+
+def test_a_signal_just_after_the_temporary_is_made_leaves_nothing(tmp_path, monkeypatch):
+    made = atomic._temporary_file
+
+    def interrupted(path):   # Ctrl-C lands after the file exists, before atomic_file holds its name
+        made(path)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic, "_temporary_file", interrupted)
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic.atomic_file(tmp_path / "o[1].mp4"):
+            pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
