@@ -51,7 +51,7 @@ rasterizer: $(VENV)/.installed
 	$(PY) -m deblur3d.face.build_rasterizer
 
 test: install
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
 
 # Includes the tests marked slow.
 test-all: install

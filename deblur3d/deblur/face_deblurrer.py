@@ -18,19 +18,8 @@ class FaceDeblurrer:
         """deblurrer: inference.Deblurrer; priors: OnlineFramePriors, or None when the model
         needs none or its caller always hands them over."""
         self.deblurrer, self.priors = deblurrer, priors
-
-    @property
-    def header(self):
-        return self.deblurrer.header
-
-    @property
-    def needs_priors(self):
-        return self.deblurrer.needs_priors
-
-    @property
-    def stride(self):
-        """Frames between the neighbours of the stacks the model was trained on (1: older files)."""
-        return self.header.stride
+        self.header, self.needs_priors = deblurrer.header, deblurrer.needs_priors
+        self.stride = self.header.stride   # the video pipeline stacks neighbours this far apart
 
     def describe(self):
         what = self.header.architecture
