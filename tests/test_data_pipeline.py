@@ -176,3 +176,23 @@ def test_reused_sweeps_give_seeded_batches_and_a_bad_reuse_is_refused(synthetic_
     assert first(3).shape == (4, 128, 128, 15) and not np.array_equal(first(3), first(4))
     with pytest.raises(ValueError, match="blur_reuse"):
         pipeline.training_dataset(config(synthetic_cache, blur_reuse=0))
+
+
+def test_train_deblurs_blur_reuse_flag_reaches_the_pipeline_and_the_run_record():
+    import json
+    import subprocess
+    import sys
+
+    from deblur3d import paths
+    # The trainer's own flags -> config -> training_data's PipelineConfig (the dataset itself not built).
+    code = ("import json, sys; sys.path.insert(0, 'experiments'); import train_deblur as m\n"
+            "from deblur3d.deblur import training; from deblur3d.train import run_config\n"
+            "training.training_dataset = lambda config: config\nseen = []\n"
+            "for args in ([], ['--blur_reuse=8']):\n"
+            "    m.FLAGS.unparse_flags(); m.FLAGS(['train_deblur', '--nouse_render', '--nouse_identity', *args])\n"
+            "    c = m.config_from_flags()\n"
+            "    seen.append([training.training_data(c).blur_reuse, run_config.flat(c)['blur_reuse']])\n"
+            "print(json.dumps(seen))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=paths.REPO_ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == [[1, 1], [8, 8]]
