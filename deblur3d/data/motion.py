@@ -255,11 +255,11 @@ def brighten_highlights(frames, factor):
     return np.where(frames >= 0.98, frames * factor, frames).astype(np.float32)
 
 
-def degrade(stack, config, key):
+def degrade(stack, config, key, clipped=False):
     """(n, H, W, 3) blurry frames -> clipped, with sensor noise (Poisson-Gaussian: variance
-    noise^2 + noise * x / 4), JPEG at a random quality and rounding to 8 bits, per the config;
-    TF ops, seeded by `key` (int64 (3,)). With none, only the clip (a no-op on averages of [0, 1])."""
-    stack = tf.clip_by_value(stack, 0.0, 1.0)
+    noise^2 + noise * x / 4), JPEG at a random quality and rounding to 8 bits, per the config; TF
+    ops, seeded by `key` (int64 (3,)). With none, the clip alone (`clipped`: in [0, 1] already, none)."""
+    stack = stack if clipped else tf.clip_by_value(stack, 0.0, 1.0)
     seed = tf.stack([key[0] * 7919 + key[1], key[2]])
     if config.noise > 0:
         std = tf.sqrt(config.noise ** 2 + config.noise * stack / 4.0)
