@@ -55,7 +55,7 @@ class PipelineConfig:
         return blur_settings.resolve(self.blur, window=self.blur_window, linear_light=self.linear_light)
 
 
-def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo=False, motion_key=None):
+def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo=None, motion_key=None):
     """Reads a window and assembles the sample dict (TF ops, so parallel maps overlap);
     `window`: blur window of this sample (default the blur's); `key`: int64 (3,), the seed
     of this sample's look and noise, and of its motion unless `motion_key` is given; `photo`
