@@ -199,10 +199,12 @@ def test_train_deblurs_blur_reuse_flag_reaches_the_pipeline_and_the_run_record()
 
 
 
-# sha256 of the first batch of each setting below as main's code (345a6e8) makes it on this
-# project's x86-64 stack (TF 2.21, OpenCV, OpenBLAS): a faster pipeline must keep every bit.
-PINNED = {"realistic": "e2dbcc6febff5a11cc4556645e99a98b31a04db62a0c312537ba97babd7a9471",
-          "photos_and_noise": "91ea2a02922664e085b272ce32942b09a4d1d33536941db2591fd21690b32b5a"}
+# sha256 of the first batch of each setting below on this project's x86-64 stack (TF 2.21,
+# OpenCV, OpenBLAS): a faster pipeline must keep every bit. Main's 345a6e8 made these batches
+# but for the look's gamma, since computed as exp(gamma log x), within 2.5e-7 of the power
+# (test_data_motion.py); another machine's stack may need them made again.
+PINNED = {"realistic": "7d313ea2cce38c7dd6e89c3c298cada9822c10c0cda2c7ef3e647f14afd0a4ec",
+          "photos_and_noise": "d5e74e46d346e404658f2ccf2f116ea1058a1daf496c48b25af76874a0475b34"}
 
 
 @pytest.mark.parametrize("name", sorted(PINNED))
@@ -214,4 +216,4 @@ def test_blur_reuse_1_batches_are_bit_for_bit_those_of_before(synthetic_cache, n
     batch = next(iter(pipeline.training_dataset(config(synthetic_cache, batch_size=4, seed=5, patch_size=128,
                                                        **settings))))
     digest = hashlib.sha256(b"".join(batch[k].numpy().tobytes() for k in sorted(batch))).hexdigest()
-    assert digest == PINNED[name]
+    assert digest == PINNED[name], digest
