@@ -7,9 +7,9 @@ samples/s one training step consumes on this machine. The pipeline should delive
 least 3x the demand so that training never waits for data.
 
 The pipeline is measured on each of --cores (its threads pinned to that many cores, with
-tf.data's and OpenCV's thread pools that size) and each --blur_reuse, the rounds
-interleaved so that a busy machine slows every setting alike; CPU s/sample (the process's
-CPU time over the samples) is the figure least moved by other work. `--nostep` skips the
+tf.data's and OpenCV's thread pools that size) and each of --reuses (train_deblur.py's
+--blur_reuse), the rounds interleaved so that a busy machine slows every setting alike;
+CPU s/sample (the process's CPU time over the samples) is the figure least moved by other work. `--nostep` skips the
 training step. docs/data.md ("Speed of the blur synthesis") gives the command and numbers.
 """
 import dataclasses
@@ -34,8 +34,11 @@ flags.DEFINE_integer("warmup", 3, "Batches read before timing (graph tracing, pa
 shared_flags.define(steps=Own(3, "Training steps timed after a warm-up step (a paper-size step takes a minute)."))
 flags.DEFINE_bool("step", True, "Also time the training step (--nostep: the pipeline only).")
 flags.DEFINE_list("cores", ["2"], "Core counts to measure the pipeline on (each at most this machine's).")
-flags.DEFINE_list("blur_reuse", ["1"], "Samples each swept frame serves (data/pipeline.py PipelineConfig.blur_reuse).")
-flags.DEFINE_integer("rounds", 1, "Rounds over every (cores, blur_reuse), interleaved.")
+flags.DEFINE_list("reuses", ["1"], "Values of train_deblur.py's --blur_reuse to measure (samples each swept frame "
+                  "serves: data/pipeline.py PipelineConfig.blur_reuse).")
+flags.register_validator("reuses", lambda v: all(r.isdigit() and int(r) >= 1 for r in v),
+                         "--reuses must be whole numbers >= 1")
+flags.DEFINE_integer("rounds", 1, "Rounds over every (cores, reuses), interleaved.")
 FLAGS = flags.FLAGS
 ALLOWED = sorted(os.sched_getaffinity(0))   # the cores this process was given
 
@@ -104,7 +107,7 @@ def step_rate(batch, patch, recipe):
 def main(argv):
     del argv
     print(f"blur: {FLAGS.blur} {' '.join(FLAGS.blur_set)}")
-    settings = [(int(c), int(r)) for c in FLAGS.cores for r in FLAGS.blur_reuse]
+    settings = [(int(c), int(r)) for c in FLAGS.cores for r in FLAGS.reuses]
     for budget in FLAGS.budgets:
         size, _, recipe = budget.partition(":")
         batch, patch = (int(v) for v in size.split("x"))

@@ -125,7 +125,7 @@ INF = math.inf
 RANGES = {
     "adam_epsilon": (0, INF, True), "albedo_weight": (0, INF, False), "batch": (1, INF, False),
     "batch_size": (1, INF, False), "batches": (1, INF, False), "blocks": (1, INF, False),
-    "blur_window": (1, INF, False), "blurry_views": (0, INF, False), "clip_every": (0, INF, False),
+    "blur_reuse": (1, INF, False), "blur_window": (1, INF, False), "blurry_views": (0, INF, False), "clip_every": (0, INF, False),
     "dense_weight": (0, INF, False), "input_size": (32, INF, False), "max_stills": (1, INF, False), "checkpoint_every": (1, INF, False), "crop_scale": (0, INF, True),
     "crop_size": (16, 4096, False), "decay_every": (1, INF, False), "detect_max_side": (32, INF, False),
     "detect_side": (32, INF, False), "distill_weight": (0, INF, False), "eval_minutes": (0, INF, True),

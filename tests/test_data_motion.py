@@ -245,3 +245,18 @@ def test_a_reused_sweep_is_made_once_and_each_sample_gets_its_window_of_it(synth
     assert np.abs(np.tensordot(alone_mixing, alone, 1) - second).mean() < 2e-3
     reader.frames(0, 4, 0, 0, 200, 200, 5, (1, -1, 8))
     assert len(made) == 2   # another motion, another sweep
+
+
+def test_the_looks_gamma_is_the_power_it_replaced_to_a_float32_step():
+    """The look computes x ** gamma as exp(gamma log x) (faster); the draws below are the look's own."""
+    frames = tf.constant(np.random.default_rng(2).uniform(size=(2, 16, 16, 3)), tf.float32)
+    key = tf.constant([4, 7, 1], tf.int64)
+    u = tf.random.stateless_uniform([6], seed=tf.stack([key[0] * 7919 + key[1], key[2]]) + 3)
+    brightness = tf.exp(np.log(0.35) + u[0] * np.log(1.25 / 0.35))
+    gamma = tf.exp(np.log(0.75) + u[1] * np.log(1.35 / 0.75))
+    contrast, colour = 0.75 + 0.5 * u[2], 0.88 + 0.24 * u[3:6]
+    mean = tf.reduce_mean(frames, axis=[1, 2, 3], keepdims=True)
+    power = tf.clip_by_value(tf.clip_by_value(mean + contrast * (frames - mean), 0, 1) ** gamma * brightness * colour, 0, 1)
+    got = motion.photometric(frames, key).numpy()
+    np.testing.assert_allclose(got, power.numpy(), rtol=0, atol=2.5e-7)
+    assert not np.array_equal(got, frames.numpy())

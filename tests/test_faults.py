@@ -333,6 +333,19 @@ def test_a_run_folder_recorded_before_the_shared_format_resumes_on_its_settings(
         run_config.check_and_record(tmp_path, Flagged(content="l1"), resuming=True)
 
 
+def test_a_setting_added_since_a_run_was_recorded_is_its_default_on_resume(tmp_path):
+    from deblur3d.train import run_config
+
+    @dataclasses.dataclass(frozen=True)
+    class Newer:
+        content: str = "mse"
+        blur_reuse: int = 1   # not in the older record below
+    (tmp_path / "run_config.json").write_text(json.dumps({"settings": {"content": "mse"}}))
+    run_config.check_and_record(tmp_path, Newer(), resuming=True)   # at its default: the same run
+    with pytest.raises(run_config.OtherSettings, match=r"\(blur_reuse 1 -> 8\)"):
+        run_config.check_and_record(tmp_path, Newer(blur_reuse=8), resuming=True)
+
+
 def test_a_checkpoint_of_other_shapes_is_made_with_other_settings_not_damaged(a_run):
     with pytest.raises(ValueError, match="made with other settings") as err:   # run_config.OtherSettings
         _train(a_run, 6, widths=(8, 32, 64))

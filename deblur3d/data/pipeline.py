@@ -55,12 +55,12 @@ class PipelineConfig:
         return blur_settings.resolve(self.blur, window=self.blur_window, linear_light=self.linear_light)
 
 
-def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo=False, motion_key=None):
+def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo=None, motion_key=None):
     """Reads a window and assembles the sample dict (TF ops, so parallel maps overlap);
     `window`: blur window of this sample (default the blur's); `key`: int64 (3,), the seed
     of this sample's look and noise, and of its motion unless `motion_key` is given; `photo`
-    (bool tensor): the stack becomes its centre frame alone, noise and all, stacked as the
-    video tool stacks a photo (blur.photo_frames)."""
+    (bool tensor; None: never): the stack becomes its centre frame alone, noise and all,
+    stacked as the video tool stacks a photo (blur.photo_frames)."""
     cfg = reader.blur
     window = cfg.window if window is None else window
     frames, mixing, target, p5, p68, *rest = tf.numpy_function(
@@ -80,8 +80,11 @@ def _make_sample(reader, run, t, y, x, h, w, key, patch=None, window=None, photo
         else:
             both, render = motion.photometric(both, key, render)
         stack, target = both[:-1], both[-1]
-    stack = motion.degrade(stack, cfg, key)
-    stack = tf.where(photo, tf.stack(blur.photo_frames(stack[n // 2], n), 0), stack)
+        stack = motion.degrade(stack, cfg, key, clipped=True)   # the look's output lies in [0, 1] already
+    else:
+        stack = motion.degrade(stack, cfg, key)
+    if photo is not None:   # made only for the samples that are photos
+        stack = tf.cond(photo, lambda: tf.stack(blur.photo_frames(stack[n // 2], n), 0), lambda: stack)
     offset = tf.cast(tf.stack([x, y]), tf.float32)
     sample = dict(blurry=tf.ensure_shape(tf.reshape(tf.transpose(stack, [1, 2, 0, 3]), [h, w, 3 * n]),
                                          [patch, patch, 3 * n]),
@@ -159,8 +162,8 @@ def training_dataset(config=PipelineConfig()):
         window = tf.where(shared[3] < config.sharp_fraction, 1, reader.blur.window)
         key = tf.stack([seed, tf.constant(-1, tf.int64), counter])
         # Its own stream: the draws above stay those of runs without photos.
-        photo = tf.random.stateless_uniform([], seed=tf.stack([tf.cast(config.seed, tf.int64) + 7, counter])
-                                            ) < config.photo_fraction
+        photo = None if config.photo_fraction == 0 else tf.random.stateless_uniform(
+            [], seed=tf.stack([tf.cast(config.seed, tf.int64) + 7, counter])) < config.photo_fraction
         motion_key = None if reuse == 1 else tf.stack([seed, tf.constant(-1, tf.int64), counter // reuse])
         out = _make_sample(reader, item[0], item[1], y, x, p, p, key, patch=p, window=window, photo=photo,
                            motion_key=motion_key)

@@ -57,7 +57,7 @@ class SampleReader:
         moving = cfg.motion and window > 1
         if moving:
             span = cfg.stride * (self.num_frames // 2) + window // 2 + 0.5
-            sample_motion = motion.draw_motion(motion.sample_key(*key), cfg, span)
+            sample_motion = self.swept.motion(key, lambda: motion.draw_motion(motion.sample_key(*key), cfg, span))
             moving = not sample_motion.still
         if not moving:
             frames = a["sharp"][lo:hi + 1, win[0], win[1]].astype(np.float32) / 255.0
@@ -72,7 +72,7 @@ class SampleReader:
             stack = self.swept.get((run, t, window, *key), mixed)
             # Mixed already: the pipeline's mix gets the identity (in linear light: a round trip).
             return (np.ascontiguousarray(stack[:, win[0], win[1]]), np.eye(len(stack), dtype=np.float32),
-                    a["sharp"][t][win].astype(np.float32) / 255.0)
+                    _unit(a["sharp"][t][win]))
         frames, target = self._sweep(a, t, lo, hi, sample_motion, y, x, h, w)
         return frames, mixing, target
 
@@ -88,7 +88,7 @@ class SampleReader:
         y1, x1 = min(y + h + m, size[0]), min(x + w + m, size[1])
         frames = a["sharp"][lo:hi + 1, y0:y1, x0:x1]
         cut = (slice(y - y0, y - y0 + h), slice(x - x0, x - x0 + w))
-        target = frames[t - lo][cut].astype(np.float32) / 255.0
+        target = _unit(frames[t - lo][cut])
         points = a["points68"][t] - np.array([x0, y0], np.float32)
         mask = motion.head_mask(points, frames.shape[1:3])
         if cfg.highlights > 1:
@@ -122,6 +122,21 @@ class SharedSweeps:
 
     def __init__(self, reuse=1):
         self.reuse, self.lock, self.entries = int(reuse), threading.Lock(), {}
+        self.motions = {}   # motion key -> the Motion its first sample drew, for the others of its group
+
+    def motion(self, key, draw):
+        """The motion of `key` (its samples share it): drawn once a group when reused."""
+        if self.reuse == 1:
+            return draw()
+        key = tuple(int(k) for k in key)
+        with self.lock:
+            if key in self.motions:
+                return self.motions[key]
+        drawn = draw()   # outside the lock; a parallel reader may draw the same one too
+        with self.lock:
+            if len(self.motions) >= 8 * self.reuse:   # old groups' (each group's samples come together)
+                self.motions.clear()
+            return self.motions.setdefault(key, drawn)
 
     def get(self, key, make):
         with self.lock:
@@ -139,6 +154,13 @@ class SharedSweeps:
         if entry["value"] is None:
             raise RuntimeError(f"the shared sweep {key} failed in another reader")
         return entry["value"]
+
+
+def _unit(pixels):
+    """uint8 -> float32 in [0, 1], in one new array (the value of `pixels.astype(np.float32) / 255.0`)."""
+    out = pixels.astype(np.float32)
+    out /= np.float32(255.0)
+    return out
 
 
 def run_hash(name):

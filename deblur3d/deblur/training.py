@@ -44,6 +44,7 @@ class DeblurTrainConfig:
     blur: blur_settings.BlurConfig = blur_settings.PRESETS[blur_settings.DEFAULT_PRESET]
     sharp_fraction: float = 0.0          # unblurred training samples (not in the paper; 0 = the paper)
     photo_fraction: float = 0.0          # samples stacked as a photo (data/blur.py: photo_stack; not in the paper)
+    blur_reuse: int = 1                  # samples each motion-swept whole frame serves (data/pipeline.py); 1: a sweep each
     init_weights: str | None = None      # start from this weights file (a fine-tune), not from scratch
     grow_from: str | None = None         # start from a DeblurNet with fewer blocks per stage or narrower
                                          # stages: its layers copied, the added blocks near the identity,
@@ -121,7 +122,7 @@ def training_data(config):
     return training_dataset(PipelineConfig(
         cache_dir=config.cache_dir, split="train", batch_size=run.batch_size, patch_size=config.patch_size,
         seed=run.seed, blur=config.blur, flip=config.flip, sharp_fraction=config.sharp_fraction, photo_fraction=config.photo_fraction,
-        priors_dir=config.priors_dir if precomputed else None, face_mask=config.face_weight > 0))
+        blur_reuse=config.blur_reuse, priors_dir=config.priors_dir if precomputed else None, face_mask=config.face_weight > 0))
 
 
 def train(config, log=print):

@@ -100,6 +100,15 @@ def differences(recorded, now, free=FREE):
                   if k.rsplit(".", 1)[-1] not in free and recorded.get(k) != now.get(k))
 
 
+def defaults_of(config):
+    """The flat settings of `config`'s class at its defaults ({} when it has none): what a
+    setting added since an older record was recorded with."""
+    try:
+        return flat(type(config)())
+    except TypeError:
+        return {}
+
+
 def check_and_record(run_dir, config, resuming, force=False, allow_schedule_change=False):
     """OtherSettings when a resumed run's recorded settings differ from `config`'s (unless
     `force`, or `allow_schedule_change` and only the schedule differs); records `config` as
@@ -108,6 +117,7 @@ def check_and_record(run_dir, config, resuming, force=False, allow_schedule_chan
     if resuming and path.is_file():
         record = read(path)
         recorded = record.get("settings", {})
+        recorded = {**{k: v for k, v in defaults_of(config).items() if k not in recorded}, **recorded}
         changed = differences(recorded, now, FREE | SCHEDULE if allow_schedule_change else FREE)
         if changed and not force:
             shown = "; ".join(f"{k} {recorded.get(k)!r} -> {now.get(k)!r}" for k in changed[:6])
