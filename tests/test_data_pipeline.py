@@ -198,7 +198,6 @@ def test_train_deblurs_blur_reuse_flag_reaches_the_pipeline_and_the_run_record()
     assert json.loads(run.stdout.strip().splitlines()[-1]) == [[1, 1], [8, 8]]
 
 
-
 # sha256 of the first batch of each setting below on this project's x86-64 stack (TF 2.21,
 # OpenCV, OpenBLAS): a faster pipeline must keep every bit. Main's 345a6e8 made these batches
 # but for the look's gamma, since computed as exp(gamma log x), within 2.5e-7 of the power

@@ -57,7 +57,8 @@ class SampleReader:
         moving = cfg.motion and window > 1
         if moving:
             span = cfg.stride * (self.num_frames // 2) + window // 2 + 0.5
-            sample_motion = self.swept.motion(key, lambda: motion.draw_motion(motion.sample_key(*key), cfg, span))
+            draw = lambda: motion.draw_motion(motion.sample_key(*key), cfg, span)   # noqa: E731
+            sample_motion = self.swept.get(("motion", *key), draw)   # once a group when reused
             moving = not sample_motion.still
         if not moving:
             frames = a["sharp"][lo:hi + 1, win[0], win[1]].astype(np.float32) / 255.0
@@ -117,26 +118,12 @@ class SampleReader:
 
 
 class SharedSweeps:
-    """Swept whole frames kept until `reuse` samples have taken their crop (each sample asks
-    once); parallel readers of one key wait for the first one's sweep instead of repeating it."""
+    """A group's motion and swept whole frame, each kept until the group's `reuse` samples have
+    taken it (each sample asks once); parallel readers of one key wait for the first one's
+    value instead of making it again."""
 
     def __init__(self, reuse=1):
         self.reuse, self.lock, self.entries = int(reuse), threading.Lock(), {}
-        self.motions = {}   # motion key -> the Motion its first sample drew, for the others of its group
-
-    def motion(self, key, draw):
-        """The motion of `key` (its samples share it): drawn once a group when reused."""
-        if self.reuse == 1:
-            return draw()
-        key = tuple(int(k) for k in key)
-        with self.lock:
-            if key in self.motions:
-                return self.motions[key]
-        drawn = draw()   # outside the lock; a parallel reader may draw the same one too
-        with self.lock:
-            if len(self.motions) >= 8 * self.reuse:   # old groups' (each group's samples come together)
-                self.motions.clear()
-            return self.motions.setdefault(key, drawn)
 
     def get(self, key, make):
         with self.lock:
