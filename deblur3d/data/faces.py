@@ -5,6 +5,7 @@ mouth corners; order left eye, right eye, nose, left mouth, right mouth, "left" 
 i.e. the points of the authors' `face/*.txt` and of the alignment template (docs/reproduction.md §3).
 dlib's own 5-point model marks eye corners and the nose base instead, so it is not used.
 """
+import functools
 import importlib.util
 from pathlib import Path
 
@@ -69,6 +70,15 @@ def iou(a, b):
     return w * h / union if union > 0 else 0.0
 
 
+@functools.lru_cache(maxsize=1)
+def shape_predictor():
+    """dlib's 68-point predictor, read once per process: its 100 MB file takes about 0.5 s, which
+    every video, photo and annotator paid again. Shared safely: predicting only reads it
+    (the HOG detector keeps scratch state, so each annotator has its own)."""
+    import dlib
+    return dlib.shape_predictor(str(models_dir() / "shape_predictor_68_face_landmarks.dat"))
+
+
 class FaceAnnotator:
     """dlib HOG detector on a downscaled frame (about 10 ms a frame at 320 px on one core)
     and the 68-point predictor at full resolution."""
@@ -77,7 +87,7 @@ class FaceAnnotator:
         import dlib  # only the cache build needs dlib
         self._dlib = dlib
         self.detector = dlib.get_frontal_face_detector()
-        self.predictor = dlib.shape_predictor(str(models_dir() / "shape_predictor_68_face_landmarks.dat"))
+        self.predictor = shape_predictor()
         self.detect_max_side, self.upsample = detect_max_side, upsample
         self._cnn, self.cnn_calls = None, 0
 

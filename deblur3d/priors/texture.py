@@ -16,6 +16,8 @@ Two textures (`PriorsSettings.texture`):
   of carrying the frame's blur into the texture (docs/model.md).
 "recon" keeps ReconNet's own texture and light (the paper's way).
 """
+import functools
+
 import cv2
 import numpy as np
 import tensorflow as tf
@@ -63,30 +65,39 @@ def sample(image, points):
     return out.reshape(len(xy), -1)
 
 
+@functools.lru_cache(maxsize=4)
+def used_albedo_basis(model):
+    """The slots of a model's albedo basis that are not all zero, and those components flat,
+    (K, V·3): found once per model, not per frame (the scan reads the whole basis)."""
+    basis = model.albedo_basis
+    used = np.flatnonzero(np.abs(basis).reshape(len(basis), -1).max(1) > 0)
+    return used, np.ascontiguousarray(basis[used].reshape(len(used), -1))
+
+
 def fit_light_and_albedo(model, colour, sh, weight, iterations=4, ridge=None):
     """One frame's light γ (9,) and albedo coefficients δ (80,) by alternating weighted
     least squares on its vertices: colour (V, 3), sh (V, 9), weight (V,) = attention ×
     visibility. The basis's unused slots stay zero."""
     ridge = RIDGE if ridge is None else ridge
-    basis = model.albedo_basis
-    used = np.flatnonzero(np.abs(basis).reshape(len(basis), -1).max(1) > 0)
+    used, flat = used_albedo_basis(model)
     rows = np.flatnonzero(weight > 0)
-    w = np.sqrt(weight[rows])[:, None]
-    mean, b, y, c = model.mean_albedo[rows], basis[used][:, rows], sh[rows], colour[rows]
+    w = np.sqrt(weight[rows])
+    columns = (3 * rows[:, None] + np.arange(3)).reshape(-1)   # the rows' (vertex, channel) entries
+    mean, b, y, c = model.mean_albedo[rows], flat[:, columns], sh[rows], colour[rows]
     delta = np.zeros(len(used))
     light = np.zeros(9)
     for _ in range(iterations):
-        albedo = mean + np.einsum("k,kvc->vc", delta, b)
+        albedo = mean + (delta @ b).reshape(-1, 3)
         # colour = albedo ⊙ (Y·γ): one γ for the three channels
-        design = (albedo[:, :, None] * y[:, None, :]) * w[:, :, None]
-        light = np.linalg.lstsq(design.reshape(-1, 9), (c * w).reshape(-1), rcond=None)[0]
+        design = (albedo[:, :, None] * y[:, None, :]) * w[:, None, None]
+        light = np.linalg.lstsq(design.reshape(-1, 9), (c * w[:, None]).reshape(-1), rcond=None)[0]
         irradiance = y @ light
         if not len(used):   # a constant albedo: the light is all there is to fit
             break
-        # colour − mean ⊙ irradiance = Σ_k δ_k B_k ⊙ irradiance
-        design = (b * irradiance[None, :, None] * w[None]).reshape(len(used), -1).T
-        target = ((c - mean * irradiance[:, None]) * w).reshape(-1)
-        delta = np.linalg.solve(design.T @ design + ridge * np.eye(len(used)), design.T @ target)
+        # colour − mean ⊙ irradiance = Σ_k δ_k B_k ⊙ irradiance, each vertex's rows weighted by w
+        scaled = b * np.repeat(irradiance * w, 3)
+        target = ((c - mean * irradiance[:, None]) * w[:, None]).reshape(-1)
+        delta = np.linalg.solve(scaled @ scaled.T + ridge * np.eye(len(used)), scaled @ target)
     full = np.zeros(coeffs_lib.SIZES["texture"], np.float32)
     full[used] = delta
     light = light.astype(np.float32)
@@ -118,7 +129,8 @@ def fit_texture(renderer, coeffs, images, attention=None, texture="basis"):
         coeffs[i, coeffs_lib.SLICES["light"]] = light
         coeffs[i, coeffs_lib.SLICES["texture"]] = delta
         if texture == "frame":
-            fitted = model.mean_albedo + np.einsum("k,kvc->vc", delta, model.albedo_basis)
+            used, flat = used_albedo_basis(model)
+            fitted = model.mean_albedo + (delta[used] @ flat).reshape(-1, 3)
             irradiance = np.maximum(view.sh[i] @ (light + np.eye(9, dtype=np.float32)[0] * shading.AMBIENT), 0.05)
             seen = np.clip(view.colour[i] / irradiance[:, None], 0, 1)
             trust = np.clip((view.facing[i] - MIN_FACING) / (FULL_FACING - MIN_FACING), 0, 1)[:, None]
