@@ -52,6 +52,9 @@ flags.DEFINE_float("stabilise", _V.stabiliser.weight, "Blend each face's correct
 flags.DEFINE_float("stabilise_sigma", _V.stabiliser.sigma, "Input change (grey levels, 0-255) at which the carried "
                    "share falls to 1/e: where the input changed more (a blur that changed), a frame keeps its own "
                    "correction.")
+flags.DEFINE_integer("texture_every", _V.texture_every, "Frames between fits of each face's light and texture to "
+                     "the frame for its 3D priors, held between (not in the paper, whose ReconNet gives them per frame; "
+                     "1: every frame, as training's priors; docs/video.md).")
 shared_flags.define("photo_shift", "precision", "flip_ensemble")
 FLAGS = flags.FLAGS
 
@@ -68,7 +71,7 @@ def video_config():
                        sheet_frames=FLAGS.sheet_frames, stride=FLAGS.stride,
                        smoothing=Smoothing(FLAGS.smooth_radius, FLAGS.smooth_filter, FLAGS.hold_identity),
                        gate=Gate(FLAGS.gate), stabiliser=Stabiliser(FLAGS.stabilise, FLAGS.stabilise_sigma),
-                       photo_shift=FLAGS.photo_shift)
+                       photo_shift=FLAGS.photo_shift, texture_every=FLAGS.texture_every)
 
 
 USER_ERRORS = (BadInput, WeightsFileError, OSError, RuntimeError)   # one failed video of a folder: the rest go on

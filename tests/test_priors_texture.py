@@ -64,3 +64,35 @@ def test_recon_keeps_the_coefficients_and_unknown_textures_are_refused(renderer)
     np.testing.assert_array_equal(same, c)
     with pytest.raises(ValueError, match="unknown texture"):
         texture.fit_texture(renderer, c, np.zeros((1, 224, 224, 3), np.float32), texture="painted")
+
+
+def test_a_held_texture_is_fitted_one_frame_in_every_and_reused_between():
+    """The video tool's TextureHold through OnlineFramePriors.fit: light and texture come from
+    frames 0, 3, 6 only; every other coefficient is each frame's own."""
+    from deblur3d.priors.online import OnlineFramePriors
+    online = OnlineFramePriors()
+    frame = [0]
+
+    def coefficients(frames, points5):
+        frame[0] += 1
+        return np.full((1, coeffs_lib.NUM_COEFFS), frame[0], np.float32)
+
+    def fit_texture(coeffs, crops):   # stands in for the light and texture fit: marks its frame
+        fitted = coeffs.copy()
+        for name in ("texture", "light"):
+            fitted[:, coeffs_lib.SLICES[name]] = 100 + frame[0]
+        return fitted, None
+
+    online.coefficients, online.fit_texture, online.aligned = coefficients, fit_texture, lambda f, p: f
+    hold = texture.TextureHold(every=3)
+    got = [online.fit(np.zeros((1, 8, 8, 3)), np.zeros((1, 5, 2)), hold=hold)[0][0] for _ in range(7)]
+    for i, c in enumerate(got, start=1):
+        fitted_on = 1 + 3 * ((i - 1) // 3)
+        assert (c[coeffs_lib.SLICES["texture"]] == 100 + fitted_on).all()
+        assert (c[coeffs_lib.SLICES["light"]] == 100 + fitted_on).all()
+        for name in ("identity", "expression", "rotation", "translation"):
+            assert (c[coeffs_lib.SLICES[name]] == i).all()
+    every_frame = texture.TextureHold(every=1)
+    assert all(every_frame.due() for _ in range(3))
+    with pytest.raises(ValueError):
+        texture.TextureHold(every=0)

@@ -49,7 +49,8 @@ def test_the_dry_run_prints_each_files_commands_in_order():
     assert headings == [f"# {reproduce.load_config(n)['file']}" for n in reproduce.ORDER]
     full = json.loads((CHECKPOINTS / "deblur_full.config.json").read_text())
     assert sum(line.startswith("python experiments/train_deblur.py") and "deblur_full_" in line for line in lines) == \
-        len(full["steps"]) - 1
+        sum(step["script"].endswith("train_deblur.py") for step in full["steps"]) - 1
+    assert "python experiments/export_priors.py --texture=basis --out=cache/priors_basis" in lines
     recon, first_deblur = lines.index("# checkpoints/recon_ict.weights.npz: " + reproduce.load_config("recon_ict")["what"]), \
         next(i for i, line in enumerate(lines) if "train_deblur.py" in line)
     assert recon < first_deblur and "python experiments/export_priors.py" in "\n".join(lines[recon:first_deblur])

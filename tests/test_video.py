@@ -207,8 +207,8 @@ class RecordedPriors:
     def __init__(self, inner):
         self.inner, self.calls = inner, []
 
-    def __call__(self, stack, points5):
-        render, identity = self.inner(stack, points5)
+    def __call__(self, stack, points5, hold=None):
+        render, identity = self.inner(stack, points5, hold)
         self.calls.append(("frame", np.asarray(render), points5))
         return render, identity
 

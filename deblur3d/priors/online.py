@@ -116,10 +116,12 @@ class OnlineFramePriors:
         """True when the coefficients are fitted to the frame after ReconNet (not in the graph)."""
         return self.refining or self.settings.recipe["texture"] != "recon"
 
-    def __call__(self, blurry, points5):
+    def __call__(self, blurry, points5, hold=None):
+        """`hold` (texture.TextureHold, the video tool's, one per face): light and texture
+        fitted on the frames it says, held on the others."""
         if self.fitting:
             frames = np.asarray(centre_frame(tf.convert_to_tensor(blurry, tf.float32)))
-            coeffs, albedo = self.fit(frames, points5)
+            coeffs, albedo = self.fit(frames, points5, hold=hold)
             render = self.render(coeffs, points5, frames.shape[1], frames.shape[2], albedo)
             return render, tf.constant(coeffs[:, coeffs_lib.SLICES["identity"]])
         render, _, coeffs = self._fn(tf.convert_to_tensor(blurry, tf.float32),
@@ -139,12 +141,16 @@ class OnlineFramePriors:
                                                boxes)[0]
         return self._refiner(coeffs, refine_lib.crop_points68(points68, points5))
 
-    def fit(self, frames, points5, points68=None):
+    def fit(self, frames, points5, points68=None, hold=None):
         """(B, H, W, 3) frames + five points -> (coefficients (B, 239), per-vertex albedo or
         None): ReconNet, then the refinement to the 68 points, then light and texture fitted
-        to the aligned crop, as the settings ask."""
+        to the aligned crop, as the settings ask (or held: `hold`, as __call__)."""
         coeffs = self.refine(self.coefficients(frames, points5), frames, points5, points68)
-        return self.fit_texture(coeffs, self.aligned(frames, points5))
+        if hold is None:
+            return self.fit_texture(coeffs, self.aligned(frames, points5))
+        if not hold.due():
+            return hold.apply(coeffs)
+        return hold.keep(*self.fit_texture(coeffs, self.aligned(frames, points5)))
 
     def aligned(self, frames, points5):
         """(B, 224, 224, 3) aligned crops of the frames, ReconNet's input and the renderer's space."""

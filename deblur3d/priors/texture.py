@@ -137,3 +137,35 @@ def fit_texture(renderer, coeffs, images, attention=None, texture="basis"):
             trust = trust * view.visible[i][:, None]
             albedos.append((trust * seen + (1 - trust) * fitted).astype(np.float32))
     return coeffs, (np.stack(albedos) if albedos else None)
+
+
+class TextureHold:
+    """Light and texture of one face along its track (the video tool's; batches of one frame):
+    fitted on one frame in `every` and held between. The face's albedo does not change from
+    frame to frame, nor the room's light (the renderer turns the normals with the head, so a
+    held light still shades a turning face), and the fit is a tenth of a frame's time.
+    `every=1` fits every frame, as the priors of training and evaluation are made."""
+    HELD = ("texture", "light")
+
+    def __init__(self, every=5):
+        if every < 1:
+            raise ValueError(f"every must be >= 1, got {every}")
+        self.every, self.frames, self.kept = every, 0, None
+
+    def due(self):
+        """Whether this frame's light and texture are to be fitted (counts the frame)."""
+        due = self.kept is None or self.frames % self.every == 0
+        self.frames += 1
+        return due
+
+    def keep(self, coeffs, albedo):
+        self.kept = ({name: np.array(coeffs[:, coeffs_lib.SLICES[name]], copy=True) for name in self.HELD},
+                     None if albedo is None else np.array(albedo))
+        return coeffs, albedo
+
+    def apply(self, coeffs):
+        """(1, 239) coefficients with the held light and texture -> (coefficients, albedo)."""
+        coeffs = np.array(coeffs, np.float32, copy=True)
+        for name, value in self.kept[0].items():
+            coeffs[:, coeffs_lib.SLICES[name]] = value
+        return coeffs, self.kept[1]
