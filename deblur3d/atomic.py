@@ -14,7 +14,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
 from pathlib import Path
 
 MANIFEST = ".deblur3d-output.json"
@@ -105,6 +107,29 @@ def atomic_dir(out):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def signals_deferred(signals=(signal.SIGINT, signal.SIGTERM)):
+    """Ctrl-C and SIGTERM that arrive inside the block take effect as it ends, as they would
+    have: for a step that must not be cut in two, such as starting an encoder that would
+    outlive us and write its temporary after we removed it. Off the main thread (where
+    handlers cannot be changed) the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = {s: signal.getsignal(s) for s in signals}
+    previous = {s: h for s, h in previous.items() if h is not None}   # None: set outside Python, left alone
+    for s in previous:
+        signal.signal(s, lambda number, _: caught.append(number))
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for number in caught[:1]:
+            signal.raise_signal(number)   # handled as it would have been (an ignored one stays ignored)
 
 
 def _temporary_file(path):

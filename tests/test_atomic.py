@@ -76,3 +76,19 @@ def test_a_signal_just_after_the_temporary_is_made_leaves_nothing(tmp_path, monk
         with atomic.atomic_file(tmp_path / "o[1].mp4"):
             pass
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_a_signal_inside_signals_deferred_takes_effect_as_the_block_ends():
+    import signal
+    from deblur3d.atomic import signals_deferred
+    seen = []
+    previous = signal.signal(signal.SIGTERM, lambda number, _: seen.append(("handled", number)))
+    try:
+        with signals_deferred():
+            signal.raise_signal(signal.SIGTERM)
+            seen.append("end of block")
+        assert seen == ["end of block", ("handled", signal.SIGTERM)]
+        signal.raise_signal(signal.SIGTERM)   # the handler is back
+        assert seen[-1] == ("handled", signal.SIGTERM) and len(seen) == 3
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from deblur3d.atomic import atomic_dir, atomic_file
+from deblur3d.atomic import atomic_dir, atomic_file, signals_deferred
 from deblur3d.video import io   # its ffmpeg_exe is the one probe (tests replace it)
 
 
@@ -117,13 +117,18 @@ def open_output(path, fps, size, audio=None, warn=print, names=None):
             yield write
         return
     with atomic_file(path) as tmp:
-        if io.ffmpeg_exe():
-            encoder = _FfmpegEncoder(tmp, fps, size, audio)
-        else:
-            warn(f"warning: no ffmpeg (pip install imageio-ffmpeg): {path} written by OpenCV, "
-                 "without the input's audio track if it has one")
-            encoder = _OpenCVEncoder(tmp, fps, size)
+        encoder = None
         try:
+            # A signal while ffmpeg starts would leave it running unowned, writing `tmp` after
+            # atomic_file removed it: Ctrl-C and SIGTERM wait until it is ours to close.
+            with signals_deferred():
+                if io.ffmpeg_exe():
+                    encoder = _FfmpegEncoder(tmp, fps, size, audio)
+                else:
+                    warn(f"warning: no ffmpeg (pip install imageio-ffmpeg): {path} written by OpenCV, "
+                         "without the input's audio track if it has one")
+                    encoder = _OpenCVEncoder(tmp, fps, size)
             yield encoder.write
         finally:
-            encoder.close()
+            if encoder is not None:
+                encoder.close()
