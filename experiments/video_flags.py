@@ -44,7 +44,8 @@ flags.DEFINE_integer("smooth_radius", _S.radius, "Frames either side over which 
 flags.DEFINE_enum("smooth_filter", _S.filter, list(FILTERS), "bilateral keeps real fast moves sharp; gaussian "
                   "smooths everything alike.")
 flags.DEFINE_bool("hold_identity", _S.hold_identity, "Hold identity and texture of the priors at their running "
-                  "mean along each face's track (ReconNet's per-frame estimate of a face's shape jitters).")
+                  "mean along each face's track (ReconNet's per-frame estimate of a face's shape jitters; "
+                  "--nohold_identity: each frame's own, as in training).")
 flags.DEFINE_float("stabilise", _V.stabiliser.weight, "Blend each face's correction with the previous frame's, "
                    "carried along the input's flow where it is reliable, by a share chosen per track up to this "
                    "ceiling: the smallest that makes the correction as steady as a static unsharp mask's (0 off; "

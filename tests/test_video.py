@@ -207,8 +207,8 @@ class RecordedPriors:
     def __init__(self, inner):
         self.inner, self.calls = inner, []
 
-    def __call__(self, stack, points5, hold=None):
-        render, identity = self.inner(stack, points5, hold)
+    def __call__(self, stack, points5):
+        render, identity = self.inner(stack, points5)
         self.calls.append(("frame", np.asarray(render), points5))
         return render, identity
 
@@ -229,7 +229,7 @@ def test_render_model_runs_with_priors_and_an_identity_model_changes_nothing(mod
                      PriorsSettings(recon_weights=None), str(data_root))
     model = spec.get()
     model.priors = recorded = RecordedPriors(model.priors)
-    config = dataclasses.replace(SMALL, smoothing=Smoothing(2, hold_identity=True) if steady else Smoothing())
+    config = dataclasses.replace(SMALL, smoothing=Smoothing(2, hold_identity=True) if steady else Smoothing(0, hold_identity=False))
     pipeline.deblur_video(io.VideoInput(clip), tmp_path / "out", spec, config, progress=False)
     out = np.stack([readers.read_image(p) for p in readers.frame_files(tmp_path / "out")])
     assert np.array_equal(out, read(clip))   # zero correction: exact, priors or not

@@ -105,7 +105,7 @@ def test_track_priors_hand_the_tracked_points_to_a_refining_recon():
     class Refining(FakeReconNet):
         fitting = True
 
-        def fit(self, frames, points5, points68=None):
+        def fit(self, frames, points5, points68=None, hold=None):
             self.seen = points68
             return self.coefficients(frames, points5) + 1.0, None
 

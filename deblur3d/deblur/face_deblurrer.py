@@ -30,18 +30,16 @@ class FaceDeblurrer:
         steps = "?" if self.header.steps is None else self.header.steps
         return f"{what}, {steps} steps{ensemble}"
 
-    def __call__(self, stack, points5=None, render=None, identity=None, hold=None):
+    def __call__(self, stack, points5=None, render=None, identity=None):
         """stack (B, H, W, 15) or (H, W, 15) in [0, 1], its centre frame's five points; priors
-        given are used as they are, missing ones computed (`hold`: OnlineFramePriors') ->
-        numpy, batched as the input."""
+        given are used as they are, missing ones computed -> numpy, batched as the input."""
         single = np.ndim(stack) == 3
         x = np.asarray(stack, np.float32)[None] if single else np.asarray(stack, np.float32)
         if self.needs_priors and render is None and identity is None:
             if self.priors is None:
                 raise ValueError("this model needs 3D priors: give them, or build it with OnlineFramePriors")
             points = np.asarray(points5, np.float32)
-            points = points[None] if single else points
-            render, identity = self.priors(x, points) if hold is None else self.priors(x, points, hold)
+            render, identity = self.priors(x, points[None] if single else points)
         out = np.asarray(self.deblurrer(x, render, identity))
         return out[0] if single else out
 

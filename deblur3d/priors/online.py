@@ -116,12 +116,10 @@ class OnlineFramePriors:
         """True when the coefficients are fitted to the frame after ReconNet (not in the graph)."""
         return self.refining or self.settings.recipe["texture"] != "recon"
 
-    def __call__(self, blurry, points5, hold=None):
-        """`hold` (texture.TextureHold, the video tool's, one per face): light and texture
-        fitted on the frames it says, held on the others."""
+    def __call__(self, blurry, points5):
         if self.fitting:
             frames = np.asarray(centre_frame(tf.convert_to_tensor(blurry, tf.float32)))
-            coeffs, albedo = self.fit(frames, points5, hold=hold)
+            coeffs, albedo = self.fit(frames, points5)
             render = self.render(coeffs, points5, frames.shape[1], frames.shape[2], albedo)
             return render, tf.constant(coeffs[:, coeffs_lib.SLICES["identity"]])
         render, _, coeffs = self._fn(tf.convert_to_tensor(blurry, tf.float32),
@@ -144,7 +142,8 @@ class OnlineFramePriors:
     def fit(self, frames, points5, points68=None, hold=None):
         """(B, H, W, 3) frames + five points -> (coefficients (B, 239), per-vertex albedo or
         None): ReconNet, then the refinement to the 68 points, then light and texture fitted
-        to the aligned crop, as the settings ask (or held: `hold`, as __call__)."""
+        to the aligned crop, as the settings ask; with `hold` (texture.TextureHold, one per
+        face track) only on the frames it says, held on the others."""
         coeffs = self.refine(self.coefficients(frames, points5), frames, points5, points68)
         if hold is None:
             return self.fit_texture(coeffs, self.aligned(frames, points5))

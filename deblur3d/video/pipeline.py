@@ -6,11 +6,11 @@ Pass 2 reads the frames again with a buffer of 4s + 1 frames: for each face and 
 the frames t-2s, t-s, t, t+s, t+2s (clamped to the face's track; s the model's stack
 stride, 5 for the authors' stacks, 1 for the paper's text) are cropped to the face's fixed
 region at the training scale (320x320) into the 15-channel stack, the 3D priors are computed
-when the model uses them (ReconNet on each frame, a fitted light and texture held for
-`texture_every` frames; on request steadied along the track: video/track_priors.py), faces already sharp are left alone (video/gate.py), and the
-model's correction is pasted back feathered
-(deblur3d/video/paste.py). Frames without a face are passed through untouched. Memory
-stays a few frames whatever the video's length.
+when the model uses them (ReconNet on each frame, identity and texture held along the
+track, light and texture fitted one frame in `texture_every`: video/track_priors.py),
+faces already sharp are left alone (video/gate.py), and the model's correction is pasted
+back feathered (deblur3d/video/paste.py). Frames without a face are passed through
+untouched. Memory stays a few frames whatever the video's length.
 """
 import contextlib
 import dataclasses
@@ -101,7 +101,6 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None,
     `counts` (a dict) receives the faces x frames deblurred, left alone and handed back,
     `memory` (a CorrectionMemory) the stabiliser's loops."""
     from deblur3d.video.track_priors import TrackPriors
-    from deblur3d.priors.texture import TextureHold
     size, buffer, crops, steady = config.crop_size, {}, {}, {}
     counts = counts if counts is not None else {}
     counts.update({"left alone": 0, "deblurred": 0, "handed back": 0})
@@ -109,7 +108,6 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None,
     reach = (NUM_FRAMES // 2) * stride
     smooth = dataclasses.replace(config.smoothing, radius=min(config.smoothing.radius, reach))   # buffered frames only
     own_priors = getattr(model, "priors", None) is not None and (smooth.radius > 0 or smooth.hold_identity)
-    holds = {} if getattr(getattr(model, "priors", None), "fitting", False) else None   # a TextureHold per face
     memory = memory if memory is not None else CorrectionMemory(config.stabiliser)
 
     def crop(i, k):
@@ -139,12 +137,11 @@ def deblurred_frames(frames, segments, model, config=VideoConfig(), counts=None,
             points5 = five_points(s, t)
             render = identity = None
             if own_priors:   # the track's steadied priors instead of the model's per-frame ones
-                track = steady.setdefault(s.face, TrackPriors(model.priors, smooth))
+                track = steady.setdefault(s.face, TrackPriors(model.priors, smooth, config.texture_every))
                 for i in range(max(s.start, t - smooth.radius), min(s.stop, t + smooth.radius + 1)):
                     track.add(i, crop(i, k), five_points(s, i), faces.crop_points(s.points(i), s.region, size))
                 render, identity = track(t, points5, size)
-            hold = {} if holds is None else {"hold": holds.setdefault(s.face, TextureHold(config.texture_every))}
-            face = model(stack, points5, render, identity, **hold)
+            face = model(stack, points5, render, identity)
             if not usable_output(face):
                 counts["handed back"] += 1
                 continue

@@ -66,13 +66,14 @@ class Smoothing:
     """How the video tool steadies a face along its track (landmarks, and pose, expression and
     light of its priors): `radius` frames either side (0: per-frame, as in training).
 
-    Off by default, by measurement: on make demo's clip, radius 2 with identity held changed
-    the output's warping error by +0.003 grey levels and its PSNR by -0.004 dB (docs/video.md);
-    the committed model's priors are worth ~0.05 dB, so steadier priors change little.
+    No smoothing by default, by measurement: on make demo's clip, radius 2 with identity held
+    changed the output's warping error by +0.003 grey levels and its PSNR by -0.004 dB
+    (docs/results.md). Identity and texture are held along the track by default: a person's
+    face does not change from frame to frame, ReconNet's estimate of it does.
     """
     radius: int = 0
     filter: str = "bilateral"    # gaussian: no range term, a real fast move is smeared too
-    hold_identity: bool = False  # identity and texture of the priors: their running mean over the track
+    hold_identity: bool = True   # identity and texture of the priors: their running mean over the track
 
     def __call__(self, series, sigma_v=None):
         if self.filter not in FILTERS:

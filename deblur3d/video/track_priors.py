@@ -4,11 +4,14 @@ ReconNet runs once per frame on the frame's own crop, as in training; then, per 
 expression and light are smoothed over the frames either side (video/smoothing.py: jitter
 removed, real moves kept) and identity and texture are held at their mean over the frames
 seen so far: a person's face shape does not change between frames, ReconNet's estimate of it
-does. The render is drawn from the smoothed coefficients where the frame's points put it.
+does. Light and texture, where they are fitted to the frame, are fitted on one frame in
+`texture_every` (priors/texture.py: TextureHold). The render is drawn from the smoothed
+coefficients where the frame's points put it.
 """
 import numpy as np
 
 from deblur3d.face.coeffs import SLICES
+from deblur3d.priors.texture import TextureHold
 from deblur3d.video import smoothing
 
 SMOOTHED = ("rotation", "translation", "expression", "light")   # smoothed separately: different units
@@ -20,8 +23,9 @@ class TrackPriors:
     """priors(t, points5, size) -> render (1, size, size, 3), identity (1, 80) of one face.
     `add(i, crop, points5)` first for every frame of the window about t."""
 
-    def __init__(self, online, config=smoothing.Smoothing()):
+    def __init__(self, online, config=smoothing.Smoothing(), texture_every=1):
         self.online, self.config = online, config
+        self.hold = TextureHold(texture_every)
         self.coeffs, self.albedo, self.held_sum, self.held_count = {}, {}, 0.0, 0
 
     def add(self, i, crop, points5, points68=None):
@@ -30,7 +34,8 @@ class TrackPriors:
             return
         points5 = np.asarray(points5, np.float32)[None]
         if getattr(self.online, "fitting", False):   # refined to the points, texture fitted to the crop
-            c, albedo = self.online.fit(crop[None], points5, None if points68 is None else np.asarray(points68)[None])
+            c, albedo = self.online.fit(crop[None], points5, None if points68 is None else np.asarray(points68)[None],
+                                        hold=self.hold)
             if albedo is not None:
                 self.albedo[i] = albedo
         else:
