@@ -141,9 +141,9 @@ RANGES = {
     "psnr_floor": (0, INF, False), "refine_landmarks": (0, INF, False), "regularizer_weight": (0, INF, False),
     "repeats": (1, INF, False), "rounds": (1, INF, False), "res_scale": (0, INF, True), "seed": (0, 2**32 - 1, False),
     "sharp_fraction": (0, 1, False), "sheet_frames": (1, INF, False), "skin_prior": (0, 1, True),
-    "smooth_radius": (0, INF, False), "texture_every": (1, INF, False), "stabilise": (0, 1, False), "stabilise_sigma": (0, INF, True),
-    "steps": (1, INF, False), "stride": (1, INF, False), "timing_repeats": (1, INF, False),
-    "tone_std": (0, INF, False), "warmup": (0, INF, False), "warmup_steps": (0, INF, False),
+    "smooth_radius": (0, INF, False), "stabilise": (0, 1, False), "stabilise_sigma": (0, INF, True),
+    "steps": (1, INF, False), "stride": (1, INF, False), "texture_every": (1, INF, False),
+    "timing_repeats": (1, INF, False), "tone_std": (0, INF, False), "warmup": (0, INF, False), "warmup_steps": (0, INF, False),
 }
 
 

@@ -145,11 +145,10 @@ class OnlineFramePriors:
         to the aligned crop, as the settings ask; with `hold` (texture.TextureHold, one per
         face track) only on the frames it says, held on the others."""
         coeffs = self.refine(self.coefficients(frames, points5), frames, points5, points68)
-        if hold is None:
-            return self.fit_texture(coeffs, self.aligned(frames, points5))
-        if not hold.due():
+        if hold is not None and not hold.due():
             return hold.apply(coeffs)
-        return hold.keep(*self.fit_texture(coeffs, self.aligned(frames, points5)))
+        fitted = self.fit_texture(coeffs, self.aligned(frames, points5))
+        return fitted if hold is None else hold.keep(*fitted)
 
     def aligned(self, frames, points5):
         """(B, 224, 224, 3) aligned crops of the frames, ReconNet's input and the renderer's space."""

@@ -147,7 +147,7 @@ class TextureHold:
     `every=1` fits every frame, as the priors of training and evaluation are made."""
     HELD = ("texture", "light")
 
-    def __init__(self, every=5):
+    def __init__(self, every):
         if every < 1:
             raise ValueError(f"every must be >= 1, got {every}")
         self.every, self.frames, self.kept = every, 0, None
